@@ -1,0 +1,140 @@
+"""The pytest plugin: choosing implementations, parametrizing the properties, reporting.
+
+Registered by the repository's ``conftest.py`` and, for installed use, as the
+``pytest11`` entry point ``conformance.plugin``.
+
+- ``--impl SPEC`` (repeatable) or ``TRAINSTATE_IMPL=SPEC[,SPEC...]``: the
+  implementations to test, each a dotted module name or a ``.py`` path; with
+  neither, the reference.  Every property is parametrized over them with the
+  implementation's name as the id, so ``-k numpy_float64`` selects one.
+- ``--no-jax-cache``: do not use JAX's persistent compilation cache (by default
+  it lives in pytest's cache directory, shared by xdist workers and kept
+  between runs).
+
+Nothing is imported or configured until a test asks for ``impl``, unless
+``--impl`` or ``TRAINSTATE_IMPL`` names something, which is then checked at
+start-up so that a typo stops the run with a one-line usage error.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import metadata
+
+import pytest
+
+from conformance.implementations import (
+    REFERENCE_SPEC,
+    Implementation,
+    ImplementationError,
+    load_all,
+)
+
+ENV_VAR = "TRAINSTATE_IMPL"
+JAX_CACHE_SUBDIR = "trainstate-conformance/jax-compilation-cache"
+_IMPLS = pytest.StashKey[list[Implementation]]()
+_JAX_CACHE_CONFIGURED = pytest.StashKey[bool]()
+
+MARKERS = {
+    "one_step": "a property of one_step(seed, x, y, lr) (trainstate-conformance)",
+    "train_state": "a property of a TrainState-like class (trainstate-conformance)",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("trainstate-conformance")
+    group.addoption(
+        "--impl",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help=(
+            "implementation to test: a dotted module name or a path to a .py file defining "
+            f"one_step and/or TrainState; repeatable. Default: ${ENV_VAR} (comma-separated), "
+            "else the built-in reference."
+        ),
+    )
+    group.addoption(
+        "--no-jax-cache",
+        action="store_true",
+        default=False,
+        help="do not use JAX's persistent compilation cache in pytest's cache directory",
+    )
+
+
+def requested_specs(config: pytest.Config) -> list[str]:
+    """The specs from ``--impl``, else ``$TRAINSTATE_IMPL``; empty when neither is given."""
+    specs = [s.strip() for s in config.getoption("impl") if s.strip()]
+    if specs:
+        return specs
+    return [s.strip() for s in os.environ.get(ENV_VAR, "").split(",") if s.strip()]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, description in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
+    if requested_specs(config):
+        implementations(config)
+
+
+def _configure_jax_cache(config: pytest.Config) -> None:
+    """Point JAX's persistent compilation cache into pytest's cache directory.
+
+    Every xdist worker sees the same directory, so a shape compiled by one is a
+    cache hit for the others and for the next run.  The thresholds are lowered
+    because every compile here is small (~0.2 s) and would otherwise not be saved.
+    """
+    if config.stash.get(_JAX_CACHE_CONFIGURED, False):
+        return
+    config.stash[_JAX_CACHE_CONFIGURED] = True
+    cache = getattr(config, "cache", None)
+    if config.getoption("no_jax_cache") or cache is None:
+        return
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", str(cache.mkdir(JAX_CACHE_SUBDIR)))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+def implementations(config: pytest.Config) -> list[Implementation]:
+    """The implementations under test, loaded once per process."""
+    if _IMPLS not in config.stash:
+        _configure_jax_cache(config)
+        specs = requested_specs(config) or [REFERENCE_SPEC]
+        try:
+            config.stash[_IMPLS] = load_all(specs)
+        except ImplementationError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    return config.stash[_IMPLS]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "impl" in metafunc.fixturenames:
+        impls = implementations(metafunc.config)
+        metafunc.parametrize("impl", impls, ids=[impl.name for impl in impls])
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    from conformance.profiles import default_profile_name
+
+    specs = requested_specs(config)
+    source = "--impl" if config.getoption("impl") else (ENV_VAR if specs else "default")
+    lines = [f"trainstate-conformance: implementations from {source}:"]
+    if specs:
+        lines += [f"  {impl.name}: {impl.origin}" for impl in implementations(config)]
+    else:
+        lines.append(f"  reference: {REFERENCE_SPEC} (loaded when a property runs)")
+    profile = config.getoption("hypothesis_profile", None) or default_profile_name()
+    versions = ", ".join(
+        f"{name} {_version(name)}" for name in ("jax", "flax", "optax", "numpy", "hypothesis")
+    )
+    lines.append(f"trainstate-conformance: hypothesis profile {profile}; {versions}")
+    return lines

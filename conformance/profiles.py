@@ -1,0 +1,56 @@
+"""Hypothesis profiles of the suite, used the Hypothesis way.
+
+``dev`` (local work), ``ci`` (derandomized, no example database, for gating)
+and ``thorough`` (for a nightly run) are registered on import.  Select one
+with Hypothesis's own ``--hypothesis-profile NAME``; without it the suite uses
+``ci`` when the ``CI`` environment variable is set and ``dev`` otherwise.
+
+The suite does not load a profile globally: installing the plugin must not
+change the settings of a project's other Hypothesis tests.  Instead every
+conformance test is decorated with :func:`suite_settings`, evaluated when the
+test module is imported.  Deadlines are always off, because the first call of
+a JAX implementation on a new shape includes its compilation; hangs are the
+job of the per-test timeout.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+LOCAL_PROFILE = "dev"
+CI_PROFILE = "ci"
+THOROUGH_PROFILE = "thorough"
+
+_COMMON: dict[str, object] = {
+    "deadline": None,
+    # The implementation under test is a pytest parameter, not a fixture with state:
+    # sharing it across examples is the point.
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
+
+settings.register_profile(LOCAL_PROFILE, max_examples=100, **_COMMON)
+settings.register_profile(
+    CI_PROFILE, max_examples=100, derandomize=True, database=None, print_blob=True, **_COMMON
+)
+settings.register_profile(THOROUGH_PROFILE, max_examples=2000, **_COMMON)
+
+
+def default_profile_name(environ: os._Environ[str] | dict[str, str] = os.environ) -> str:
+    """The profile used when none is named: ``ci`` under CI, else ``dev``."""
+    on_ci = environ.get("CI", "").strip().lower() not in ("", "0", "false")
+    return CI_PROFILE if on_ci else LOCAL_PROFILE
+
+
+def suite_settings() -> settings:
+    """Settings for a conformance test: the profile named on the command line, if any.
+
+    Hypothesis's pytest plugin loads ``--hypothesis-profile NAME`` before test
+    modules are imported, so a current profile other than Hypothesis's own
+    ``default`` was chosen by the user (or by their conftest) and wins.
+    """
+    current = settings.get_current_profile_name()
+    if current != "default":
+        return settings(settings.get_profile(current), **_COMMON)
+    return settings.get_profile(default_profile_name())

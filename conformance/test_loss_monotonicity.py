@@ -1,0 +1,76 @@
+"""Property 5: below the descent threshold one step does not increase the loss.
+
+For the MSE loss of a linear model, ``L(theta - lr g) - L(theta) =
+-lr |g|^2 (1 - lr g^T H g / (2 |g|^2)) <= -lr |g|^2 (1 - lr / (2t))`` with
+``t = 1/lambda_max(H)``, so every ``0 < lr < 2t`` descends.  Both sides are
+the implementation's own results (``lr`` against ``lr == 0``), which makes the
+non-increase check independent of the initialisation.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import event, given
+
+from conformance.calling import call
+from conformance.expected import expected
+from conformance.implementations import Implementation
+from conformance.profiles import suite_settings
+from conformance.repro import reproducible
+from strategies.edge_cases import pin_edge_cases
+from strategies.problems import Problem, problems
+
+pytestmark = pytest.mark.one_step
+
+DESCENDING_LR_KINDS = ("small", "moderate")
+# "Well above float32 rounding": the predicted decrease must exceed the rounding slack
+# this many times before a strict decrease is demanded.
+STRICT_DECREASE_MARGIN = 4.0
+
+
+def _rounding_slack(problem: Problem) -> tuple[float, float]:
+    """``(slack, predicted minimum decrease)`` from the oracle for ``problem``."""
+    oracle = expected(problem).oracle
+    slack = oracle.loss_after_error + oracle.loss_before_error
+    decrease = problem.lr * oracle.grad_sq_norm * (1.0 - problem.lr / (2.0 * problem.threshold))
+    return slack, decrease
+
+
+@suite_settings()
+@pin_edge_cases(*DESCENDING_LR_KINDS)
+@given(problem=problems(lr_kinds=DESCENDING_LR_KINDS))
+def test_small_lr_does_not_increase_loss(impl: Implementation, problem: Problem) -> None:
+    still = problem.replace(lr=0.0, lr_kind="zero")
+    with reproducible(
+        impl, "test_small_lr_does_not_increase_loss", ("lr=0", still), ("lr", problem)
+    ):
+        before = call(impl, still).loss
+        after = call(impl, problem).loss
+        slack, _ = _rounding_slack(problem)
+        assert after <= before + slack, (
+            f"loss_after={after!r} with lr={problem.lr!r}, but with lr=0 the same call gives "
+            f"{before!r}: the step increased the loss by {after - before:.3g} (> float32 "
+            f"slack {slack:.3g}) although lr < 2/lambda_max={2 * problem.threshold:.6g} must "
+            f"descend {problem.label()}"
+        )
+
+
+@suite_settings()
+@pin_edge_cases("small")
+@given(problem=problems(lr_kinds=DESCENDING_LR_KINDS))
+def test_small_lr_strictly_decreases_loss(impl: Implementation, problem: Problem) -> None:
+    slack, decrease = _rounding_slack(problem)
+    if decrease <= STRICT_DECREASE_MARGIN * slack:
+        event("predicted decrease within rounding: not checked")
+        return
+    still = problem.replace(lr=0.0, lr_kind="zero")
+    with reproducible(
+        impl, "test_small_lr_strictly_decreases_loss", ("lr=0", still), ("lr", problem)
+    ):
+        before = call(impl, still).loss
+        after = call(impl, problem).loss
+        assert after < before, (
+            f"loss_after={after!r} with lr={problem.lr!r}, but with lr=0 the same call gives "
+            f"{before!r}; the gradient predicts a decrease of at least {decrease:.3g}, far "
+            f"above float32 rounding ({slack:.3g}) {problem.label()}"
+        )

@@ -1,0 +1,75 @@
+"""Property 9: invariances of the mean-squared loss.
+
+The MSE loss, its gradient, and so the step and ``loss_after`` are the same
+when the rows of ``(x, y)`` are permuted together, and when the whole dataset
+is repeated (the mean over ``2N`` rows of a doubled dataset is the mean over
+``N``).  A sum instead of a mean, a division by ``N - 1``, a dropped or
+special-cased row, or predictions broadcast against the targets break them,
+whatever the initialisation.  Two float32 computations of the same exact value
+may differ by the sum of their rounding bounds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance.calling import call
+from conformance.expected import expected
+from conformance.implementations import Implementation
+from conformance.profiles import suite_settings
+from conformance.repro import reproducible
+from reference.tolerance import pairwise
+from strategies.edge_cases import pin_edge_cases
+from strategies.problems import Problem, problems
+from strategies.shapes import MAX_REPEATED_N
+
+pytestmark = pytest.mark.one_step
+
+
+@suite_settings()
+@pin_edge_cases("small", "large", permutation_seed=1)
+@given(problem=problems(), permutation_seed=st.integers(0, 2**32 - 1))
+def test_row_permutation_invariance(
+    impl: Implementation, problem: Problem, permutation_seed: int
+) -> None:
+    order = np.random.default_rng(permutation_seed).permutation(problem.n)
+    if problem.n > 1 and np.array_equal(order, np.arange(problem.n)):
+        order = np.roll(order, 1)
+    permuted = problem.replace(x=problem.x[order], y=problem.y[order])
+    with reproducible(
+        impl, "test_row_permutation_invariance", ("original", problem), ("permuted", permuted)
+    ):
+        original = call(impl, problem).loss
+        shuffled = call(impl, permuted).loss
+        bound = expected(problem).oracle.loss_after_error
+        tolerance = pairwise(bound, bound)
+        assert abs(original - shuffled) <= tolerance, (
+            f"loss_after={shuffled!r} with the rows permuted by {order.tolist()[:12]}, but "
+            f"{original!r} in the original order (|difference| "
+            f"{abs(original - shuffled):.3g} > tolerance {tolerance:.3g}); the mean-squared "
+            f"loss does not depend on the order of the rows {problem.label()}"
+        )
+
+
+@suite_settings()
+@pin_edge_cases("small", "absolute")
+@given(problem=problems(max_n=MAX_REPEATED_N))
+def test_dataset_repetition_invariance(impl: Implementation, problem: Problem) -> None:
+    doubled = problem.replace(x=np.concatenate([problem.x, problem.x]), y=np.tile(problem.y, 2))
+    with reproducible(
+        impl, "test_dataset_repetition_invariance", ("original", problem), ("doubled", doubled)
+    ):
+        once = call(impl, problem).loss
+        twice = call(impl, doubled).loss
+        tolerance = pairwise(
+            expected(problem).oracle.loss_after_error, expected(doubled).oracle.loss_after_error
+        )
+        assert abs(once - twice) <= tolerance, (
+            f"loss_after={twice!r} on the dataset repeated twice (N={2 * problem.n}), but "
+            f"{once!r} on it once (|difference| {abs(once - twice):.3g} > tolerance "
+            f"{tolerance:.3g}); the mean over a repeated dataset equals the mean over it "
+            f"{problem.label()}"
+        )

@@ -1,0 +1,35 @@
+"""Property 3: ``loss_after`` agrees with the reference within the float32 rounding bound."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, target
+
+from conformance.calling import call
+from conformance.expected import expected
+from conformance.implementations import Implementation
+from conformance.profiles import suite_settings
+from conformance.repro import reproducible
+from strategies.edge_cases import pin_edge_cases
+from strategies.problems import Problem, problems
+
+pytestmark = pytest.mark.one_step
+
+
+@suite_settings()
+@pin_edge_cases("zero", "small", "absolute", "large")
+@given(problem=problems())
+def test_loss_after_agrees_with_reference(impl: Implementation, problem: Problem) -> None:
+    with reproducible(impl, "test_loss_after_agrees_with_reference", ("problem", problem)):
+        out = call(impl, problem)
+        want = expected(problem)
+        error = abs(out.loss - want.loss_after)
+        tolerance = want.loss_after_tolerance
+        # Steer generation toward inputs where the implementation strays furthest, relative
+        # to what rounding allows.
+        target(min(error / tolerance, 1e6), label="loss_after error / tolerance")
+        assert error <= tolerance, (
+            f"loss_after={out.loss!r}, but the reference gives {want.loss_after!r} "
+            f"(|difference| {error:.3g} > tolerance {tolerance:.3g}, the float32 rounding "
+            f"bound; exact float64 value {want.oracle.loss_after!r}) {problem.label()}"
+        )

@@ -1,0 +1,27 @@
+"""Property 2: after one ``apply_gradients`` the step counter is exactly 1."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+
+from conformance.calling import call
+from conformance.implementations import Implementation
+from conformance.profiles import suite_settings
+from conformance.repro import reproducible
+from strategies.edge_cases import pin_edge_cases
+from strategies.problems import Problem, problems
+
+pytestmark = pytest.mark.one_step
+
+
+@suite_settings()
+@pin_edge_cases("zero", "absolute")
+@given(problem=problems())
+def test_step_after_is_exactly_one(impl: Implementation, problem: Problem) -> None:
+    with reproducible(impl, "test_step_after_is_exactly_one", ("problem", problem)):
+        out = call(impl, problem)
+        assert out.step == 1.0, (
+            f"step_after={out.step!r}, but one apply_gradients call from TrainState.create "
+            f"(step 0) gives exactly 1 {problem.label()}"
+        )

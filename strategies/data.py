@@ -1,0 +1,141 @@
+"""Data ``(x, y)`` for a given shape: values from 1e-3 to 1e3, with structure.
+
+Arrays of up to 16 entries are drawn element by element by Hypothesis, so they
+shrink to small, readable values.  Larger arrays come from a NumPy generator
+seeded by a drawn integer (drawing thousands of elements one by one would
+dominate the run time); their structure and scale are drawn, so shrinking still
+simplifies the kind of data and its size.
+
+Structures that break code: a zero or constant column (collinear with the
+bias), duplicated rows, a column that is a linear combination of others
+(rank-deficient ``x``), an outlier row a hundred times larger, targets that
+are exactly linear in ``x`` (small integers, so exact in float32), all-zero
+and constant targets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import strategies as st
+
+DTYPES = (np.float32, np.float64)
+SCALE_EXPONENTS = (-3, -2, -1, 0, 1, 2, 3)
+ELEMENTWISE_MAX_SIZE = 16
+X_KINDS = ("gaussian", "uniform", "small integers", "zeros")
+X_STRUCTURES = (
+    "none",
+    "zero column",
+    "constant column",
+    "duplicated rows",
+    "rank deficient",
+    "outlier row",
+)
+Y_KINDS = ("gaussian", "exactly linear", "zeros", "constant", "outliers")
+OUTLIER_FACTOR = 100.0
+
+
+@dataclass(frozen=True)
+class DataDescription:
+    """How ``(x, y)`` were made; shown in reports so a failure says what the data was."""
+
+    dtype: str
+    scale: float
+    x_kind: str
+    x_structure: str
+    y_kind: str
+    source: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.dtype}, scale {self.scale:g}, x {self.x_kind} with {self.x_structure}, "
+            f"y {self.y_kind}, {self.source}"
+        )
+
+
+def _base_values(
+    draw: st.DrawFn, rng: np.random.Generator | None, kind: str, shape: tuple[int, ...]
+) -> np.ndarray:
+    if kind == "zeros":
+        return np.zeros(shape)
+    if rng is None:
+        elements = st.integers(-4, 4) if kind == "small integers" else st.floats(-2.0, 2.0)
+        values = draw(
+            st.lists(elements, min_size=int(np.prod(shape)), max_size=int(np.prod(shape)))
+        )
+        return np.asarray(values, dtype=np.float64).reshape(shape)
+    if kind == "gaussian":
+        return rng.standard_normal(shape)
+    if kind == "uniform":
+        return rng.uniform(-1.0, 1.0, shape)
+    return rng.integers(-4, 5, shape).astype(np.float64)
+
+
+def _structure(
+    draw: st.DrawFn, x: np.ndarray, structure: str, rng: np.random.Generator | None
+) -> np.ndarray:
+    n, d = x.shape
+
+    def pick(size: int) -> int:
+        return _index(draw, rng, size)
+
+    x = x.copy()
+    if structure == "zero column":
+        x[:, pick(d)] = 0.0
+    elif structure == "constant column":
+        x[:, pick(d)] = x[pick(n), 0] if x.any() else 1.0
+    elif structure == "duplicated rows" and n > 1:
+        x[pick(n)] = x[pick(n)]
+        x[n - 1] = x[0]
+    elif structure == "rank deficient" and d > 1:
+        x[:, d - 1] = x[:, 0] - 2.0 * x[:, pick(d - 1)]
+    elif structure == "outlier row":
+        x[pick(n)] *= OUTLIER_FACTOR
+    return x
+
+
+@st.composite
+def data(draw: st.DrawFn, n: int, d: int) -> tuple[np.ndarray, np.ndarray, DataDescription]:
+    """``(x, y, description)`` with ``x`` of shape ``(n, d)`` and ``y`` of shape ``(n,)``."""
+    dtype = draw(st.sampled_from(DTYPES))
+    exponent = draw(st.sampled_from(SCALE_EXPONENTS))
+    scale = 10.0**exponent
+    x_kind = draw(st.sampled_from(X_KINDS))
+    x_structure = draw(st.sampled_from(X_STRUCTURES))
+    y_kind = draw(st.sampled_from(Y_KINDS))
+    if n * d <= ELEMENTWISE_MAX_SIZE:
+        rng, source = None, "drawn elementwise"
+    else:
+        data_seed = draw(st.integers(0, 2**32 - 1))
+        rng, source = np.random.default_rng(data_seed), f"numpy seed {data_seed}"
+
+    x = _structure(draw, _base_values(draw, rng, x_kind, (n, d)), x_structure, rng)
+    if y_kind == "exactly linear":
+        # An exact fit exists, so a step can drive the loss toward zero, where relative
+        # rounding errors are largest.
+        weights = _base_values(draw, rng, "small integers", (d + 1,))
+        y = x @ weights[:d] + weights[d]
+    elif y_kind == "zeros":
+        y = np.zeros(n)
+    elif y_kind == "constant":
+        y = np.full(n, float(_base_values(draw, rng, "small integers", (1,))[0]) or 1.0)
+    else:
+        y = _base_values(draw, rng, "gaussian", (n,))
+        if y_kind == "outliers":
+            y[_index(draw, rng, n)] *= OUTLIER_FACTOR
+
+    description = DataDescription(
+        dtype=np.dtype(dtype).name,
+        scale=scale,
+        x_kind=x_kind,
+        x_structure=x_structure,
+        y_kind=y_kind,
+        source=source,
+    )
+    return (x * scale).astype(dtype), (y * scale).astype(dtype), description
+
+
+def _index(draw: st.DrawFn, rng: np.random.Generator | None, size: int) -> int:
+    """An index below ``size``: from the generator for large data, else drawn (shrinks to 0)."""
+    return int(rng.integers(size)) if rng is not None else draw(st.integers(0, size - 1))

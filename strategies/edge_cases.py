@@ -1,0 +1,97 @@
+"""Edge inputs pinned on every property with ``@example``.
+
+Random generation reaches all of these, but a conformance verdict should not
+depend on luck for the inputs that break code most often: a single row, a
+single feature, square ``x``, ``N`` just past 64, the int32 extremes and a
+negative fractional seed, ``lr == 0``, ``lr`` above 0.5, large values, and
+all-zero or constant data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import numpy as np
+from hypothesis import example
+
+from strategies.data import DataDescription
+from strategies.problems import Problem, threshold_of
+
+F = TypeVar("F", bound=Callable[..., object])
+
+_LR_FACTORS = {"zero": 0.0, "small": 0.5, "moderate": 1.5, "large": 4.0}
+
+
+def _problem(
+    name: str, seed: object, x: np.ndarray, y: np.ndarray, lr_kind: str, lr: float | None = None
+) -> Problem:
+    threshold = threshold_of(x)
+    if lr is None:
+        lr = _LR_FACTORS[lr_kind] * threshold
+    return Problem(
+        seed=seed,
+        x=x,
+        y=y,
+        lr=lr,
+        lr_kind=lr_kind,
+        threshold=threshold,
+        description=DataDescription(
+            dtype=x.dtype.name,
+            scale=float(np.max(np.abs(x), initial=0.0)),
+            x_kind="pinned",
+            x_structure=name,
+            y_kind="pinned",
+            source="strategies.edge_cases",
+        ),
+    )
+
+
+def _grid(n: int, d: int, scale: float = 1.0, dtype: type = np.float32) -> np.ndarray:
+    values = (np.arange(n * d, dtype=np.float64).reshape(n, d) % 7 - 3.0) / 2.0
+    values[:, 0] += np.arange(n) % 3
+    return (values * scale).astype(dtype)
+
+
+def edge_problems(lr_kind: str) -> list[Problem]:
+    """The pinned inputs, with ``lr`` of the given kind (``absolute`` pins 0.75)."""
+    lr = 0.75 if lr_kind == "absolute" else None
+
+    def make(name: str, seed: object, x: np.ndarray, y: np.ndarray) -> Problem:
+        return _problem(
+            name, seed, x, y, lr_kind, None if lr is None else min(lr, 20 * threshold_of(x))
+        )
+
+    return [
+        make(
+            "single row, single feature",
+            0,
+            np.array([[1.5]], np.float32),
+            np.array([-2.0], np.float32),
+        ),
+        make("square x", -1, _grid(3, 3), np.array([1.0, -1.0, 0.5], np.float32)),
+        make("N just past 64", 2**31 - 1, _grid(65, 2), np.linspace(-1, 1, 65).astype(np.float32)),
+        make("negative fractional seed", -3.7, _grid(4, 2, dtype=np.float64), np.arange(4.0)),
+        make("int32 minimum seed", -(2**31), _grid(5, 1), np.ones(5, np.float32)),
+        make("large values", 7, _grid(8, 3, scale=1e3), (np.arange(8.0) * 1e3).astype(np.float32)),
+        make("all zeros", 12345, np.zeros((2, 4), np.float32), np.zeros(2, np.float32)),
+        make(
+            "constant column and targets",
+            99,
+            np.ones((7, 2), np.float32),
+            np.full(7, 3.0, np.float32),
+        ),
+    ]
+
+
+def pin_edge_cases(*lr_kinds: str, **other_arguments: object) -> Callable[[F], F]:
+    """Decorate a ``@given(problem=...)`` test with every edge problem as an ``@example``,
+    once for each learning-rate kind."""
+
+    def decorate(test: F) -> F:
+        for lr_kind in lr_kinds:
+            for problem in edge_problems(lr_kind):
+                test = example(problem=problem, **other_arguments)(test)
+        return test
+
+    return decorate

@@ -1,0 +1,42 @@
+"""Learning rates, placed relative to the data's own descent threshold.
+
+For the MSE loss of a linear model the Hessian is ``H = (2/N) A^T A`` with
+``A = [x | 1]``, and one SGD step changes the loss by
+``-lr |g|^2 + (lr^2 / 2) g^T H g``.  With ``t = 1 / lambda_max(H)``:
+
+- ``zero``: ``lr == 0``, the step changes nothing;
+- ``small``: ``0 < lr <= t``, the loss falls by at least ``lr |g|^2 / 2``;
+- ``moderate``: ``t < lr < 2t``, the loss still falls, by less;
+- ``large``: ``2t <= lr <= 20t``, the step overshoots and the loss grows by up
+  to ``(lr * lambda_max - 1)^2 = 361`` times, still finite in float32;
+- ``absolute``: a round value a user would type (0.5, 1.0, ...), capped at
+  ``20t`` so that the loss stays finite.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+LR_KINDS = ("zero", "small", "moderate", "large", "absolute")
+LARGE_FACTOR = 20.0
+ABSOLUTE_VALUES = (1e-3, 0.01, 0.1, 0.5, 0.75, 1.0, 2.0)
+
+
+@st.composite
+def learning_rates(
+    draw: st.DrawFn, threshold: float, kinds: tuple[str, ...] = LR_KINDS
+) -> tuple[float, str]:
+    """``(lr, kind)`` for data whose descent threshold ``1/lambda_max`` is ``threshold``."""
+    kind = draw(st.sampled_from(kinds))
+    if kind == "zero":
+        return 0.0, kind
+    if kind == "small":
+        factor = draw(st.floats(1e-3, 1.0) | st.just(1.0))
+    elif kind == "moderate":
+        factor = draw(st.floats(1.0, 2.0, exclude_min=True, exclude_max=True))
+    elif kind == "large":
+        factor = draw(st.floats(2.0, LARGE_FACTOR))
+    else:
+        value = draw(st.sampled_from(ABSOLUTE_VALUES))
+        return min(value, LARGE_FACTOR * threshold), kind
+    return factor * threshold, kind

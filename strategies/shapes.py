@@ -1,0 +1,39 @@
+"""Shapes ``(N, D)`` of ``x``, from a bounded pool.
+
+JAX compiles once per input shape, so the pools are small and fixed: a run
+compiles at most ``len(N_POOL) * len(D_POOL)`` shapes per implementation (plus
+the doubled ``N`` of the repetition property).  They still reach every shape
+that breaks code: a single row, a single feature, square ``x`` (every ``D`` is
+also an ``N``), ``N`` just past 64, and a large ``N``.  Shrinking moves toward
+the front of each pool, so a failure is reported at the smallest shape that
+shows it.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+N_POOL = (1, 2, 3, 4, 7, 8, 16, 65, 256, 1025)
+D_POOL = (1, 2, 3, 4, 7, 8, 16)
+MAX_REPEATED_N = 65
+"""Largest ``N`` the repetition property doubles, to keep the doubled shapes few."""
+
+SHAPE_KINDS = ("any", "square", "single row", "single feature", "many rows")
+
+
+@st.composite
+def shapes(draw: st.DrawFn, max_n: int | None = None) -> tuple[int, int]:
+    """An ``(N, D)`` pair; the edge kinds are drawn as often as the general one."""
+    n_pool = tuple(n for n in N_POOL if max_n is None or n <= max_n)
+    kind = draw(st.sampled_from(SHAPE_KINDS))
+    if kind == "square":
+        d = draw(st.sampled_from([d for d in D_POOL if d in n_pool]))
+        return d, d
+    if kind == "single row":
+        return 1, draw(st.sampled_from(D_POOL))
+    if kind == "single feature":
+        return draw(st.sampled_from(n_pool)), 1
+    if kind == "many rows":
+        n = draw(st.sampled_from([n for n in n_pool if n > 64] or [max(n_pool)]))
+        return n, draw(st.sampled_from(D_POOL))
+    return draw(st.sampled_from(n_pool)), draw(st.sampled_from(D_POOL))
