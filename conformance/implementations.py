@@ -50,6 +50,12 @@ class Implementation:
     def origin(self) -> str:
         return getattr(self.module, "__file__", None) or self.spec
 
+    def __repr__(self) -> str:
+        return f"<implementation {self.name} from {self.spec}>"
+
+    def _repr_pretty_(self, printer: object, cycle: bool) -> None:
+        printer.text(repr(self))  # type: ignore[attr-defined]
+
 
 def _import_spec(spec: str) -> tuple[str, ModuleType]:
     if spec.endswith(".py") or "/" in spec or "\\" in spec:

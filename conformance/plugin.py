@@ -31,7 +31,7 @@ from conformance.implementations import (
 )
 
 ENV_VAR = "TRAINSTATE_IMPL"
-JAX_CACHE_SUBDIR = "trainstate-conformance/jax-compilation-cache"
+JAX_CACHE_SUBDIR = "trainstate-jax-compilation-cache"
 _IMPLS = pytest.StashKey[list[Implementation]]()
 _JAX_CACHE_CONFIGURED = pytest.StashKey[bool]()
 

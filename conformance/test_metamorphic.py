@@ -24,7 +24,7 @@ from conformance.repro import reproducible
 from reference.tolerance import pairwise
 from strategies.edge_cases import pin_edge_cases
 from strategies.problems import Problem, problems
-from strategies.shapes import MAX_REPEATED_N
+from strategies.shapes import REPEATABLE_N
 
 pytestmark = pytest.mark.one_step
 
@@ -56,7 +56,7 @@ def test_row_permutation_invariance(
 
 @suite_settings()
 @pin_edge_cases("small", "absolute")
-@given(problem=problems(max_n=MAX_REPEATED_N))
+@given(problem=problems(n_pool=REPEATABLE_N))
 def test_dataset_repetition_invariance(impl: Implementation, problem: Problem) -> None:
     doubled = problem.replace(x=np.concatenate([problem.x, problem.x]), y=np.tile(problem.y, 2))
     with reproducible(

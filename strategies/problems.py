@@ -11,7 +11,7 @@ from reference.oracle import descent_threshold
 from strategies.data import DataDescription, data
 from strategies.learning_rates import LR_KINDS, learning_rates
 from strategies.seeds import seeds
-from strategies.shapes import shapes
+from strategies.shapes import N_POOL, shapes
 
 SMALL_ARRAY = 12
 
@@ -64,6 +64,11 @@ class Problem:
         )
 
 
+    def _repr_pretty_(self, printer: object, cycle: bool) -> None:
+        """Hypothesis prints falsifying examples with IPython-style pretty printing."""
+        printer.text(repr(self))  # type: ignore[attr-defined]
+
+
 def threshold_of(x: np.ndarray) -> float:
     """The descent threshold for ``x`` as the canonical recipe sees it (rounded to float32)."""
     return descent_threshold(np.asarray(x, np.float32))
@@ -73,10 +78,10 @@ def threshold_of(x: np.ndarray) -> float:
 def problems(
     draw: st.DrawFn,
     lr_kinds: tuple[str, ...] = LR_KINDS,
-    max_n: int | None = None,
+    n_pool: tuple[int, ...] = N_POOL,
 ) -> Problem:
     """A valid input of ``one_step``, with ``lr`` drawn from ``lr_kinds``."""
-    n, d = draw(shapes(max_n=max_n))
+    n, d = draw(shapes(n_pool))
     x, y, description = draw(data(n, d))
     seed = draw(seeds())
     threshold = threshold_of(x)
