@@ -1,0 +1,88 @@
+"""The strategies produce valid inputs and reach every edge the suite promises."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import Phase, given, settings
+
+from strategies.learning_rates import LARGE_FACTOR
+from strategies.problems import Problem, problems
+from strategies.seeds import INT32_MAX, INT32_MIN, seeds
+from strategies.shapes import D_POOL, N_POOL, REPEATABLE_N
+
+DRAWS = 2000
+
+
+@settings(max_examples=300, deadline=None)
+@given(problem=problems())
+def test_problems_are_valid_inputs(problem: Problem) -> None:
+    assert problem.x.ndim == 2 and problem.y.shape == (problem.n,)
+    assert problem.n in N_POOL and problem.d in D_POOL
+    assert problem.x.dtype == problem.y.dtype and problem.x.dtype in (np.float32, np.float64)
+    assert np.all(np.isfinite(problem.x)) and np.all(np.isfinite(problem.y))
+    assert INT32_MIN <= int(problem.seed) <= INT32_MAX
+    assert 0.0 <= problem.lr <= LARGE_FACTOR * problem.threshold * (1 + 1e-12)
+    if problem.lr_kind == "zero":
+        assert problem.lr == 0.0
+    if problem.lr_kind == "small":
+        assert 0.0 < problem.lr <= problem.threshold * (1 + 1e-12)
+    if problem.lr_kind == "moderate":
+        assert problem.threshold < problem.lr < 2 * problem.threshold
+
+
+@settings(max_examples=300, deadline=None)
+@given(seed=seeds())
+def test_seeds_truncate_into_int32(seed: object) -> None:
+    assert INT32_MIN <= int(seed) <= INT32_MAX  # type: ignore[call-overload]
+
+
+EDGES = {
+    "N == 1": lambda p: p.n == 1,
+    "D == 1": lambda p: p.d == 1,
+    "N == D > 1": lambda p: p.n == p.d > 1,
+    "N > 64": lambda p: p.n > 64,
+    "N > 1000": lambda p: p.n > 1000,
+    "float64 x": lambda p: p.x.dtype == np.float64,
+    "values near 1e3": lambda p: np.abs(p.x).max() >= 500,
+    "values near 1e-3": lambda p: 0 < np.abs(p.x).max() <= 2e-3,
+    "zero column": lambda p: p.d > 1 and (p.x == 0).all(axis=0).any() and p.x.any(),
+    "duplicated rows": lambda p: p.n > 2 and len(np.unique(p.x, axis=0)) < p.n and p.x.any(),
+    "rank-deficient x": lambda p: p.n > p.d > 1 and np.linalg.matrix_rank(p.x) < p.d,
+    "lr == 0": lambda p: p.lr == 0.0,
+    "lr above 0.5": lambda p: p.lr > 0.5,
+    "lr past 2/lambda_max": lambda p: p.lr > 2 * p.threshold,
+    "negative fractional seed": lambda p: (
+        isinstance(p.seed, float) and p.seed < 0 and p.seed != int(p.seed)
+    ),
+    "int32 maximum seed": lambda p: int(p.seed) == INT32_MAX,
+    "int32 minimum seed": lambda p: int(p.seed) == INT32_MIN,
+    "seed between -1 and 0": lambda p: -1 < float(p.seed) < 0,  # type: ignore[arg-type]
+}
+
+
+@pytest.fixture(scope="module")
+def drawn() -> list[Problem]:
+    """A fixed sample of the strategy (derandomized: the same every run)."""
+    sample: list[Problem] = []
+
+    @settings(
+        max_examples=DRAWS, derandomize=True, database=None, phases=[Phase.generate], deadline=None
+    )
+    @given(problem=problems())
+    def collect(problem: Problem) -> None:
+        sample.append(problem)
+
+    collect()
+    return sample
+
+
+@pytest.mark.parametrize("condition", list(EDGES.values()), ids=list(EDGES))
+def test_edge_is_reachable(drawn: list[Problem], condition) -> None:
+    hits = sum(bool(condition(problem)) for problem in drawn)
+    assert hits > 0, f"not one of {len(drawn)} drawn problems has this edge"
+
+
+def test_repeatable_n_doubles_into_the_pool() -> None:
+    assert REPEATABLE_N and all(2 * n in N_POOL for n in REPEATABLE_N)
+    assert any(n > 64 for n in REPEATABLE_N)
