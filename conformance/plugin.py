@@ -18,22 +18,36 @@ start-up so that a typo stops the run with a one-line usage error.
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Generator
 from importlib import metadata
+from pathlib import Path
 
 import pytest
 
+from conformance import __version__
 from conformance.implementations import (
     REFERENCE_SPEC,
     Implementation,
     ImplementationError,
     load_all,
 )
+from conformance.verdicts import (
+    ExampleCount,
+    Verdict,
+    format_matrix,
+    report_properties,
+    verdict_from_report,
+    write_json,
+)
 
 ENV_VAR = "TRAINSTATE_IMPL"
 JAX_CACHE_SUBDIR = "trainstate-jax-compilation-cache"
 _IMPLS = pytest.StashKey[list[Implementation]]()
 _JAX_CACHE_CONFIGURED = pytest.StashKey[bool]()
+_COUNT = pytest.StashKey[ExampleCount]()
+LIBRARIES = ("jax", "jaxlib", "flax", "optax", "numpy", "hypothesis", "pytest")
 
 MARKERS = {
     "one_step": "a property of one_step(seed, x, y, lr) (trainstate-conformance)",
@@ -53,6 +67,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             f"one_step and/or TrainState; repeatable. Default: ${ENV_VAR} (comma-separated), "
             "else the built-in reference."
         ),
+    )
+    group.addoption(
+        "--conformance-report",
+        metavar="PATH",
+        default=None,
+        help="write the verdict of every property for every implementation to PATH as JSON",
     )
     group.addoption(
         "--no-jax-cache",
@@ -113,6 +133,124 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "impl" in metafunc.fixturenames:
         impls = implementations(metafunc.config)
         metafunc.parametrize("impl", impls, ids=[impl.name for impl in impls])
+
+
+def _impl_of(item: pytest.Item) -> Implementation | None:
+    callspec = getattr(item, "callspec", None)
+    impl = callspec.params.get("impl") if callspec is not None else None
+    return impl if isinstance(impl, Implementation) else None
+
+
+def _property_name(item: pytest.Item) -> str:
+    name = getattr(item, "originalname", item.name)
+    return name.removeprefix("test_")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    """Count the examples a property runs, through Hypothesis's replaceable ``inner_test``."""
+    handle = getattr(getattr(item, "obj", None), "hypothesis", None)
+    if handle is None or _impl_of(item) is None:
+        return (yield)
+    from hypothesis.errors import UnsatisfiedAssumption
+
+    count = item.stash[_COUNT] = ExampleCount()
+    inner = handle.inner_test
+
+    @functools.wraps(inner)
+    def counted(*args: object, **kwargs: object) -> object:
+        count.examples += 1
+        try:
+            return inner(*args, **kwargs)
+        except UnsatisfiedAssumption:
+            raise
+        except Exception:
+            if count.first_failure_at is None:
+                count.first_failure_at = count.examples
+            raise
+
+    handle.inner_test = counted
+    try:
+        return (yield)
+    finally:
+        handle.inner_test = inner
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    impl = _impl_of(item)
+    if impl is not None and report.when in ("setup", "call"):
+        error = call.excinfo.value if call.excinfo is not None else None
+        while isinstance(error, BaseExceptionGroup) and error.exceptions:
+            error = error.exceptions[0]
+        notes = getattr(error, "__notes__", []) if error is not None else []
+        report.user_properties.extend(
+            report_properties(impl.name, _property_name(item), item.stash.get(_COUNT, None), notes)
+        )
+    return report
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    verdict = verdict_from_report(report)
+    if verdict is not None:
+        _SESSION_VERDICTS.append(verdict)
+
+
+_SESSION_VERDICTS: list[Verdict] = []
+"""Verdicts of this process's session (the controller's, under xdist).
+
+``pytest_runtest_logreport`` receives no config, so the list lives here; a
+process runs one session, and it is cleared when the session starts.
+"""
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _SESSION_VERDICTS.clear()
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if _is_worker(config) or not _SESSION_VERDICTS:
+        return
+    names = _implementation_names(config)
+    terminalreporter.section("trainstate-conformance verdict")
+    for line in format_matrix(_SESSION_VERDICTS, names):
+        terminalreporter.write_line(line)
+
+
+def _implementation_names(config: pytest.Config) -> list[str]:
+    """In command-line order; an xdist controller that loaded nothing takes them from verdicts."""
+    names = [impl.name for impl in config.stash.get(_IMPLS, [])]
+    return names + sorted({v.implementation for v in _SESSION_VERDICTS} - set(names))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    path = config.getoption("conformance_report")
+    if path is None or _is_worker(config):
+        return
+    from conformance.profiles import default_profile_name
+
+    impls = config.stash.get(_IMPLS, [])
+    write_json(
+        Path(path),
+        list(_SESSION_VERDICTS),
+        [(impl.name, impl.spec) for impl in impls]
+        or [(name, "") for name in _implementation_names(config)],
+        {
+            "suite_version": __version__,
+            "library_versions": {name: _version(name) for name in LIBRARIES},
+            "hypothesis_profile": config.getoption("hypothesis_profile", None)
+            or default_profile_name(),
+            "hypothesis_seed": config.getoption("hypothesis_seed", None),
+        },
+    )
 
 
 def _version(distribution: str) -> str:

@@ -1,0 +1,167 @@
+"""Per-property verdicts: collected from test reports, printed as a matrix, saved as JSON.
+
+Each conformance test report carries, in ``user_properties`` (which xdist ships
+from the workers to the controller), the implementation, the property, how many
+examples ran and at which one the first failure came, and the repro snippet and
+falsifying example from the exception's notes.  The controller merges them, so
+the matrix is the same with and without ``-n``.
+
+JSON report (``--conformance-report PATH``), schema version 1::
+
+    {"schema": "trainstate-conformance/report", "schema_version": 1,
+     "suite_version": str, "library_versions": {name: version},
+     "hypothesis_profile": str, "hypothesis_seed": str | null,
+     "implementations": [{"name", "spec"}],
+     "results": [{"implementation", "property", "nodeid",
+                  "status": "passed" | "failed" | "skipped" | "known-deviation",
+                  "message": str | null, "examples": int | null,
+                  "first_failure_at": int | null,
+                  "falsifying_example": str | null, "repro": str | null}]}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pytest
+
+SCHEMA = "trainstate-conformance/report"
+SCHEMA_VERSION = 1
+KEY_PREFIX = "trainstate_"
+STATUS_MARKS = {"passed": "pass", "failed": "FAIL", "skipped": "skip", "known-deviation": "known"}
+
+
+@dataclass
+class ExampleCount:
+    """Examples a property ran for one implementation, and the index of the first failure."""
+
+    examples: int = 0
+    first_failure_at: int | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    implementation: str
+    property: str
+    nodeid: str
+    status: str
+    message: str | None
+    examples: int | None
+    first_failure_at: int | None
+    falsifying_example: str | None
+    repro: str | None
+
+
+def report_properties(
+    impl_name: str, property_name: str, count: ExampleCount | None, notes: Iterable[str]
+) -> list[tuple[str, object]]:
+    """The ``user_properties`` entries a worker attaches to a conformance test's report."""
+    repro = falsifying = None
+    for note in notes:
+        text = note.strip()
+        if text.startswith("# Reproduce") and repro is None:
+            repro = text
+        elif text.startswith("Falsifying") and falsifying is None:
+            falsifying = text
+    return [
+        (KEY_PREFIX + "impl", impl_name),
+        (KEY_PREFIX + "property", property_name),
+        (KEY_PREFIX + "examples", None if count is None else count.examples),
+        (KEY_PREFIX + "first_failure_at", None if count is None else count.first_failure_at),
+        (KEY_PREFIX + "repro", repro),
+        (KEY_PREFIX + "falsifying", falsifying),
+    ]
+
+
+def verdict_from_report(report: pytest.TestReport) -> Verdict | None:
+    """The verdict a report carries, or ``None`` for reports that decide nothing."""
+    props = {k[len(KEY_PREFIX) :]: v for k, v in report.user_properties if k.startswith(KEY_PREFIX)}
+    if "impl" not in props:
+        return None
+    decisive = report.when == "call" or (report.when == "setup" and not report.passed)
+    if not decisive:
+        return None
+    if report.skipped and hasattr(report, "wasxfail"):
+        status, message = "known-deviation", str(report.wasxfail) or None
+    elif report.skipped:
+        status = "skipped"
+        longrepr = report.longrepr
+        message = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    elif report.failed:
+        status, message = "failed", _crash_message(report)
+    else:
+        status, message = "passed", None
+    return Verdict(
+        implementation=str(props["impl"]),
+        property=str(props["property"]),
+        nodeid=report.nodeid,
+        status=status,
+        message=message,
+        examples=props.get("examples"),  # type: ignore[arg-type]
+        first_failure_at=props.get("first_failure_at"),  # type: ignore[arg-type]
+        falsifying_example=props.get("falsifying"),  # type: ignore[arg-type]
+        repro=props.get("repro"),  # type: ignore[arg-type]
+    )
+
+
+def _crash_message(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr)
+    return text.strip().splitlines()[0] if text.strip() else "failed"
+
+
+def format_matrix(verdicts: list[Verdict], implementations: list[str]) -> list[str]:
+    """Property x implementation, one cell per verdict; one line per implementation after."""
+    by_key = {(v.property, v.implementation): v for v in verdicts}
+    properties = sorted({v.property for v in verdicts})
+    impls = [i for i in implementations if any(v.implementation == i for v in verdicts)]
+    lines: list[str] = []
+    if len(impls) <= 6:
+        width = max(len(p) for p in properties)
+        cols = [max(len(i), 5) for i in impls]
+        header = (
+            "property".ljust(width)
+            + "  "
+            + "  ".join(i.ljust(c) for i, c in zip(impls, cols, strict=True))
+        )
+        lines.append(header.rstrip())
+        for prop in properties:
+            cells = []
+            for impl, col in zip(impls, cols, strict=True):
+                verdict = by_key.get((prop, impl))
+                cells.append((STATUS_MARKS[verdict.status] if verdict else "-").ljust(col))
+            lines.append((prop.ljust(width) + "  " + "  ".join(cells)).rstrip())
+        lines.append("")
+    for impl in impls:
+        mine = [v for v in verdicts if v.implementation == impl]
+        counts = {s: sum(v.status == s for v in mine) for s in STATUS_MARKS}
+        failed = [v for v in mine if v.status == "failed"]
+        verdict = "CONFORMS" if not failed else "DOES NOT CONFORM"
+        summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        line = f"{impl}: {verdict} ({summary})"
+        if failed:
+            line += "; failed: " + ", ".join(v.property for v in failed)
+        lines.append(line)
+    return lines
+
+
+def write_json(
+    path: Path,
+    verdicts: list[Verdict],
+    implementations: list[tuple[str, str]],
+    header: dict[str, object],
+) -> None:
+    document = {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        **header,
+        "implementations": [{"name": n, "spec": s} for n, s in implementations],
+        "results": [
+            asdict(v) for v in sorted(verdicts, key=lambda v: (v.implementation, v.nodeid))
+        ],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2) + "\n")
