@@ -75,6 +75,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="write the verdict of every property for every implementation to PATH as JSON",
     )
     group.addoption(
+        "--call-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="fail a call of one_step that takes longer than this (default 60; 0: no limit)",
+    )
+    group.addoption(
         "--no-jax-cache",
         action="store_true",
         default=False,
@@ -93,6 +100,13 @@ def requested_specs(config: pytest.Config) -> list[str]:
 def pytest_configure(config: pytest.Config) -> None:
     for name, description in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
+    timeout = config.getoption("call_timeout")
+    if timeout is not None:
+        if timeout < 0:
+            raise pytest.UsageError(f"--call-timeout must be >= 0, got {timeout:g}")
+        from conformance import calling
+
+        calling.call_timeout = timeout
     if requested_specs(config):
         implementations(config)
 
@@ -127,6 +141,27 @@ def implementations(config: pytest.Config) -> list[Implementation]:
         except ImplementationError as exc:
             raise pytest.UsageError(str(exc)) from None
     return config.stash[_IMPLS]
+
+
+TEST_TIMEOUT = 1800.0
+"""pytest-timeout's limit for one property of one implementation, unless the user sets one.
+
+The per-call limit (``--call-timeout``) catches a hang in Python code and fails
+just that property; this is the backstop for a hang inside C code, where the
+"thread" method ends the process (an xdist worker, which xdist reports and
+replaces, so the run goes on).
+"""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    user_timeout = config.getoption("timeout", None) is not None or bool(
+        config.getini("timeout") if "timeout" in config._parser._inidict else None
+    )
+    if user_timeout:
+        return
+    for item in items:
+        if _impl_of(item) is not None and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(TEST_TIMEOUT, method="thread"))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from conformance.calling import ImplementationHung
 from conformance.implementations import Implementation
 from strategies.problems import Problem
 
@@ -74,6 +75,6 @@ def reproducible(
     """On failure inside the block, attach a repro snippet of ``calls`` to the exception."""
     try:
         yield
-    except Exception as exc:
+    except (Exception, ImplementationHung) as exc:
         exc.add_note("\n" + snippet(impl, property_name, list(calls)))
         raise

@@ -22,6 +22,7 @@ JSON report (``--conformance-report PATH``), schema version 1::
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -76,12 +77,26 @@ def report_properties(
     ]
 
 
+_PARAMETRIZED_TEST = re.compile(r"::test_(?P<property>\w+)\[(?P<impl>[^\]]+)\]$")
+
+
+def _crashed_worker_properties(report: pytest.TestReport) -> dict[str, object]:
+    """xdist's report for a test whose worker died carries no user properties: read the id."""
+    match = _PARAMETRIZED_TEST.search(report.nodeid)
+    if not (report.failed and match and "crashed while running" in str(report.longrepr)):
+        return {}
+    return {"impl": match["impl"], "property": match["property"]}
+
+
 def verdict_from_report(report: pytest.TestReport) -> Verdict | None:
     """The verdict a report carries, or ``None`` for reports that decide nothing."""
     props = {k[len(KEY_PREFIX) :]: v for k, v in report.user_properties if k.startswith(KEY_PREFIX)}
+    crashed = "impl" not in props
+    if crashed:
+        props = _crashed_worker_properties(report)
     if "impl" not in props:
         return None
-    decisive = report.when == "call" or (report.when == "setup" and not report.passed)
+    decisive = crashed or report.when == "call" or (report.when == "setup" and not report.passed)
     if not decisive:
         return None
     if report.skipped and hasattr(report, "wasxfail"):
@@ -109,7 +124,7 @@ def verdict_from_report(report: pytest.TestReport) -> Verdict | None:
 
 def _crash_message(report: pytest.TestReport) -> str:
     crash = getattr(report.longrepr, "reprcrash", None)
-    text = crash.message if crash is not None else str(report.longrepr)
+    text = crash.message if crash is not None else str(report.longrepr).strip().splitlines()[-1]
     return text.strip().splitlines()[0] if text.strip() else "failed"
 
 

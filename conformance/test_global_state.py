@@ -1,0 +1,30 @@
+"""Property 10: ``one_step`` leaves process-wide state alone.
+
+Enabling ``jax_enable_x64`` turns every later float32 computation in the
+process into float64; changing NumPy's error or print settings, or reseeding
+its global generator, changes what the caller's code does next.  The suite
+restores these after every call so that its own answers never depend on them;
+this property reports the change.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+
+from conformance.calling import call_raw
+from conformance.implementations import Implementation
+from conformance.profiles import suite_settings
+from conformance.repro import reproducible
+from strategies.edge_cases import pin_edge_cases
+from strategies.problems import Problem, problems
+
+pytestmark = pytest.mark.one_step
+
+
+@suite_settings()
+@pin_edge_cases("small")
+@given(problem=problems())
+def test_global_state_is_left_alone(impl: Implementation, problem: Problem) -> None:
+    with reproducible(impl, "test_global_state_is_left_alone", ("problem", problem)):
+        call_raw(impl, problem, check_global_state=True)
