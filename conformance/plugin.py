@@ -47,6 +47,7 @@ JAX_CACHE_SUBDIR = "trainstate-jax-compilation-cache"
 _IMPLS = pytest.StashKey[list[Implementation]]()
 _JAX_CACHE_CONFIGURED = pytest.StashKey[bool]()
 _COUNT = pytest.StashKey[ExampleCount]()
+_FAILURES = pytest.StashKey[dict[str, int]]()
 LIBRARIES = ("jax", "jaxlib", "flax", "optax", "numpy", "hypothesis", "pytest")
 
 MARKERS = {
@@ -80,6 +81,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="SECONDS",
         help="fail a call of one_step that takes longer than this (default 60; 0: no limit)",
+    )
+    group.addoption(
+        "--impl-maxfail",
+        type=int,
+        default=0,
+        metavar="N",
+        help="skip the remaining properties of an implementation once N of them failed "
+        "(per process: under xdist each worker counts its own); 0: never",
     )
     group.addoption(
         "--no-jax-cache",
@@ -181,6 +190,15 @@ def _property_name(item: pytest.Item) -> str:
     return name.removeprefix("test_")
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    limit = item.config.getoption("impl_maxfail")
+    impl = _impl_of(item)
+    if limit > 0 and impl is not None:
+        failed = item.config.stash.setdefault(_FAILURES, {}).get(impl.name, 0)
+        if failed >= limit:
+            pytest.skip(f"{impl.name} already failed {failed} properties (--impl-maxfail {limit})")
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     """Count the examples a property runs, through Hypothesis's replaceable ``inner_test``."""
@@ -225,6 +243,9 @@ def pytest_runtest_makereport(
         report.user_properties.extend(
             report_properties(impl.name, _property_name(item), item.stash.get(_COUNT, None), notes)
         )
+        if report.failed:
+            failures = item.config.stash.setdefault(_FAILURES, {})
+            failures[impl.name] = failures.get(impl.name, 0) + 1
     return report
 
 
