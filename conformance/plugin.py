@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from collections.abc import Generator
 from importlib import metadata
 from pathlib import Path
@@ -32,6 +33,13 @@ from conformance.implementations import (
     Implementation,
     ImplementationError,
     load_all,
+)
+from conformance.known_deviations import (
+    KnownDeviationsError,
+    Pattern,
+    UnmatchedDeviationWarning,
+    matches,
+    read_patterns,
 )
 from conformance.verdicts import (
     ExampleCount,
@@ -48,6 +56,7 @@ _IMPLS = pytest.StashKey[list[Implementation]]()
 _JAX_CACHE_CONFIGURED = pytest.StashKey[bool]()
 _COUNT = pytest.StashKey[ExampleCount]()
 _FAILURES = pytest.StashKey[dict[str, int]]()
+_DEVIATIONS = pytest.StashKey[list[tuple[str, Pattern]]]()
 LIBRARIES = ("jax", "jaxlib", "flax", "optax", "numpy", "hypothesis", "pytest")
 
 MARKERS = {
@@ -91,6 +100,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(per process: under xdist each worker counts its own); 0: never",
     )
     group.addoption(
+        "--xfails-file",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="file of test-id patterns that are known to fail: marked xfail (see README)",
+    )
+    group.addoption(
+        "--skips-file",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="file of test-id patterns not to run: skipped as known deviations",
+    )
+    group.addoption(
+        "--known-failures-as-skips",
+        action="store_true",
+        default=False,
+        help="skip the tests of --xfails-file instead of running them as xfail",
+    )
+    group.addoption(
         "--no-jax-cache",
         action="store_true",
         default=False,
@@ -116,6 +145,14 @@ def pytest_configure(config: pytest.Config) -> None:
         from conformance import calling
 
         calling.call_timeout = timeout
+    deviations: list[tuple[str, Pattern]] = []
+    try:
+        for kind, option in (("xfail", "--xfails-file"), ("skip", "--skips-file")):
+            for path in config.getoption(option.lstrip("-").replace("-", "_")):
+                deviations += [(kind, pattern) for pattern in read_patterns(option, path)]
+    except KnownDeviationsError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[_DEVIATIONS] = deviations
     if requested_specs(config):
         implementations(config)
 
@@ -163,6 +200,34 @@ replaces, so the run goes on).
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _mark_known_deviations(config, items)
+    _add_default_timeout(config, items)
+
+
+def _mark_known_deviations(config: pytest.Config, items: list[pytest.Item]) -> None:
+    deviations = config.stash.get(_DEVIATIONS, [])
+    as_skips = config.getoption("known_failures_as_skips")
+    for item in items:
+        for kind, pattern in deviations:
+            if matches(pattern.text, item.nodeid):
+                pattern.matched = True
+                reason = f"known deviation ({pattern.where()}: {pattern.text})"
+                if kind == "skip" or as_skips:
+                    item.add_marker(pytest.mark.skip(reason=reason))
+                else:
+                    item.add_marker(pytest.mark.xfail(reason=reason, strict=False))
+                break
+    for _, pattern in deviations:
+        if not pattern.matched:
+            warnings.warn(
+                UnmatchedDeviationWarning(
+                    f"{pattern.where()}: {pattern.text!r} matches no collected test"
+                ),
+                stacklevel=1,
+            )
+
+
+def _add_default_timeout(config: pytest.Config, items: list[pytest.Item]) -> None:
     user_timeout = config.getoption("timeout", None) is not None or bool(
         config.getini("timeout") if "timeout" in config._parser._inidict else None
     )

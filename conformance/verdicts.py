@@ -102,9 +102,9 @@ def verdict_from_report(report: pytest.TestReport) -> Verdict | None:
     if report.skipped and hasattr(report, "wasxfail"):
         status, message = "known-deviation", str(report.wasxfail) or None
     elif report.skipped:
-        status = "skipped"
         longrepr = report.longrepr
         message = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        status = "known-deviation" if "known deviation (" in message else "skipped"
     elif report.failed:
         status, message = "failed", _crash_message(report)
     else:
