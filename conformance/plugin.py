@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import __version__
+from conformance import __version__, corpus
 from conformance.implementations import (
     REFERENCE_SPEC,
     Implementation,
@@ -57,6 +57,8 @@ _JAX_CACHE_CONFIGURED = pytest.StashKey[bool]()
 _COUNT = pytest.StashKey[ExampleCount]()
 _FAILURES = pytest.StashKey[dict[str, int]]()
 _DEVIATIONS = pytest.StashKey[list[tuple[str, Pattern]]]()
+_CORPUS = pytest.StashKey[list[dict]]()
+_LAST_FAILURE = pytest.StashKey[dict[str, object]]()
 LIBRARIES = ("jax", "jaxlib", "flax", "optax", "numpy", "hypothesis", "pytest")
 
 MARKERS = {
@@ -120,6 +122,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="skip the tests of --xfails-file instead of running them as xfail",
     )
     group.addoption(
+        "--corpus",
+        metavar="PATH",
+        default=None,
+        help="regression corpus (JSON lines): replayed before drawing, failures appended",
+    )
+    group.addoption(
         "--no-jax-cache",
         action="store_true",
         default=False,
@@ -153,6 +161,12 @@ def pytest_configure(config: pytest.Config) -> None:
     except KnownDeviationsError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[_DEVIATIONS] = deviations
+    corpus_path = config.getoption("corpus")
+    if corpus_path is not None:
+        try:
+            config.stash[_CORPUS] = corpus.load(Path(corpus_path))
+        except corpus.CorpusError as exc:
+            raise pytest.UsageError(str(exc)) from None
     if requested_specs(config):
         implementations(config)
 
@@ -282,16 +296,45 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
             return inner(*args, **kwargs)
         except UnsatisfiedAssumption:
             raise
-        except Exception:
+        except BaseException:
             if count.first_failure_at is None:
                 count.first_failure_at = count.examples
+            # Hypothesis runs the minimal failing example last, to report it.
+            item.stash[_LAST_FAILURE] = kwargs
             raise
 
     handle.inner_test = counted
     try:
+        _replay_corpus(item, counted)
         return (yield)
     finally:
         handle.inner_test = inner
+        _record_failure(item)
+
+
+def _replay_corpus(item: pytest.Item, test: object) -> None:
+    """Call the property on each saved failing input of this implementation, before Hypothesis."""
+    impl = _impl_of(item)
+    for entry in item.config.stash.get(_CORPUS, []):
+        if impl is not None and (entry["implementation"], entry["property"]) == (
+            impl.name,
+            _property_name(item),
+        ):
+            test(impl=impl, **corpus.inputs_of(entry))  # type: ignore[operator]
+
+
+def _record_failure(item: pytest.Item) -> None:
+    path = item.config.getoption("corpus")
+    failure = item.stash.get(_LAST_FAILURE, None)
+    impl = _impl_of(item)
+    if path is None or failure is None or impl is None:
+        return
+    inputs = {name: value for name, value in failure.items() if name != "impl"}
+    try:
+        line = corpus.record(impl.name, _property_name(item), inputs)
+    except corpus.NotRecordable:
+        return
+    corpus.append(Path(path), line)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -1,0 +1,109 @@
+"""The regression corpus: failing examples saved as JSON lines and replayed on every run.
+
+``--corpus PATH`` names a file (commit it next to the implementation).  When a
+property fails, the minimal falsifying inputs are appended as one record::
+
+    {"implementation": "my_step", "property": "step_after_is_exactly_one",
+     "inputs": {"problem": {...}, ...}}
+
+and every later run calls the property with each matching record *before*
+Hypothesis draws anything, so a fixed bug that comes back fails at once, on
+the exact inputs, whatever the Hypothesis database or seed.  Arrays are
+stored as base64 of their bytes with dtype and shape, floats with
+``float.hex``: the replay is bit-exact.  Properties that draw interactively
+(``st.data()``) have no fixed inputs to store and are not recorded.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import json
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from strategies.data import DataDescription
+from strategies.problems import Problem
+
+
+class CorpusError(Exception):
+    """A corpus file that cannot be read; the message is one line."""
+
+
+class NotRecordable(Exception):
+    """An input with no JSON form (a Hypothesis data object, say)."""
+
+
+def _encode(value: object) -> object:
+    if isinstance(value, Problem):
+        return {"__problem__": {f.name: _encode(getattr(value, f.name)) for f in fields(value)}}
+    if isinstance(value, DataDescription):
+        return {f.name: getattr(value, f.name) for f in fields(value)}
+    if isinstance(value, np.ndarray):
+        data = base64.b64encode(np.ascontiguousarray(value).tobytes()).decode("ascii")
+        return {"__array__": data, "dtype": value.dtype.str, "shape": list(value.shape)}
+    if isinstance(value, np.generic):
+        return {"__numpy__": type(value).__name__, "value": _encode(value.item())}
+    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
+        return value
+    if isinstance(value, float):
+        return {"__float__": value.hex()}
+    raise NotRecordable(type(value).__name__)
+
+
+def _decode(value: Any) -> object:
+    if isinstance(value, dict):
+        if "__problem__" in value:
+            raw = {k: _decode(v) for k, v in value["__problem__"].items()}
+            raw["description"] = DataDescription(**value["__problem__"]["description"])
+            return Problem(**raw)
+        if "__array__" in value:
+            data = base64.b64decode(value["__array__"])
+            return np.frombuffer(data, dtype=value["dtype"]).reshape(value["shape"]).copy()
+        if "__numpy__" in value:
+            return getattr(np, value["__numpy__"])(_decode(value["value"]))
+        if "__float__" in value:
+            return float.fromhex(value["__float__"])
+        return {k: _decode(v) for k, v in value.items()}
+    return value
+
+
+def record(implementation: str, prop: str, inputs: dict[str, object]) -> str:
+    """One corpus line; raises :class:`NotRecordable` when an input has no JSON form."""
+    encoded = {name: _encode(value) for name, value in sorted(inputs.items())}
+    return json.dumps(
+        {"implementation": implementation, "property": prop, "inputs": encoded}, sort_keys=True
+    )
+
+
+def load(path: Path) -> list[dict[str, Any]]:
+    """The records of a corpus file; a missing file is an empty corpus."""
+    if not path.exists():
+        return []
+    try:
+        lines = path.read_text().splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CorpusError(
+            f"--corpus {path}: cannot read it ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def inputs_of(entry: dict[str, Any]) -> dict[str, object]:
+    return {name: _decode(value) for name, value in entry["inputs"].items()}
+
+
+def append(path: Path, line: str) -> None:
+    """Add ``line`` unless it is already there; xdist workers share the file, hence the lock."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            handle.seek(0)
+            if line not in (existing.rstrip("\n") for existing in handle):
+                handle.write(line + "\n")
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
