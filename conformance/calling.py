@@ -9,7 +9,10 @@ property's own arithmetic.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,6 +46,31 @@ class ImplementationHung(BaseException):
     A ``BaseException``, so that Hypothesis stops at once instead of replaying
     (and waiting for) the hanging call while it shrinks.
     """
+
+
+OUTPUT_LIMIT = 1 << 20
+"""Bytes of stdout and stderr one call may write before it fails (the rest is dropped)."""
+
+
+class ImplementationPrinted(AssertionError):
+    """The implementation wrote more than :data:`OUTPUT_LIMIT` to stdout or stderr."""
+
+
+class _BoundedSink(io.TextIOBase):
+    """Counts what is written and keeps only the first :data:`OUTPUT_LIMIT` characters."""
+
+    def __init__(self) -> None:
+        self.written = 0
+        self.kept: list[str] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if self.written < OUTPUT_LIMIT:
+            self.kept.append(text[: OUTPUT_LIMIT - self.written])
+        self.written += len(text)
+        return len(text)
 
 
 class ImplementationExited(AssertionError):
@@ -185,9 +213,14 @@ def call_raw(
     x = problem.x.copy() if copy_inputs else problem.x
     y = problem.y.copy() if copy_inputs else problem.y
     before = GlobalState.capture(with_rng=check_global_state)
+    sink = _BoundedSink()
     try:
-        with _time_limit(call_timeout, f"{impl.name}.one_step {problem.label()}"):
-            return impl.one_step(problem.seed, x, y, problem.lr)
+        with (
+            _time_limit(call_timeout, f"{impl.name}.one_step {problem.label()}"),
+            contextlib.redirect_stdout(sink),
+            contextlib.redirect_stderr(sink),
+        ):
+            result = impl.one_step(problem.seed, x, y, problem.lr)
     except SystemExit as exc:
         raise ImplementationExited(
             f"{impl.name}.one_step called sys.exit({exc.code!r}) {problem.label()}"
@@ -197,6 +230,8 @@ def call_raw(
             f"{impl.name}.one_step raised {type(exc).__name__}: {exc} {problem.label()}"
         ) from exc
     finally:
+        # What the call printed goes on to the test's captured output, within the limit.
+        sys.stdout.write("".join(sink.kept))
         after = GlobalState.capture(with_rng=check_global_state)
         changes = after.changes_since(before)
         if changes:
@@ -206,6 +241,12 @@ def call_raw(
                     f"{impl.name}.one_step changed process-wide state: {'; '.join(changes)}; "
                     f"it was restored, but one_step must not touch it {problem.label()}"
                 )
+    if sink.written > OUTPUT_LIMIT:
+        raise ImplementationPrinted(
+            f"{impl.name}.one_step printed {sink.written} characters to stdout/stderr in one "
+            f"call (limit {OUTPUT_LIMIT}) {problem.label()}"
+        )
+    return result
 
 
 def call(impl: Implementation, problem: Problem, *, copy_inputs: bool = True) -> Output:

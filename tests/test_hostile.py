@@ -1,0 +1,139 @@
+"""Hostile and broken implementations fail with a message that names what happened,
+the rest of the run completes, and the reference's answers are unaffected."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+MODULES = [
+    "conformance/test_output_contract.py",
+    "conformance/test_step_counter.py",
+    "conformance/test_global_state.py",
+    "conformance/test_reference_agreement.py",
+]
+
+REFERENCE = "from reference.flax_step import one_step as _reference\n"
+
+HOSTILE = {
+    "raises": (
+        "def one_step(seed, x, y, lr):\n    raise RuntimeError('nope')\n",
+        "raised RuntimeError: nope",
+    ),
+    "returns_none": ("def one_step(seed, x, y, lr):\n    return None\n", "returned NoneType"),
+    "returns_list": (
+        REFERENCE + "def one_step(seed, x, y, lr):\n    return list(_reference(seed, x, y, lr))\n",
+        "but the contract asks for a NumPy or JAX array",
+    ),
+    "returns_scalar": (
+        "import numpy as np\ndef one_step(seed, x, y, lr):\n    return np.float64(1.0)\n",
+        "with 1 values, expected the two values",
+    ),
+    "returns_three": (
+        "import numpy as np\ndef one_step(seed, x, y, lr):\n    return np.zeros(3)\n",
+        "with 3 values, expected the two values",
+    ),
+    "returns_ints": (
+        REFERENCE
+        + "def one_step(seed, x, y, lr):\n    return _reference(seed, x, y, lr).astype(int)\n",
+        "but the contract asks for a real floating dtype",
+    ),
+    "returns_nan": (
+        "import numpy as np\ndef one_step(seed, x, y, lr):\n    return np.array([1.0, np.nan])\n",
+        "which is not finite",
+    ),
+    "hangs": (
+        "import time\ndef one_step(seed, x, y, lr):\n    time.sleep(10**6)\n",
+        "did not return within 2 s",
+    ),
+    "allocates": (
+        "import time, numpy as np\ndef one_step(seed, x, y, lr):\n    hoard = []\n"
+        "    while True:\n        hoard.append(np.ones(1000))\n        time.sleep(0.001)\n",
+        "did not return within 2 s",
+    ),
+    "exits": ("import sys\ndef one_step(seed, x, y, lr):\n    sys.exit(3)\n", "called sys.exit(3)"),
+    "aborts": (
+        "import os\ndef one_step(seed, x, y, lr):\n    os.abort()\n",
+        "crashed while running",
+    ),
+    "prints": (
+        REFERENCE + "def one_step(seed, x, y, lr):\n    print('x' * 1_100_000)\n"
+        "    return _reference(seed, x, y, lr)\n",
+        "printed 1100001 characters",
+    ),
+    "enables_x64": (
+        REFERENCE + "import jax\ndef one_step(seed, x, y, lr):\n"
+        "    jax.config.update('jax_enable_x64', True)\n    return _reference(seed, x, y, lr)\n",
+        "jax_enable_x64 False -> True",
+    ),
+    "numpy_raises": (
+        REFERENCE + "import numpy as np\ndef one_step(seed, x, y, lr):\n"
+        "    np.seterr(all='raise')\n    return _reference(seed, x, y, lr)\n",
+        "numpy error settings",
+    ),
+    "reseeds_numpy": (
+        REFERENCE + "import numpy as np\ndef one_step(seed, x, y, lr):\n"
+        "    np.random.seed(1234)\n    return _reference(seed, x, y, lr)\n",
+        "numpy's global random state",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def verdicts(tmp_path_factory, repo) -> dict[str, list[dict]]:
+    """One run of four properties over every hostile implementation and the reference."""
+    import subprocess
+    import sys
+
+    where = tmp_path_factory.mktemp("hostile")
+    args = []
+    for name, (source, _) in HOSTILE.items():
+        (where / f"{name}.py").write_text(source)
+        args += ["--impl", str(where / f"{name}.py")]
+    report = where / "report.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            *[str(repo / m) for m in MODULES],
+            *args,
+            "--impl",
+            "reference.flax_step",
+            "-n",
+            "2",
+            "-p",
+            "no:cacheprovider",
+            "--hypothesis-profile=ci",
+            "--call-timeout",
+            "2",
+            "--conformance-report",
+            str(report),
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert report.exists(), done.stdout[-5000:] + done.stderr[-5000:]
+    by_impl: dict[str, list[dict]] = {}
+    for result in json.loads(report.read_text())["results"]:
+        by_impl.setdefault(result["implementation"], []).append(result)
+    return by_impl
+
+
+@pytest.mark.xdist_group("hostile")
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_implementation_fails_with_a_message_that_names_it(verdicts, name) -> None:
+    failed = [r for r in verdicts[name] if r["status"] == "failed"]
+    assert failed, f"{name} passed every property: {verdicts[name]}"
+    expected = HOSTILE[name][1]
+    assert any(expected in (r["message"] or "") for r in failed), [r["message"] for r in failed]
+
+
+@pytest.mark.xdist_group("hostile")
+def test_the_run_completes_and_the_reference_is_unaffected(verdicts) -> None:
+    assert set(verdicts) == {*HOSTILE, "reference"}
+    statuses = {r["property"]: r["status"] for r in verdicts["reference"]}
+    assert len(statuses) == len(MODULES) and set(statuses.values()) == {"passed"}, statuses
