@@ -1,0 +1,206 @@
+"""Verdict matrix and JSON report (with and without xdist), known deviations, corpus, CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+MODULES = ["conformance/test_step_counter.py", "conformance/test_zero_learning_rate.py"]
+CORRECT = "from reference.flax_step import one_step\n"
+WRONG_STEP = (
+    "import numpy as np\n"
+    "from reference.flax_step import one_step as _reference\n"
+    "def one_step(seed, x, y, lr):\n"
+    "    return np.array([2.0, _reference(seed, x, y, lr)[1]])\n"
+)
+# Wrong only on an input Hypothesis will not draw: only a corpus finds it.
+RARE_BUG = (
+    "import numpy as np\n"
+    "from reference.flax_step import one_step as _reference\n"
+    "def one_step(seed, x, y, lr):\n"
+    "    out = _reference(seed, x, y, lr)\n"
+    "    if x.shape == (1, 1) and x[0, 0] == np.float32(1.25):\n"
+    "        return np.array([3.0, out[1]])\n"
+    "    return out\n"
+)
+
+
+def run(pytester: pytest.Pytester, repo: Path, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess(
+        *[str(repo / m) for m in MODULES],
+        "-p",
+        "no:cacheprovider",
+        "--hypothesis-profile=ci",
+        *args,
+    )
+
+
+def statuses(report: Path) -> dict[tuple[str, str], str]:
+    results = json.loads(report.read_text())["results"]
+    return {(r["implementation"], r["property"]): r["status"] for r in results}
+
+
+@pytest.mark.parametrize("workers", [["-n", "2"], ["-p", "no:xdist"]], ids=["xdist", "serial"])
+def test_matrix_and_json_report_merge_every_verdict(pytester, repo, workers) -> None:
+    pytester.makepyfile(good=CORRECT, bad=WRONG_STEP)
+    report = pytester.path / "report.json"
+    result = run(
+        pytester,
+        repo,
+        "--impl",
+        "good.py",
+        "--impl",
+        "bad.py",
+        *workers,
+        "--conformance-report",
+        str(report),
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*trainstate-conformance verdict*",
+            "property*good*bad",
+            "step_after_is_exactly_one*pass*FAIL",
+            "zero_lr_keeps_initial_loss*pass*pass",
+            "good: CONFORMS (2 passed)",
+            "bad: DOES NOT CONFORM (1 passed, 1 failed); failed: step_after_is_exactly_one",
+        ]
+    )
+    assert statuses(report) == {
+        ("good", "step_after_is_exactly_one"): "passed",
+        ("good", "zero_lr_keeps_initial_loss"): "passed",
+        ("bad", "step_after_is_exactly_one"): "failed",
+        ("bad", "zero_lr_keeps_initial_loss"): "passed",
+    }
+    document = json.loads(report.read_text())
+    assert document["schema"] == "trainstate-conformance/report"
+    assert document["schema_version"] == 1
+    assert document["hypothesis_profile"] == "ci"
+    assert set(document["library_versions"]) >= {"jax", "flax", "optax", "numpy", "hypothesis"}
+    failed = next(r for r in document["results"] if r["status"] == "failed")
+    assert failed["message"].startswith("AssertionError: step_after=2.0")
+    assert failed["repro"].startswith("# Reproduce test_step_after_is_exactly_one for bad")
+    assert failed["falsifying_example"].startswith("Falsifying")
+    assert failed["first_failure_at"] == 1 and failed["examples"] >= 1
+    passed = next(r for r in document["results"] if r["status"] == "passed")
+    assert passed["examples"] >= 100
+
+
+def test_repro_snippet_reproduces_the_failure(pytester, repo) -> None:
+    pytester.makepyfile(bad=WRONG_STEP)
+    report = pytester.path / "report.json"
+    run(pytester, repo, "--impl", "bad.py", "--conformance-report", str(report), "-p", "no:xdist")
+    snippet = next(
+        r["repro"] for r in json.loads(report.read_text())["results"] if r["status"] == "failed"
+    )
+    done = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    implementation, reference = done.stdout.splitlines()
+    assert "implementation: [2." in implementation and "reference:      [1." in reference
+
+
+def test_xfails_file_marks_known_deviations_and_warns_on_stale_ids(pytester, repo) -> None:
+    pytester.makepyfile(bad=WRONG_STEP)
+    deviations = pytester.path / "xfails.txt"
+    deviations.write_text(
+        "# the port counts steps from 1\n"
+        "test_step_counter.py::test_step_after_is_exactly_one[bad]  # inline comment\n"
+        "test_no_such_property\n"
+    )
+    report = pytester.path / "report.json"
+    result = run(
+        pytester,
+        repo,
+        "--impl",
+        "bad.py",
+        "--xfails-file",
+        str(deviations),
+        "--conformance-report",
+        str(report),
+        "-p",
+        "no:xdist",
+    )
+    result.assert_outcomes(passed=1, xfailed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        ["*xfails.txt:3: 'test_no_such_property' matches no collected test*"]
+    )
+    assert statuses(report)[("bad", "step_after_is_exactly_one")] == "known-deviation"
+    as_skips = run(
+        pytester,
+        repo,
+        "--impl",
+        "bad.py",
+        "--xfails-file",
+        str(deviations),
+        "--known-failures-as-skips",
+        "-p",
+        "no:xdist",
+    )
+    as_skips.assert_outcomes(passed=1, skipped=1, warnings=1)
+
+
+def test_skips_file_by_property_name_skips_every_implementation(pytester, repo) -> None:
+    pytester.makepyfile(bad=WRONG_STEP, good=CORRECT)
+    (pytester.path / "skips.txt").write_text("test_step_after_is_exactly_one\n")
+    result = run(
+        pytester,
+        repo,
+        "--impl",
+        "bad.py",
+        "--impl",
+        "good.py",
+        "--skips-file",
+        "skips.txt",
+        "-p",
+        "no:xdist",
+    )
+    result.assert_outcomes(passed=2, skipped=2)
+
+
+def test_unreadable_deviations_or_corpus_file_is_a_usage_error(pytester, repo) -> None:
+    (pytester.path / "corpus.jsonl").write_text("{not json\n")
+    for args in (["--xfails-file", "missing.txt"], ["--corpus", "corpus.jsonl"]):
+        result = run(pytester, repo, *args)
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        assert next(line for line in result.errlines if line.strip()).startswith(
+            f"ERROR: {args[0]}"
+        )
+
+
+def test_corpus_records_failures_and_replays_them_first(pytester, repo) -> None:
+    pytester.makepyfile(bad=WRONG_STEP, rare_bug=RARE_BUG)
+    corpus = pytester.path / "corpus.jsonl"
+    run(pytester, repo, "--impl", "bad.py", "--corpus", str(corpus), "-n", "2")
+    records = [json.loads(line) for line in corpus.read_text().splitlines()]
+    assert [(r["implementation"], r["property"]) for r in records] == [
+        ("bad", "step_after_is_exactly_one")
+    ]
+
+    # The rare bug passes on drawn inputs, and fails at once from a corpus entry.
+    run(pytester, repo, "--impl", "rare_bug.py", "-p", "no:xdist").assert_outcomes(passed=2)
+    record = records[0]
+    record["implementation"] = "rare_bug"
+    problem = record["inputs"]["problem"]["__problem__"]
+    problem["x"]["__array__"] = "AACgPw=="  # float32 1.25, shape (1, 1)
+    problem["x"]["dtype"], problem["x"]["shape"] = "<f4", [1, 1]
+    problem["y"]["__array__"], problem["y"]["dtype"], problem["y"]["shape"] = "AAAAAA==", "<f4", [1]
+    rare = pytester.path / "rare.jsonl"
+    rare.write_text(json.dumps(record) + "\n")
+    replayed = run(pytester, repo, "--impl", "rare_bug.py", "--corpus", str(rare), "-p", "no:xdist")
+    replayed.assert_outcomes(passed=1, failed=1)
+    replayed.stdout.fnmatch_lines(["*AssertionError: step_after=3.0*"])
+
+
+def test_command_line_exit_code_is_zero_only_when_all_pass(pytester) -> None:
+    pytester.makepyfile(good=CORRECT, bad=WRONG_STEP)
+    select = ["--", "-k", "step_after_is_exactly_one"]
+    good = pytester.run(sys.executable, "-m", "conformance", "good.py", "--workers", "1", *select)
+    assert good.ret == 0, good.stdout.str()[-2000:]
+    both = pytester.run(
+        sys.executable, "-m", "conformance", "good.py", "bad.py", "--workers", "2", *select
+    )
+    assert both.ret == 1
+    both.stdout.fnmatch_lines(["good: CONFORMS*", "bad: DOES NOT CONFORM*"])
