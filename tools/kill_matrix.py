@@ -1,0 +1,138 @@
+"""The kill matrix: the suite against every bundled implementation, in one run.
+
+    python tools/kill_matrix.py            # full matrix (every property of every implementation)
+    python tools/kill_matrix.py --fast     # stop each implementation at its first failure
+
+For each implementation in ``implementations/correct`` and ``implementations/mutants``
+it prints the verdict, how many properties failed, the property that failed
+first (the one that needed the fewest examples) with that number of examples,
+and every failed property.  It exits with 1 if a correct implementation fails
+or a mutant survives.  ``tests/test_bundled.py`` asserts the same in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BUNDLED = REPO / "implementations"
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    kind: str
+    failed: list[str]
+    first_failed: str | None
+    examples_to_first_failure: int | None
+    passed: int
+    skipped: int
+
+    @property
+    def verdict(self) -> str:
+        if self.kind == "correct":
+            return "passes" if not self.failed else "WRONGLY FAILS"
+        return "killed" if self.failed else "SURVIVES"
+
+
+def bundled(kind: str) -> list[Path]:
+    return sorted((BUNDLED / kind).glob("*.py"))
+
+
+def run(fast: bool, workers: str, extra: list[str]) -> tuple[list[Row], float]:
+    kinds = {path.stem: kind for kind in ("correct", "mutants") for path in bundled(kind)}
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.json"
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-n",
+            workers,
+            "-p",
+            "no:cacheprovider",
+            "--hypothesis-profile=ci",
+            "--call-timeout",
+            "120",
+            "--conformance-report",
+            str(report),
+            *extra,
+        ]
+        if fast:
+            command += ["--impl-maxfail", "1"]
+        for kind in ("correct", "mutants"):
+            for path in bundled(kind):
+                command += ["--impl", str(path.relative_to(REPO))]
+        start = time.perf_counter()
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        if not report.exists():
+            raise SystemExit(
+                f"the suite did not run:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+            )
+        results = json.loads(report.read_text())["results"]
+    rows = []
+    for name, kind in kinds.items():
+        mine = [r for r in results if r["implementation"] == name]
+        failed = [r for r in mine if r["status"] == "failed"]
+        first = min(failed, key=lambda r: r["first_failure_at"] or 10**9, default=None)
+        rows.append(
+            Row(
+                name=name,
+                kind="correct" if kind == "correct" else "mutant",
+                failed=sorted(r["property"] for r in failed),
+                first_failed=first["property"] if first else None,
+                examples_to_first_failure=first["first_failure_at"] if first else None,
+                passed=sum(r["status"] == "passed" for r in mine),
+                skipped=sum(r["status"] == "skipped" for r in mine),
+            )
+        )
+    return rows, wall
+
+
+def markdown(rows: list[Row]) -> list[str]:
+    lines = [
+        "| implementation | kind | verdict | failed | first failure (examples) | which |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        first = f"{row.first_failed} ({row.examples_to_first_failure})" if row.first_failed else "-"
+        lines.append(
+            f"| {row.name} | {row.kind} | {row.verdict} | {len(row.failed)} | {first} | "
+            f"{', '.join(row.failed) or '-'} |"
+        )
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--fast", action="store_true", help="stop each implementation at its first failure"
+    )
+    parser.add_argument("--workers", default="auto")
+    parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    args = parser.parse_args()
+    rows, wall = run(args.fast, args.workers, args.pytest_args)
+    for line in markdown(rows):
+        print(line)
+    mutants = [r for r in rows if r.kind == "mutant"]
+    correct = [r for r in rows if r.kind == "correct"]
+    killed = sum(bool(r.failed) for r in mutants)
+    clean = sum(not r.failed for r in correct)
+    print(
+        f"\nmutants killed: {killed}/{len(mutants)}; correct implementations passing: "
+        f"{clean}/{len(correct)}; wall time {wall:.0f} s"
+    )
+    return 0 if killed == len(mutants) and clean == len(correct) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
