@@ -7,6 +7,12 @@ Registered by the repository's ``conftest.py`` and, for installed use, as the
   implementations to test, each a dotted module name or a ``.py`` path; with
   neither, the reference.  Every property is parametrized over them with the
   implementation's name as the id, so ``-k numpy_float64`` selects one.
+- ``--conformance-report PATH``: the verdicts as JSON (:mod:`conformance.verdicts`).
+- ``--xfails-file``, ``--skips-file``, ``--known-failures-as-skips``: known
+  deviations (:mod:`conformance.known_deviations`).
+- ``--corpus PATH``: the regression corpus (:mod:`conformance.corpus`).
+- ``--impl-maxfail N``: stop judging an implementation after N failed properties.
+- ``--call-timeout SECONDS``: the limit for one call (:mod:`conformance.calling`).
 - ``--no-jax-cache``: do not use JAX's persistent compilation cache (by default
   it lives in pytest's cache directory, shared by xdist workers and kept
   between runs).
