@@ -33,7 +33,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance import __version__, corpus
+from conformance import __version__
+from conformance import (
+    profiles as _profiles,
+)  # registers dev, ci, thorough before Hypothesis loads one
 from conformance.implementations import (
     REFERENCE_SPEC,
     Implementation,
@@ -169,6 +172,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_DEVIATIONS] = deviations
     corpus_path = config.getoption("corpus")
     if corpus_path is not None:
+        from conformance import corpus
+
         try:
             config.stash[_CORPUS] = corpus.load(Path(corpus_path))
         except corpus.CorpusError as exc:
@@ -339,6 +344,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
 
 def _replay_corpus(item: pytest.Item, test: object) -> None:
     """Call the property on each saved failing input of this implementation, before Hypothesis."""
+    from conformance import corpus
+
     impl = _impl_of(item)
     for entry in item.config.stash.get(_CORPUS, []):
         if impl is not None and (entry["implementation"], entry["property"]) == (
@@ -354,6 +361,8 @@ def _record_failure(item: pytest.Item) -> None:
     impl = _impl_of(item)
     if path is None or failure is None or impl is None:
         return
+    from conformance import corpus
+
     inputs = {name: value for name, value in failure.items() if name != "impl"}
     try:
         line = corpus.record(impl.name, _property_name(item), inputs)
@@ -370,11 +379,8 @@ def pytest_runtest_makereport(
     impl = _impl_of(item)
     if impl is not None and report.when in ("setup", "call"):
         error = call.excinfo.value if call.excinfo is not None else None
-        while isinstance(error, BaseExceptionGroup) and error.exceptions:
-            error = error.exceptions[0]
-        notes = getattr(error, "__notes__", []) if error is not None else []
         report.user_properties.extend(
-            report_properties(impl.name, _property_name(item), item.stash.get(_COUNT, None), notes)
+            report_properties(impl.name, _property_name(item), item.stash.get(_COUNT, None), error)
         )
         if report.failed:
             failures = item.config.stash.setdefault(_FAILURES, {})
@@ -424,8 +430,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     path = config.getoption("conformance_report")
     if path is None or _is_worker(config):
         return
-    from conformance.profiles import default_profile_name
-
     impls = config.stash.get(_IMPLS, [])
     write_json(
         Path(path),
@@ -436,7 +440,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             "suite_version": __version__,
             "library_versions": {name: _version(name) for name in LIBRARIES},
             "hypothesis_profile": config.getoption("hypothesis_profile", None)
-            or default_profile_name(),
+            or _profiles.default_profile_name(),
             "hypothesis_seed": config.getoption("hypothesis_seed", None),
         },
     )
@@ -450,8 +454,6 @@ def _version(distribution: str) -> str:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    from conformance.profiles import default_profile_name
-
     specs = requested_specs(config)
     source = "--impl" if config.getoption("impl") else (ENV_VAR if specs else "default")
     lines = [f"trainstate-conformance: implementations from {source}:"]
@@ -459,7 +461,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         lines += [f"  {impl.name}: {impl.origin}" for impl in implementations(config)]
     else:
         lines.append(f"  reference: {REFERENCE_SPEC} (loaded when a property runs)")
-    profile = config.getoption("hypothesis_profile", None) or default_profile_name()
+    profile = config.getoption("hypothesis_profile", None) or _profiles.default_profile_name()
     versions = ", ".join(
         f"{name} {_version(name)}" for name in ("jax", "flax", "optax", "numpy", "hypothesis")
     )

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -57,11 +56,21 @@ class Verdict:
 
 
 def report_properties(
-    impl_name: str, property_name: str, count: ExampleCount | None, notes: Iterable[str]
+    impl_name: str, property_name: str, count: ExampleCount | None, error: BaseException | None
 ) -> list[tuple[str, object]]:
-    """The ``user_properties`` entries a worker attaches to a conformance test's report."""
+    """The ``user_properties`` entries a worker attaches to a conformance test's report.
+
+    For a group of distinct failures (Hypothesis's ``ExceptionGroup``) the first
+    member speaks for the group, so the message says what went wrong.
+    """
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
+    message = None
+    if error is not None:
+        text = str(error).strip().splitlines()
+        message = f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
     repro = falsifying = None
-    for note in notes:
+    for note in getattr(error, "__notes__", []):
         text = note.strip()
         if text.startswith("# Reproduce") and repro is None:
             repro = text
@@ -74,6 +83,7 @@ def report_properties(
         (KEY_PREFIX + "first_failure_at", None if count is None else count.first_failure_at),
         (KEY_PREFIX + "repro", repro),
         (KEY_PREFIX + "falsifying", falsifying),
+        (KEY_PREFIX + "message", message),
     ]
 
 
@@ -106,7 +116,7 @@ def verdict_from_report(report: pytest.TestReport) -> Verdict | None:
         message = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
         status = "known-deviation" if "known deviation (" in message else "skipped"
     elif report.failed:
-        status, message = "failed", _crash_message(report)
+        status, message = "failed", props.get("message") or _crash_message(report)
     else:
         status, message = "passed", None
     return Verdict(

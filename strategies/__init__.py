@@ -6,4 +6,8 @@
   duplicated rows, rank deficiency, exact linear targets, outliers).
 - :mod:`strategies.learning_rates`: ``lr`` relative to the data's descent threshold.
 - :mod:`strategies.problems`: all of it together, as a :class:`Problem`.
+- :mod:`strategies.edge_cases`: the edge inputs every one-step property pins.
+- :mod:`strategies.pytrees`: parameter pytrees, matching and mismatched gradients
+  (the TrainState-contract properties).
+- :mod:`strategies.optimizers`: a catalogue of named Optax transformations.
 """

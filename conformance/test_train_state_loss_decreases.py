@@ -1,0 +1,77 @@
+"""One small SGD step with the TrainState does not increase the loss of ``nn.Dense(1)``.
+
+The model is Linen's ``nn.Dense(1)`` (``apply_fn=model.apply``, the params of
+``model.init(PRNGKey(seed), x)``), the loss the MSE ``mean((apply_fn({"params":
+p}, x) - y)**2)`` evaluated through ``state.apply_fn``, the optimizer
+``optax.sgd(lr)`` with ``lr`` at most the loss's descent threshold
+``1/lambda_max`` of its Hessian (:func:`reference.oracle.descent_threshold`).
+In exact arithmetic such a step lowers the loss by at least ``lr |g|^2 / 2``;
+the float32 losses may each be off by the bound of :mod:`reference.tolerance`,
+so the property allows their sum.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from conformance.implementations import Implementation
+from conformance.profiles import suite_settings
+from conformance.train_state_checks import (
+    Context,
+    apply_gradients,
+    create,
+    get_field,
+    train_state_class,
+)
+from reference.flax_step import initial_params
+from reference.oracle import descent_threshold, oracle_step
+from reference.recipe import MODEL, loss, loss_grad
+from reference.tolerance import pairwise
+
+pytestmark = pytest.mark.train_state
+
+N_POOL = (1, 2, 4, 8)
+D_POOL = (1, 2, 3)
+
+
+@suite_settings()
+@given(data=st.data())
+def test_small_sgd_step_does_not_increase_dense_loss(
+    impl: Implementation, data: st.DataObject
+) -> None:
+    cls = train_state_class(impl)
+    n = data.draw(st.sampled_from(N_POOL), label="N")
+    d = data.draw(st.sampled_from(D_POOL), label="D")
+    elements = st.floats(-2, 2, width=32, allow_subnormal=False)
+    x = data.draw(hnp.arrays(np.float32, (n, d), elements=elements), label="x")
+    y = data.draw(hnp.arrays(np.float32, (n,), elements=elements), label="y")
+    seed = data.draw(st.integers(0, 3), label="seed")
+    threshold = descent_threshold(x)
+    fraction = data.draw(st.floats(0.01, 1.0), label="lr / descent threshold")
+    lr = float(np.float32(fraction * threshold))
+    ctx = Context(impl, {"model": "nn.Dense(1)", "N": n, "D": d, "seed": seed, "lr": lr})
+    bounds = oracle_step(seed, x, y, lr)
+    x32, y32 = jnp.asarray(x), jnp.asarray(y)
+
+    state = create(
+        ctx, cls, params=dict(initial_params(seed, d)), tx=optax.sgd(lr), apply_fn=MODEL.apply
+    )
+    apply_fn = get_field(ctx, state, "apply_fn")
+    loss_before = float(loss(apply_fn, state.params, x32, y32))
+    new = apply_gradients(ctx, state, loss_grad(apply_fn, state.params, x32, y32))
+    loss_after = float(loss(get_field(ctx, new, "apply_fn"), new.params, x32, y32))
+
+    slack = pairwise(bounds.loss_before_error, bounds.loss_after_error)
+    assert loss_after <= loss_before + slack, (
+        f"{impl.name}: the MSE loss of nn.Dense(1) rose from {loss_before!r} to {loss_after!r} "
+        f"after one apply_gradients with optax.sgd({lr!r}), lr = {fraction:.3g} x the descent "
+        f"threshold {threshold:.6g} (exact descent at least {lr * bounds.grad_sq_norm / 2:.3g}, "
+        f"float32 slack {slack:.3g}); the update must move params against the gradient "
+        f"{ctx}"
+    )

@@ -1,0 +1,72 @@
+"""After ``k`` updates, params and opt_state are those of the hand-written Optax loop.
+
+The loop: ``opt_state = tx.init(params)`` once, then ``updates, opt_state =
+tx.update(grads, opt_state, params)`` and ``params = optax.apply_updates(params,
+updates)`` per gradient tree.  Comparing after every call, over stateful,
+chained, scheduled and params-dependent transformations, catches an
+``opt_state`` that is re-initialised, not carried over, or initialised from
+something other than ``params``, a missing ``params`` argument to
+``tx.update``, and updates applied with the wrong sign or twice.
+
+Tolerance: see :func:`conformance.train_state_checks.close_difference`
+(Flax's own class is bit-identical; a few float32 roundoffs per update are
+allowed for implementations that run the same ops jitted or reordered).
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance.implementations import Implementation
+from conformance.profiles import suite_settings
+from conformance.train_state_checks import (
+    Context,
+    apply_gradients,
+    close_difference,
+    create,
+    get_field,
+    optax_loop,
+    train_state_class,
+    trajectory_scales,
+)
+from strategies.optimizers import optimizers, update_counts
+from strategies.pytrees import grad_sequences, params, show_tree
+
+pytestmark = pytest.mark.train_state
+
+
+@suite_settings()
+@given(data=st.data())
+def test_params_and_opt_state_follow_the_optax_loop(
+    impl: Implementation, data: st.DataObject
+) -> None:
+    cls = train_state_class(impl)
+    opt = data.draw(optimizers(), label="tx")
+    p = data.draw(params(), label="params")
+    k = data.draw(update_counts(), label="k (apply_gradients calls)")
+    seq = data.draw(grad_sequences(p.spec, k), label="grads (one tree per call)")
+    ctx = Context(impl, {"tx": opt, "params": p.spec, "k": k})
+    tx = opt.tx
+
+    expected = optax_loop(tx, p.tree, seq.trees)
+    p_scale, s_scale = trajectory_scales(expected)
+
+    state = create(ctx, cls, params=p.tree, tx=tx)
+    for i, g in enumerate(seq.trees, start=1):
+        state = apply_gradients(ctx, state, g, call=i)
+        diff = close_difference(get_field(ctx, state, "params"), expected.params[i], p_scale, i)
+        assert diff is None, (
+            f"{impl.name}: params after {i} of {k} apply_gradients call(s) differ from the "
+            f"Optax loop (tx.init once, then tx.update + optax.apply_updates per call): {diff}; "
+            f"grads of call {i}: {show_tree(g)} {ctx}"
+        )
+        diff = close_difference(
+            get_field(ctx, state, "opt_state"), expected.opt_states[i], s_scale, i
+        )
+        assert diff is None, (
+            f"{impl.name}: opt_state after {i} of {k} apply_gradients call(s) differs from the "
+            f"Optax loop's (tx.init once, then the opt_state returned by each tx.update carried "
+            f"to the next call): {diff} {ctx}"
+        )

@@ -1,0 +1,292 @@
+"""Meta tests of the TrainState strategies, helpers and recipe.
+
+The TrainState properties are only as good as their inputs: matching gradients
+must match, mismatched ones must mismatch (and make Flax raise), every
+catalogue optimizer must build and print as code that rebuilds it, and the
+comparison helpers must tell rounding from a wrong update.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from flax.core import FrozenDict
+from flax.training.train_state import TrainState
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conformance.train_state_checks import (
+    Trajectory,
+    apply_fn_a,
+    bitwise_difference,
+    close_difference,
+    extra_fields,
+    optax_loop,
+    snapshot,
+    step_problem,
+    trajectory_scales,
+    type_name,
+)
+from reference.flax_step import one_step as reference_one_step
+from reference.recipe import one_step_from_train_state
+from strategies.optimizers import CATALOGUE, OPTIMIZER_NAMES, OptimizerCase, build, optimizers
+from strategies.pytrees import (
+    FLAX_MODULES,
+    GRAD_BOUND,
+    JIT_SPECS,
+    LEAF_SHAPES,
+    MISMATCH_KINDS,
+    PARAM_BOUND,
+    SPEC_POOL,
+    flax_module_params,
+    flax_module_spec,
+    grad_sequences,
+    mismatched_grads,
+    param_specs,
+    params,
+    spec_of,
+)
+
+META = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+TINY = float(np.finfo(np.float32).tiny)
+
+
+def _leaves(tree):
+    return [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(tree)]
+
+
+# --------------------------------------------------------------------------- pytrees
+
+
+@pytest.mark.parametrize("spec", SPEC_POOL + JIT_SPECS, ids=str)
+def test_pool_specs_are_small_and_use_pooled_shapes(spec) -> None:
+    paths = spec.leaf_paths()
+    assert 1 <= len(paths) <= 4
+    assert all(shape in LEAF_SHAPES for _, shape in paths)
+    assert all(len(path) <= 2 for path, _ in paths)
+
+
+@pytest.mark.parametrize("name", FLAX_MODULES)
+def test_flax_module_specs_match_their_init(name) -> None:
+    spec = flax_module_spec(name)
+    tree = flax_module_params(name, 0)
+    assert spec_of(tree, origin=name) == spec
+    assert all(shape in LEAF_SHAPES for _, shape in spec.leaf_paths()), (
+        "Flax module shapes must come from LEAF_SHAPES, so they add no compiles"
+    )
+    assert jax.tree_util.tree_structure(
+        spec.build([np.zeros(s) for _, s in spec.leaf_paths()])
+    ) == (jax.tree_util.tree_structure(tree))
+
+
+@META
+@given(data=st.data())
+def test_params_and_matching_grads_share_structure_shapes_and_bounds(data) -> None:
+    p = data.draw(params(), label="params")
+    k = data.draw(st.integers(1, 3), label="k")
+    seq = data.draw(grad_sequences(p.spec, k), label="grads")
+    assert seq.k == k
+    p_leaves, p_def = jax.tree_util.tree_flatten(p.tree)
+    assert isinstance(p.tree, FrozenDict) == p.spec.frozen
+    assert [leaf.shape for leaf in p_leaves] == [shape for _, shape in p.spec.leaf_paths()]
+    for leaf in p_leaves:
+        assert leaf.dtype == jnp.float32
+        assert np.all(np.isfinite(leaf))
+        if p.values == "drawn":
+            assert np.all(np.abs(leaf) <= PARAM_BOUND)
+    for g in seq.trees:
+        g_leaves, g_def = jax.tree_util.tree_flatten(g)
+        assert g_def == p_def
+        for gl, pl in zip(g_leaves, p_leaves, strict=True):
+            arr = np.asarray(gl)
+            assert arr.shape == pl.shape and arr.dtype == np.float32
+            assert np.all(np.isfinite(arr)) and np.all(np.abs(arr) <= GRAD_BOUND)
+            assert not np.any((arr != 0) & (np.abs(arr) < TINY)), "no subnormals"
+
+
+@META
+@given(data=st.data())
+def test_mismatched_grads_really_mismatch_and_flax_raises(data) -> None:
+    p = data.draw(params(), label="params")
+    bad = data.draw(mismatched_grads(p.spec), label="mismatched grads")
+    assert bad.kind in MISMATCH_KINDS
+    assert jax.tree_util.tree_structure(bad.tree) != jax.tree_util.tree_structure(p.tree), bad
+    for leaf in jax.tree_util.tree_leaves(bad.tree):
+        assert np.all(np.isfinite(np.asarray(leaf)))
+    opt = data.draw(optimizers(), label="tx")
+    state = TrainState.create(apply_fn=apply_fn_a, params=p.tree, tx=opt.tx)
+    with pytest.raises((ValueError, TypeError)):
+        state.apply_gradients(grads=bad.tree)
+
+
+def test_every_mismatch_kind_is_reachable() -> None:
+    seen: set[str] = set()
+
+    @settings(deadline=None, max_examples=300, database=None)
+    @given(data=st.data())
+    def collect(data) -> None:
+        spec = data.draw(param_specs())
+        seen.add(data.draw(mismatched_grads(spec)).kind)
+
+    collect()
+    assert seen == set(MISMATCH_KINDS)
+
+
+# --------------------------------------------------------------------------- optimizers
+
+
+def _first_hyperparams(name: str) -> tuple:
+    return tuple((key, pool[0]) for key, pool in CATALOGUE[name].pools.items())
+
+
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
+def test_catalogue_entry_builds_caches_and_prints_as_its_code(name) -> None:
+    case = OptimizerCase(name, _first_hyperparams(name))
+    assert case.tx is build(name, case.hyperparams), "one object per (name, hyperparams)"
+    assert case.fresh_tx() is not case.tx
+    rebuilt = eval(repr(case), {"optax": optax})
+    p = {"a": jnp.arange(3.0), "b": jnp.ones((2, 3))}
+    g = jax.tree_util.tree_map(lambda x: 0.5 - x, p)
+    ours = optax_loop(case.tx, p, [g, g, g])
+    theirs = optax_loop(rebuilt, p, [g, g, g])
+    assert bitwise_difference(ours.params[-1], theirs.params[-1]) is None
+    assert bitwise_difference(ours.opt_states[-1], theirs.opt_states[-1]) is None
+
+
+def test_catalogue_has_the_required_kinds() -> None:
+    required = {
+        "sgd",
+        "sgd_momentum",
+        "sgd_nesterov",
+        "adam",
+        "adamw",
+        "rmsprop",
+        "clip_then_sgd",
+        "sgd_exponential_decay",
+        "adam_linear_schedule",
+    }
+    assert required <= set(OPTIMIZER_NAMES)
+
+
+def test_schedule_free_init_reads_param_values() -> None:
+    """The catalogue must hold one optimizer whose init depends on param values."""
+    tx = OptimizerCase("schedule_free_sgd", _first_hyperparams("schedule_free_sgd")).tx
+    p = {"w": jnp.arange(3.0)}
+    zeros = jax.tree_util.tree_map(jnp.zeros_like, p)
+    assert bitwise_difference(tx.init(p), tx.init(zeros)) is not None
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def test_close_difference_accepts_rounding_and_rejects_wrong_updates() -> None:
+    p = {"w": jnp.array([1.0, -2.0, 3.0], jnp.float32)}
+    g = {"w": jnp.array([0.5, 0.25, -1.0], jnp.float32)}
+    tx = optax.adam(0.01)
+    g2 = {"w": jnp.array([-0.1, 3.0, 0.0], jnp.float32)}
+    traj = optax_loop(tx, p, [g, g2])
+    p_scale, s_scale = trajectory_scales(traj)
+    exact = traj.params[2]
+    one_ulp = jax.tree_util.tree_map(lambda x: jnp.nextafter(x, jnp.inf), exact)
+    assert close_difference(exact, exact, p_scale, 2) is None
+    assert close_difference(one_ulp, exact, p_scale, 2) is None
+    restarted = optax_loop(tx, traj.params[1], [g2]).params[1]  # opt_state re-initialised
+    assert close_difference(restarted, exact, p_scale, 2) is not None
+    count_off = jax.tree_util.tree_map(
+        lambda x: x + 1 if jnp.issubdtype(x.dtype, jnp.integer) else x, traj.opt_states[2]
+    )
+    message = close_difference(count_off, traj.opt_states[2], s_scale, 2)
+    assert message is not None and "exactly" in message
+    assert "structure" in close_difference({"v": p["w"]}, p, p_scale, 1)
+
+
+def test_bitwise_difference_sees_sign_of_zero_and_structure() -> None:
+    tree = {"a": jnp.zeros(3), "b": 0}
+    snap = snapshot(tree)
+    assert bitwise_difference(tree, snap) is None
+    assert bitwise_difference({"a": -jnp.zeros(3), "b": 0}, snap) is not None
+    assert bitwise_difference({"a": jnp.zeros(3), "b": 0.0}, snap) is not None
+    assert bitwise_difference(FrozenDict(tree), snap) is not None
+
+
+@pytest.mark.parametrize(
+    ("step", "ok"),
+    [
+        (0, True),
+        (np.int64(3), True),
+        (jnp.int32(2), True),
+        (jnp.array(2, jnp.int32), True),
+        (1.0, False),
+        (True, False),
+        (jnp.float32(1), False),
+        (jnp.array([1], jnp.int32), False),
+        ("1", False),
+    ],
+)
+def test_step_problem(step, ok) -> None:
+    assert (step_problem(step) is None) == ok
+
+
+def test_extra_fields_and_type_names() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class WithExtra:
+        step: int
+        apply_fn: object
+        params: object
+        tx: object
+        opt_state: object
+        batch_stats: int = 0
+
+    assert [f.name for f in extra_fields(WithExtra)] == ["batch_stats"]
+    assert extra_fields(TrainState) == []
+    assert extra_fields(int) is None
+    assert type_name(TrainState) == "flax.training.train_state.TrainState"
+
+
+def test_trajectory_scales_include_update_sizes() -> None:
+    traj = Trajectory([{"w": np.float32(1.0)}, {"w": np.float32(-3.0)}], [(), ()])
+    p_scale, _ = trajectory_scales(traj)
+    assert float(p_scale["w"]) == 3.0 + 4.0
+
+
+# --------------------------------------------------------------------------- recipe
+
+
+@META
+@given(
+    n=st.sampled_from([1, 3, 8]),
+    d=st.sampled_from([1, 2, 4]),
+    seed=st.integers(-(2**31), 2**31 - 1),
+    lr=st.sampled_from([0.0, 0.01, 0.3]),
+    data=st.data(),
+)
+def test_recipe_with_flax_train_state_matches_the_reference(n, d, seed, lr, data) -> None:
+    elements = st.floats(-3, 3, width=32)
+    from hypothesis.extra import numpy as hnp
+
+    x = data.draw(hnp.arrays(np.float32, (n, d), elements=elements), label="x")
+    y = data.draw(hnp.arrays(np.float32, (n,), elements=elements), label="y")
+    ours = one_step_from_train_state(TrainState)(seed, x, y, lr)
+    ref = reference_one_step(seed, x, y, lr)
+    assert ours.dtype == np.float64 and ours.shape == (2,)
+    assert ours[0] == ref[0] == 1.0
+    # The recipe runs apply_gradients eagerly and the reference fully jitted:
+    # a different fusion may move the loss by a few float32 roundoffs.
+    np.testing.assert_allclose(ours[1], ref[1], rtol=1e-5, atol=1e-6)
+
+
+def test_recipe_runs_a_class_that_is_not_a_pytree(repo) -> None:
+    from conformance.implementations import load
+
+    impl = load(str(repo / "implementations/mutants/ts_not_a_pytree.py"))
+    assert impl.one_step_is_built
+    x = np.ones((2, 2), np.float32)
+    y = np.zeros(2, np.float32)
+    np.testing.assert_allclose(
+        impl.one_step(7, x, y, 0.1), reference_one_step(7, x, y, 0.1), rtol=1e-6
+    )
