@@ -12,7 +12,7 @@ from conformance.expected import expected
 from conformance.implementations import Implementation
 from conformance.profiles import suite_settings
 from conformance.repro import reproducible
-from strategies.data import data
+from strategies.data import draw_data
 from strategies.edge_cases import pin_edge_cases
 from strategies.problems import Problem, problems, threshold_of
 
@@ -45,7 +45,7 @@ def neighbours(draw: st.DrawFn, problem: Problem) -> Problem:
     An implementation that caches on part of its inputs (the seed, the shape)
     answers it with a stale result.
     """
-    x, y, description = draw(data(problem.n, problem.d))
+    x, y, description = draw_data(draw, problem.n, problem.d)
     threshold = threshold_of(x)
     factor = draw(st.floats(0.1, 1.5))
     return Problem(

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
+from strategies.cached import below, choice, fixed_size_lists
+
 DTYPES = (np.float32, np.float64)
 SCALE_EXPONENTS = (-3, -2, -1, 0, 1, 2, 3)
 ELEMENTWISE_MAX_SIZE = 16
@@ -34,6 +36,10 @@ X_STRUCTURES = (
 )
 Y_KINDS = ("gaussian", "exactly linear", "zeros", "constant", "outliers")
 OUTLIER_FACTOR = 100.0
+
+_SMALL_INTEGERS = st.integers(-4, 4)
+_UNIT_FLOATS = st.floats(-2.0, 2.0)
+_DATA_SEEDS = st.integers(0, 2**32 - 1)
 
 
 @dataclass(frozen=True)
@@ -60,10 +66,8 @@ def _base_values(
     if kind == "zeros":
         return np.zeros(shape)
     if rng is None:
-        elements = st.integers(-4, 4) if kind == "small integers" else st.floats(-2.0, 2.0)
-        values = draw(
-            st.lists(elements, min_size=int(np.prod(shape)), max_size=int(np.prod(shape)))
-        )
+        elements = _SMALL_INTEGERS if kind == "small integers" else _UNIT_FLOATS
+        values = draw(fixed_size_lists(elements, int(np.prod(shape))))
         return np.asarray(values, dtype=np.float64).reshape(shape)
     if kind == "gaussian":
         return rng.standard_normal(shape)
@@ -95,19 +99,18 @@ def _structure(
     return x
 
 
-@st.composite
-def data(draw: st.DrawFn, n: int, d: int) -> tuple[np.ndarray, np.ndarray, DataDescription]:
+def draw_data(draw: st.DrawFn, n: int, d: int) -> tuple[np.ndarray, np.ndarray, DataDescription]:
     """``(x, y, description)`` with ``x`` of shape ``(n, d)`` and ``y`` of shape ``(n,)``."""
-    dtype = draw(st.sampled_from(DTYPES))
-    exponent = draw(st.sampled_from(SCALE_EXPONENTS))
+    dtype = draw(choice(DTYPES))
+    exponent = draw(choice(SCALE_EXPONENTS))
     scale = 10.0**exponent
-    x_kind = draw(st.sampled_from(X_KINDS))
-    x_structure = draw(st.sampled_from(X_STRUCTURES))
-    y_kind = draw(st.sampled_from(Y_KINDS))
+    x_kind = draw(choice(X_KINDS))
+    x_structure = draw(choice(X_STRUCTURES))
+    y_kind = draw(choice(Y_KINDS))
     if n * d <= ELEMENTWISE_MAX_SIZE:
         rng, source = None, "drawn elementwise"
     else:
-        data_seed = draw(st.integers(0, 2**32 - 1))
+        data_seed = draw(_DATA_SEEDS)
         rng, source = np.random.default_rng(data_seed), f"numpy seed {data_seed}"
 
     x = _structure(draw, _base_values(draw, rng, x_kind, (n, d)), x_structure, rng)
@@ -138,4 +141,10 @@ def data(draw: st.DrawFn, n: int, d: int) -> tuple[np.ndarray, np.ndarray, DataD
 
 def _index(draw: st.DrawFn, rng: np.random.Generator | None, size: int) -> int:
     """An index below ``size``: from the generator for large data, else drawn (shrinks to 0)."""
-    return int(rng.integers(size)) if rng is not None else draw(st.integers(0, size - 1))
+    return int(rng.integers(size)) if rng is not None else draw(below(size))
+
+
+@st.composite
+def data(draw: st.DrawFn, n: int, d: int) -> tuple[np.ndarray, np.ndarray, DataDescription]:
+    """The strategy form of :func:`draw_data`."""
+    return draw_data(draw, n, d)

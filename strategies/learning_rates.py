@@ -17,26 +17,36 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from strategies.cached import choice
+
 LR_KINDS = ("zero", "small", "moderate", "large", "absolute")
 LARGE_FACTOR = 20.0
 ABSOLUTE_VALUES = (1e-3, 0.01, 0.1, 0.5, 0.75, 1.0, 2.0)
+
+
+_FACTORS = {
+    "small": st.floats(1e-3, 1.0) | st.just(1.0),
+    "moderate": st.floats(1.0, 2.0, exclude_min=True, exclude_max=True),
+    "large": st.floats(2.0, LARGE_FACTOR),
+}
+
+
+def draw_learning_rate(
+    draw: st.DrawFn, threshold: float, kinds: tuple[str, ...] = LR_KINDS
+) -> tuple[float, str]:
+    """``(lr, kind)`` for data whose descent threshold ``1/lambda_max`` is ``threshold``."""
+    kind = draw(choice(kinds))
+    if kind == "zero":
+        return 0.0, kind
+    if kind == "absolute":
+        value = draw(choice(ABSOLUTE_VALUES))
+        return min(value, LARGE_FACTOR * threshold), kind
+    return draw(_FACTORS[kind]) * threshold, kind
 
 
 @st.composite
 def learning_rates(
     draw: st.DrawFn, threshold: float, kinds: tuple[str, ...] = LR_KINDS
 ) -> tuple[float, str]:
-    """``(lr, kind)`` for data whose descent threshold ``1/lambda_max`` is ``threshold``."""
-    kind = draw(st.sampled_from(kinds))
-    if kind == "zero":
-        return 0.0, kind
-    if kind == "small":
-        factor = draw(st.floats(1e-3, 1.0) | st.just(1.0))
-    elif kind == "moderate":
-        factor = draw(st.floats(1.0, 2.0, exclude_min=True, exclude_max=True))
-    elif kind == "large":
-        factor = draw(st.floats(2.0, LARGE_FACTOR))
-    else:
-        value = draw(st.sampled_from(ABSOLUTE_VALUES))
-        return min(value, LARGE_FACTOR * threshold), kind
-    return factor * threshold, kind
+    """The strategy form of :func:`draw_learning_rate`."""
+    return draw_learning_rate(draw, threshold, kinds)

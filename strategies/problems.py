@@ -8,10 +8,10 @@ import numpy as np
 from hypothesis import strategies as st
 
 from reference.oracle import descent_threshold
-from strategies.data import DataDescription, data
-from strategies.learning_rates import LR_KINDS, learning_rates
-from strategies.seeds import seeds
-from strategies.shapes import N_POOL, shapes
+from strategies.data import DataDescription, draw_data
+from strategies.learning_rates import LR_KINDS, draw_learning_rate
+from strategies.seeds import SEEDS
+from strategies.shapes import N_POOL, draw_shape
 
 SMALL_ARRAY = 12
 
@@ -63,7 +63,6 @@ class Problem:
             f"{self.threshold:.6g}), x={show(self.x)}, y={show(self.y)}, data: {self.description})"
         )
 
-
     def _repr_pretty_(self, printer: object, cycle: bool) -> None:
         """Hypothesis prints falsifying examples with IPython-style pretty printing."""
         printer.text(repr(self))  # type: ignore[attr-defined]
@@ -81,11 +80,11 @@ def problems(
     n_pool: tuple[int, ...] = N_POOL,
 ) -> Problem:
     """A valid input of ``one_step``, with ``lr`` drawn from ``lr_kinds``."""
-    n, d = draw(shapes(n_pool))
-    x, y, description = draw(data(n, d))
-    seed = draw(seeds())
+    n, d = draw_shape(draw, n_pool)
+    x, y, description = draw_data(draw, n, d)
+    seed = draw(SEEDS)
     threshold = threshold_of(x)
-    lr, lr_kind = draw(learning_rates(threshold, lr_kinds))
+    lr, lr_kind = draw_learning_rate(draw, threshold, lr_kinds)
     return Problem(
         seed=seed,
         x=x,

@@ -43,6 +43,9 @@ def spell(base: int, form: str, fraction: float) -> int | float | np.integer | n
     return value if form == "fractional float" else np.float64(value)
 
 
+SEEDS = st.builds(spell, int32_seeds, st.sampled_from(SEED_FORMS), fractions)
+
+
 def seeds() -> st.SearchStrategy[int | float | np.integer | np.floating]:
     """A seed value as a caller could pass it; ``int(seed)`` is in the int32 range."""
-    return st.builds(spell, int32_seeds, st.sampled_from(SEED_FORMS), fractions)
+    return SEEDS

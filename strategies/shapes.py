@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from strategies.cached import choice
+
 N_POOL = (1, 2, 3, 4, 6, 7, 8, 16, 65, 130, 1025)
 D_POOL = (1, 2, 3, 4, 7, 8)
 REPEATABLE_N = tuple(n for n in N_POOL if 2 * n in N_POOL)
@@ -22,19 +24,24 @@ REPEATABLE_N = tuple(n for n in N_POOL if 2 * n in N_POOL)
 SHAPE_KINDS = ("any", "square", "single row", "single feature", "many rows")
 
 
-@st.composite
-def shapes(draw: st.DrawFn, n_pool: tuple[int, ...] = N_POOL) -> tuple[int, int]:
+def draw_shape(draw: st.DrawFn, n_pool: tuple[int, ...] = N_POOL) -> tuple[int, int]:
     """An ``(N, D)`` pair with ``N`` from ``n_pool``; the edge kinds are drawn as often as
     the general one."""
-    kind = draw(st.sampled_from(SHAPE_KINDS))
+    kind = draw(choice(SHAPE_KINDS))
     if kind == "square":
-        d = draw(st.sampled_from([d for d in D_POOL if d in n_pool]))
+        d = draw(choice(tuple(d for d in D_POOL if d in n_pool)))
         return d, d
     if kind == "single row":
-        return 1, draw(st.sampled_from(D_POOL))
+        return 1, draw(choice(D_POOL))
     if kind == "single feature":
-        return draw(st.sampled_from(n_pool)), 1
+        return draw(choice(n_pool)), 1
     if kind == "many rows":
-        n = draw(st.sampled_from([n for n in n_pool if n > 64] or [max(n_pool)]))
-        return n, draw(st.sampled_from(D_POOL))
-    return draw(st.sampled_from(n_pool)), draw(st.sampled_from(D_POOL))
+        n = draw(choice(tuple(n for n in n_pool if n > 64) or (max(n_pool),)))
+        return n, draw(choice(D_POOL))
+    return draw(choice(n_pool)), draw(choice(D_POOL))
+
+
+@st.composite
+def shapes(draw: st.DrawFn, n_pool: tuple[int, ...] = N_POOL) -> tuple[int, int]:
+    """The strategy form of :func:`draw_shape`."""
+    return draw_shape(draw, n_pool)
