@@ -1,0 +1,93 @@
+"""The suite's power, measured: every bundled correct implementation passes every
+property, and every bundled mutant is caught (the ``ci`` profile, as in a gate).
+
+A surviving mutant is fixed by strengthening the suite, never by deleting the
+mutant; an equivalent mutant (one that cannot differ observably) is not a mutant.
+``tools/kill_matrix.py`` prints the full matrix that the README shows.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BUNDLED = Path(__file__).resolve().parent.parent / "implementations"
+CORRECT = sorted(p.stem for p in (BUNDLED / "correct").glob("*.py"))
+MUTANTS = sorted(p.stem for p in (BUNDLED / "mutants").glob("*.py"))
+
+
+def run_suite(repo: Path, where: Path, kind: str, names: list[str], *extra: str) -> list[dict]:
+    report = where / f"{kind}.json"
+    impls = [arg for name in names for arg in ("--impl", f"implementations/{kind}/{name}.py")]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-n",
+            "2",
+            "-p",
+            "no:cacheprovider",
+            "--hypothesis-profile=ci",
+            "--conformance-report",
+            str(report),
+            *impls,
+            *extra,
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=2400,
+    )
+    assert report.exists(), done.stdout[-5000:] + done.stderr[-5000:]
+    return json.loads(report.read_text())["results"]
+
+
+@pytest.fixture(scope="module")
+def correct_results(repo, tmp_path_factory) -> list[dict]:
+    return run_suite(repo, tmp_path_factory.mktemp("correct"), "correct", CORRECT)
+
+
+@pytest.fixture(scope="module")
+def mutant_results(repo, tmp_path_factory) -> list[dict]:
+    # One failed property is enough to kill a mutant; the rest of its properties are skipped.
+    return run_suite(
+        repo, tmp_path_factory.mktemp("mutants"), "mutants", MUTANTS, "--impl-maxfail", "1"
+    )
+
+
+def test_there_are_enough_mutants_and_alternatives() -> None:
+    assert len(MUTANTS) >= 25
+    assert {"numpy_float64", "pure_jax", "flax_nnx", "equinox_state"} <= set(CORRECT)
+
+
+@pytest.mark.parametrize("name", MUTANTS)
+def test_every_mutant_documents_its_departure(name) -> None:
+    source = (BUNDLED / "mutants" / f"{name}.py").read_text()
+    docstring = ast.get_docstring(ast.parse(source))
+    assert docstring and len(docstring.split()) >= 8, (
+        f"{name}.py: say what the bug is and what exposes it"
+    )
+
+
+@pytest.mark.xdist_group("bundled-correct")
+@pytest.mark.parametrize("name", CORRECT)
+def test_correct_implementation_passes_every_property(correct_results, name) -> None:
+    mine = [r for r in correct_results if r["implementation"] == name]
+    assert len(mine) >= 15, f"{name}: only {len(mine)} verdicts"
+    failed = {r["property"]: r["message"] for r in mine if r["status"] == "failed"}
+    assert not failed, f"{name} is correct but failed: {failed}"
+
+
+@pytest.mark.xdist_group("bundled-mutants")
+@pytest.mark.parametrize("name", MUTANTS)
+def test_mutant_is_killed(mutant_results, name) -> None:
+    mine = [r for r in mutant_results if r["implementation"] == name]
+    assert mine, f"{name}: no verdicts"
+    assert any(r["status"] == "failed" for r in mine), f"mutant {name} survives every property"
