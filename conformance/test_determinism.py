@@ -20,7 +20,7 @@ pytestmark = pytest.mark.one_step
 
 
 def _identical(first: Output, second: Output) -> bool:
-    return np.array_equal(first.values, second.values) and (
+    return np.array_equal(first.values, second.values, equal_nan=True) and (
         np.asarray(first.raw).dtype == np.asarray(second.raw).dtype
     )
 

@@ -55,7 +55,7 @@ def test_read_only_inputs_are_accepted(impl: Implementation, problem: Problem) -
                 f"{exc} -- raised only because x and y were read-only arrays; one_step must "
                 "not write into its inputs"
             ) from exc.__cause__
-        assert np.array_equal(writable.values, read_only.values), (
+        assert np.array_equal(writable.values, read_only.values, equal_nan=True), (
             f"with read-only x and y one_step returned {read_only.values.tolist()}, with "
             f"writable copies {writable.values.tolist()} {problem.label()}"
         )

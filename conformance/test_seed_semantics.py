@@ -33,7 +33,7 @@ def test_seeds_with_same_int_are_identical(
     ):
         first = call(impl, problem)
         second = call(impl, aliased)
-        assert np.array_equal(first.values, second.values), (
+        assert np.array_equal(first.values, second.values, equal_nan=True), (
             f"seed={problem.seed!r} gives {first.values.tolist()} but seed={alias!r} gives "
             f"{second.values.tolist()}; both have int(seed) == {base}, and the seed is cast "
             f"with int() (truncation toward zero) {problem.label()}"
