@@ -1,0 +1,39 @@
+"""Mutant: x is centred column-wise in place (x -= x.mean(0)), modifying the caller's array, and
+the step runs on the centred x.
+
+Exposed by: any x with a non-zero column mean (and any read-only x, which raises ValueError).
+Caught by: the inputs-not-modified and read-only-inputs properties (and agreement with the
+reference).
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import linen as nn
+from flax.training import train_state
+
+_MODEL = nn.Dense(1)
+
+
+@jax.jit
+def _step(seed, x, y, lr):
+    params = _MODEL.init(jax.random.PRNGKey(seed), x)["params"]
+    tx = optax.sgd(lr)
+    state = train_state.TrainState.create(apply_fn=_MODEL.apply, params=params, tx=tx)
+
+    def loss_fn(p):
+        return jnp.mean((state.apply_fn({"params": p}, x).reshape(-1) - y) ** 2)
+
+    grads = jax.grad(loss_fn)(state.params)
+    state = state.apply_gradients(grads=grads)
+    return jnp.stack([jnp.asarray(state.step, jnp.float32), loss_fn(state.params)])
+
+
+def one_step(seed, x, y, lr):
+    x = np.asarray(x)
+    x -= x.mean(axis=0)  # BUG: in place, on the caller's array
+    x = np.asarray(x, np.float32)
+    y = np.asarray(y, np.float32)
+    out = _step(np.int32(int(seed)), x, y, np.float32(lr))
+    return np.asarray(out)

@@ -1,0 +1,39 @@
+"""Mutant: a scalar-feature shortcut (D == 1) computes the kernel gradient as 2 * mean(r),
+forgetting the factor x.
+
+Exposed by: only D == 1 with lr > 0 and mean(r * x) != mean(r).
+Caught by: agreement with the reference.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import linen as nn
+from flax.training import train_state
+
+_MODEL = nn.Dense(1)
+
+
+@jax.jit
+def _step(seed, x, y, lr):
+    params = _MODEL.init(jax.random.PRNGKey(seed), x)["params"]
+    tx = optax.sgd(lr)
+    state = train_state.TrainState.create(apply_fn=_MODEL.apply, params=params, tx=tx)
+
+    def loss_fn(p):
+        return jnp.mean((state.apply_fn({"params": p}, x).reshape(-1) - y) ** 2)
+
+    grads = jax.grad(loss_fn)(state.params)
+    if x.shape[1] == 1:
+        r = state.apply_fn({"params": state.params}, x).reshape(-1) - y
+        grads = {**grads, "kernel": jnp.full((1, 1), 2 * jnp.mean(r))}  # BUG: no x
+    state = state.apply_gradients(grads=grads)
+    return jnp.stack([jnp.asarray(state.step, jnp.float32), loss_fn(state.params)])
+
+
+def one_step(seed, x, y, lr):
+    x = np.asarray(x, np.float32)
+    y = np.asarray(y, np.float32)
+    out = _step(np.int32(int(seed)), x, y, np.float32(lr))
+    return np.asarray(out)

@@ -1,0 +1,36 @@
+"""Mutant: the whole step (params, inputs, loss) is computed in float16 instead of float32.
+
+Exposed by: most inputs at float32 tolerance (float16 keeps ~3 digits); |x|, |y| or squared
+errors above 65504 give inf.
+Caught by: agreement with the reference and the finite-output contract.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import linen as nn
+from flax.training import train_state
+
+_MODEL = nn.Dense(1, dtype=jnp.float16, param_dtype=jnp.float16)  # BUG: float16
+
+
+@jax.jit
+def _step(seed, x, y, lr):
+    params = _MODEL.init(jax.random.PRNGKey(seed), x)["params"]
+    tx = optax.sgd(lr)
+    state = train_state.TrainState.create(apply_fn=_MODEL.apply, params=params, tx=tx)
+
+    def loss_fn(p):
+        return jnp.mean((state.apply_fn({"params": p}, x).reshape(-1) - y) ** 2)
+
+    grads = jax.grad(loss_fn)(state.params)
+    state = state.apply_gradients(grads=grads)
+    return jnp.stack([jnp.asarray(state.step, jnp.float32), loss_fn(state.params)])
+
+
+def one_step(seed, x, y, lr):
+    x = np.asarray(x, np.float16)  # BUG: float16
+    y = np.asarray(y, np.float16)
+    out = _step(np.int32(int(seed)), x, y, np.float32(lr))
+    return np.asarray(out)

@@ -1,0 +1,41 @@
+"""Mutant: a module-level call counter is folded into the init key (a fresh key per call), so no
+two calls initialise alike.
+
+Exposed by: every input (even the first call folds in 1).
+Caught by: determinism (the same call twice differs) and agreement with the reference.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import linen as nn
+from flax.training import train_state
+
+_MODEL = nn.Dense(1)
+
+_calls = 0
+
+
+@jax.jit
+def _step(seed, x, y, lr, calls):
+    key = jax.random.fold_in(jax.random.PRNGKey(seed), calls)  # BUG: hidden state
+    params = _MODEL.init(key, x)["params"]
+    tx = optax.sgd(lr)
+    state = train_state.TrainState.create(apply_fn=_MODEL.apply, params=params, tx=tx)
+
+    def loss_fn(p):
+        return jnp.mean((state.apply_fn({"params": p}, x).reshape(-1) - y) ** 2)
+
+    grads = jax.grad(loss_fn)(state.params)
+    state = state.apply_gradients(grads=grads)
+    return jnp.stack([jnp.asarray(state.step, jnp.float32), loss_fn(state.params)])
+
+
+def one_step(seed, x, y, lr):
+    global _calls
+    _calls += 1
+    x = np.asarray(x, np.float32)
+    y = np.asarray(y, np.float32)
+    out = _step(np.int32(int(seed)), x, y, np.float32(lr), np.int32(_calls))
+    return np.asarray(out)

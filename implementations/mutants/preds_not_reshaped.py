@@ -1,0 +1,37 @@
+"""Mutant: predictions of shape (N, 1) are not reshaped, so (N, 1) - (N,) broadcasts to an (N, N)
+error matrix.
+
+Exposed by: N > 1 (for N == 1 the (1, 1) matrix holds the one right error).
+Caught by: agreement with the reference.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import linen as nn
+from flax.training import train_state
+
+_MODEL = nn.Dense(1)
+
+
+@jax.jit
+def _step(seed, x, y, lr):
+    params = _MODEL.init(jax.random.PRNGKey(seed), x)["params"]
+    tx = optax.sgd(lr)
+    state = train_state.TrainState.create(apply_fn=_MODEL.apply, params=params, tx=tx)
+
+    def loss_fn(p):
+        # BUG: no .reshape(-1); (N, 1) - (N,) broadcasts to (N, N).
+        return jnp.mean((state.apply_fn({"params": p}, x) - y) ** 2)
+
+    grads = jax.grad(loss_fn)(state.params)
+    state = state.apply_gradients(grads=grads)
+    return jnp.stack([jnp.asarray(state.step, jnp.float32), loss_fn(state.params)])
+
+
+def one_step(seed, x, y, lr):
+    x = np.asarray(x, np.float32)
+    y = np.asarray(y, np.float32)
+    out = _step(np.int32(int(seed)), x, y, np.float32(lr))
+    return np.asarray(out)

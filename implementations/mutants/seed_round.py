@@ -1,0 +1,37 @@
+"""Mutant: the seed is converted with round() instead of int() (truncation toward zero).
+
+Exposed by: only non-integer seeds whose fractional part rounds away (2.7 -> 3, -3.7 -> -4).
+Caught by: agreement with the reference and the equal-int(seed) property (2.7 and 2 differ).
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import linen as nn
+from flax.training import train_state
+
+_MODEL = nn.Dense(1)
+
+
+@jax.jit
+def _step(seed, x, y, lr):
+    params = _MODEL.init(jax.random.PRNGKey(seed), x)["params"]
+    tx = optax.sgd(lr)
+    state = train_state.TrainState.create(apply_fn=_MODEL.apply, params=params, tx=tx)
+
+    def loss_fn(p):
+        return jnp.mean((state.apply_fn({"params": p}, x).reshape(-1) - y) ** 2)
+
+    grads = jax.grad(loss_fn)(state.params)
+    state = state.apply_gradients(grads=grads)
+    return jnp.stack([jnp.asarray(state.step, jnp.float32), loss_fn(state.params)])
+
+
+def one_step(seed, x, y, lr):
+    # BUG: round(seed), not int(seed); cast like C, so 2**31 wraps.
+    seed32 = np.int64(round(seed)).astype(np.int32)
+    x = np.asarray(x, np.float32)
+    y = np.asarray(y, np.float32)
+    out = _step(seed32, x, y, np.float32(lr))
+    return np.asarray(out)

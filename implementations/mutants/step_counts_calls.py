@@ -1,0 +1,40 @@
+"""Mutant: reports a module-level counter of calls as the step, so the step is 1 only on the first
+call in the process.
+
+Exposed by: every call after the first one.
+Caught by: the step property (step_after == 1) and determinism (the same call twice differs).
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import linen as nn
+from flax.training import train_state
+
+_MODEL = nn.Dense(1)
+
+_calls = 0  # BUG: step counter shared by every call in the process
+
+
+@jax.jit
+def _step(seed, x, y, lr):
+    params = _MODEL.init(jax.random.PRNGKey(seed), x)["params"]
+    tx = optax.sgd(lr)
+    state = train_state.TrainState.create(apply_fn=_MODEL.apply, params=params, tx=tx)
+
+    def loss_fn(p):
+        return jnp.mean((state.apply_fn({"params": p}, x).reshape(-1) - y) ** 2)
+
+    grads = jax.grad(loss_fn)(state.params)
+    state = state.apply_gradients(grads=grads)
+    return jnp.stack([jnp.asarray(state.step, jnp.float32), loss_fn(state.params)])
+
+
+def one_step(seed, x, y, lr):
+    global _calls
+    _calls += 1
+    x = np.asarray(x, np.float32)
+    y = np.asarray(y, np.float32)
+    out = _step(np.int32(int(seed)), x, y, np.float32(lr))
+    return np.array([_calls, out[1]], np.float32)  # BUG: the call count as the step
