@@ -225,9 +225,9 @@ replaces, so the run goes on).
 
 
 BASIC_PROPERTIES_FIRST = (
+    "test_reference_agreement.py",
     "test_output_contract.py",
     "test_step_counter.py",
-    "test_reference_agreement.py",
     "test_zero_learning_rate.py",
 )
 """Modules run before the others, so that ``--impl-maxfail`` and ``-x`` stop on the most
