@@ -1,8 +1,9 @@
-"""Meta tests: the TrainState properties pass Flax's class and the correct alternatives,
-and each ``ts_`` mutant fails the property aimed at it, with a message naming the broken point.
+"""Meta tests: each ``ts_`` mutant fails the TrainState property aimed at it, with a
+message naming the broken point.  (The correct classes are run through every property
+in ``tests/test_bundled.py``.)
 
-Each group is one subprocess run of the suite (``-n 2``, the derandomized ``ci``
-profile, a JSON report), shared by the tests of this module.
+The mutants share one subprocess run of the suite (``-n 2``, the derandomized ``ci``
+profile, a JSON report).
 """
 
 from __future__ import annotations
@@ -13,11 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
-PROPERTY_FILES = "conformance/test_train_state_*.py"
-CORRECT = ("ts_flax", "ts_flax_subclass", "ts_dataclass_pytree", "ts_equinox_module")
-ALLOWED_SKIPS = {"create_passes_extra_fields"}
-"""Skipped, with its reason, for classes without fields beyond Flax's five."""
 
 # mutant -> (property module, property, text the failure message must contain)
 MUTANTS: dict[str, tuple[str, str, str]] = {
@@ -147,14 +143,6 @@ def _run_suite(repo: Path, where: Path, targets: list[str], impls: list[Path]) -
 
 
 @pytest.fixture(scope="module")
-def correct_results(tmp_path_factory, repo) -> list[dict]:
-    """Every TrainState property over Flax's class and the correct ``ts_`` alternatives."""
-    targets = sorted(str(p) for p in repo.glob(PROPERTY_FILES))
-    impls = [repo / "implementations" / "correct" / f"{name}.py" for name in CORRECT]
-    return _run_suite(repo, tmp_path_factory.mktemp("ts_correct"), targets, impls)
-
-
-@pytest.fixture(scope="module")
 def mutant_results(tmp_path_factory, repo) -> dict[str, dict]:
     """For each ``ts_`` mutant, the one property aimed at it."""
     targets = [
@@ -171,33 +159,15 @@ def test_every_ts_mutant_file_is_listed(repo) -> None:
     assert files == set(MUTANTS)
 
 
-@pytest.mark.xdist_group("ts_correct")
-@pytest.mark.parametrize("name", CORRECT)
-def test_correct_train_state_passes_every_property(correct_results, name) -> None:
-    mine = [r for r in correct_results if r["implementation"] == name]
-    assert len(mine) == 16, [r["property"] for r in mine]
-    failed = {r["property"]: r["message"] for r in mine if r["status"] == "failed"}
-    assert not failed, failed
-    skipped = {r["property"] for r in mine if r["status"] == "skipped"}
-    assert skipped <= ALLOWED_SKIPS, skipped
-
-
-@pytest.mark.xdist_group("ts_correct")
-def test_extra_field_properties_run_on_the_flax_subclass(correct_results) -> None:
-    statuses = {
-        r["property"]: r["status"]
-        for r in correct_results
-        if r["implementation"] == "ts_flax_subclass"
-    }
-    assert statuses["create_passes_extra_fields"] == "passed"
-
-
-@pytest.mark.xdist_group("ts_mutants")
-@pytest.mark.parametrize("name", list(MUTANTS))
-def test_mutant_fails_the_property_aimed_at_it(mutant_results, name) -> None:
-    result = mutant_results[name]
-    assert result["status"] == "failed", result
-    message = result["message"] or ""
-    expected = "raised" if name in SEVERAL_FAILURES else MUTANTS[name][2]
-    assert expected in message, message
-    assert name in message, f"the message does not name the implementation: {message}"
+def test_every_ts_mutant_fails_the_property_aimed_at_it(mutant_results) -> None:
+    problems = []
+    for name, (_, _, aimed_message) in MUTANTS.items():
+        result = mutant_results.get(name)
+        if result is None or result["status"] != "failed":
+            problems.append(f"{name}: not caught: {result}")
+            continue
+        message = result["message"] or ""
+        expected = "raised" if name in SEVERAL_FAILURES else aimed_message
+        if expected not in message or name not in message:
+            problems.append(f"{name}: the message does not name {expected!r} and {name}: {message}")
+    assert not problems, "\n".join(problems)
