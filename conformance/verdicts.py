@@ -74,7 +74,8 @@ def report_properties(
         text = note.strip()
         if text.startswith("# Reproduce") and repro is None:
             repro = text
-        elif text.startswith("Falsifying") and falsifying is None:
+        # "Falsifying example: ..." before Hypothesis 6.16x, "Failing example: ..." after.
+        elif text.startswith(("Falsifying", "Failing")) and falsifying is None:
             falsifying = text
     return [
         (KEY_PREFIX + "impl", impl_name),

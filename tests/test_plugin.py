@@ -77,7 +77,7 @@ def test_wrong_file_fails_naming_property_impl_and_input(pytester, repo) -> None
             "*AssertionError: step_after=2.0, but one apply_gradients call*gives exactly 1 "
             "[[]seed=*, N=*, D=*, lr=*",
             "*# Reproduce test_step_after_is_exactly_one for wrong_step*",
-            "*Falsifying*example: test_step_after_is_exactly_one(",
+            "*ing*example: test_step_after_is_exactly_one(",
             "FAILED *test_step_after_is_exactly_one[[]wrong_step[]]*",
         ]
     )
