@@ -30,7 +30,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+# Imported here, not inside a strategy: importing Flax the first time calls the global
+# `random` module (rich draws an id), which Hypothesis forbids during a draw.
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
 import numpy as np
+from flax.core import FrozenDict, freeze, unfreeze
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -94,8 +100,6 @@ class TreeSpec:
         if next(it, None) is not None:
             raise ValueError(f"too many leaves for {self}")
         if self.frozen:
-            from flax.core import freeze
-
             return freeze(tree)
         return tree
 
@@ -130,8 +134,6 @@ def _build(spec: TreeSpec, leaves: Iterator[Any]) -> dict[str, Any]:
 
 def spec_of(tree: Any, origin: str = "drawn") -> TreeSpec:
     """The spec of a (possibly frozen) nested dict of arrays."""
-    from flax.core import FrozenDict
-
     frozen = isinstance(tree, FrozenDict)
 
     def go(node: Mapping[str, Any]) -> TreeSpec:
@@ -188,8 +190,6 @@ new shapes for JAX to compile its eager ops for.
 
 
 def _flax_module(name: str) -> tuple[Any, int]:
-    import flax.linen as nn
-
     class TinyMLP(nn.Module):
         hidden: int = 3
         out: int = 1
@@ -213,9 +213,6 @@ def flax_module_params(name: str, seed: int) -> Any:
 
     The arrays are JAX arrays (immutable), so sharing them through the cache is safe.
     """
-    import jax
-    import jax.numpy as jnp
-
     module, d = _flax_module(name)
     return module.init(jax.random.PRNGKey(seed), jnp.ones((1, d), jnp.float32))["params"]
 
@@ -297,8 +294,6 @@ def show_array(a: Any) -> str:
 
 def show_tree(tree: Any) -> str:
     """A compact one-line rendering of a tree with its (small) values."""
-    import jax
-    from flax.core import FrozenDict
 
     def go(node: Any) -> str:
         if isinstance(node, Mapping):
@@ -330,8 +325,6 @@ class TreeCase:
 
 
 def _to_jax(leaves: list[np.ndarray]) -> list[Any]:
-    import jax.numpy as jnp
-
     return [jnp.asarray(leaf) for leaf in leaves]
 
 
@@ -355,8 +348,6 @@ def params(draw: st.DrawFn, specs: st.SearchStrategy[TreeSpec] | None = None) ->
         seed = draw(st.integers(0, 3))
         tree = flax_module_params(spec.origin, seed)
         if spec.frozen:
-            from flax.core import freeze
-
             tree = freeze(tree)
         return TreeCase(spec, tree, values=f"Linen init, seed {seed}")
     return draw(trees(spec, PARAM_BOUND))
@@ -457,8 +448,6 @@ def _where(path: tuple[str, ...]) -> str:
 
 
 def _thaw(tree: Any) -> dict[str, Any]:
-    from flax.core import FrozenDict, unfreeze
-
     return unfreeze(tree) if isinstance(tree, FrozenDict) else tree
 
 
@@ -466,7 +455,6 @@ def _thaw(tree: Any) -> dict[str, Any]:
 @st.composite
 def mismatched_grads(draw: st.DrawFn, spec: TreeSpec) -> MismatchCase:
     """Gradients with finite values whose structure differs from ``spec``'s in one named way."""
-    from flax.core import FrozenDict, freeze
 
     base = _thaw(draw(grads(spec)).tree)
     kind = draw(st.sampled_from(MISMATCH_KINDS))
@@ -523,7 +511,6 @@ def mismatched_grads(draw: st.DrawFn, spec: TreeSpec) -> MismatchCase:
 
 def tree_shapes(tree: Any) -> str:
     """``path: dtype[shape]`` of every leaf of any pytree, for messages."""
-    import jax
 
     parts = []
     for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
