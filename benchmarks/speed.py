@@ -3,8 +3,10 @@
 Run from the repository root:  python benchmarks/speed.py [--peer PATH] [--runs-warm N]
 
 In one run on one machine it measures and prints:
-1. the bare draw rate of the suite's strategies (Hypothesis drawing problems, no test
-   body): the ceiling, per core and for the xdist workers together;
+1. the bare draw rate of the suite's strategies (Hypothesis drawing, no test body): for
+   the one-step properties' ``problems()`` and for the TrainState properties' usual
+   draw (an optimizer, params, matching grads), combined in the proportion of examples
+   each family ran in the suite: the ceiling, per core and for the xdist workers;
 2. the suite with ``-n auto`` against the reference: cold (empty JAX compilation cache,
    no Hypothesis database) and warm (cache kept): wall time, examples, examples/s;
 3. the naive peer suite with ``-n auto``: examples/s (from its NAIVE_COUNT_DIR counts);
@@ -23,30 +25,55 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PEER = REPO.parent / "shared" / "peers" / "naive_suite"
 
 
-def bare_draw_rate(examples: int = 1000) -> float:
-    """Examples per second that Hypothesis draws from ``problems()`` with an empty body."""
+def bare_draw_rates(examples: int = 1000) -> dict[str, float]:
+    """Examples per second Hypothesis draws, with an empty body, for each property family."""
     sys.path.insert(0, str(REPO))
     from hypothesis import Phase, given, settings
+    from hypothesis import strategies as st
 
+    from strategies.optimizers import optimizers
     from strategies.problems import problems
+    from strategies.pytrees import grads, params
 
-    @settings(max_examples=examples, database=None, deadline=None, phases=[Phase.generate])
-    @given(problem=problems())
-    def draw_only(problem: object) -> None:
-        pass
+    @st.composite
+    def train_state_draw(draw: st.DrawFn) -> object:
+        """What most TrainState properties draw: ``tx``, ``params`` and matching ``grads``."""
+        draw(optimizers())
+        p = draw(params())
+        return draw(grads(p.spec))
 
-    draw_only()  # warm-up: imports, strategy construction
-    start = time.perf_counter()
-    draw_only()
-    return examples / (time.perf_counter() - start)
+    rates = {}
+    for family, strategy in (("one_step", problems()), ("train_state", train_state_draw())):
+
+        @settings(max_examples=examples, database=None, deadline=None, phases=[Phase.generate])
+        @given(value=strategy)
+        def draw_only(value: object) -> None:
+            pass
+
+        draw_only()  # warm-up: imports, strategy construction, JAX's first array ops
+        start = time.perf_counter()
+        draw_only()
+        rates[family] = examples / (time.perf_counter() - start)
+    return rates
 
 
-def run_suite(cache_dir: Path, *, cold: bool, profile: str) -> dict[str, float]:
+def family(nodeid: str) -> str:
+    return "train_state" if "/test_train_state_" in nodeid else "one_step"
+
+
+def combined_rate(rates: dict[str, float], examples: dict[str, float]) -> float:
+    """The draw rate of the suite's example mix: total examples over total draw time."""
+    seconds = sum(n / rates[name] for name, n in examples.items())
+    return sum(examples.values()) / seconds
+
+
+def run_suite(cache_dir: Path, *, cold: bool, profile: str) -> dict[str, Any]:
     if cold:
         shutil.rmtree(cache_dir, ignore_errors=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -70,8 +97,11 @@ def run_suite(cache_dir: Path, *, cold: bool, profile: str) -> dict[str, float]:
         if done.returncode != 0:
             raise SystemExit(f"suite failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
         results = json.loads(report.read_text())["results"]
-    examples = sum(r["examples"] or 0 for r in results)
-    return {"wall": wall, "examples": examples, "rate": examples / wall}
+    by_family = {"one_step": 0.0, "train_state": 0.0}
+    for r in results:
+        by_family[family(r["nodeid"])] += r["examples"] or 0
+    examples = sum(by_family.values())
+    return {"wall": wall, "examples": examples, "rate": examples / wall, "by_family": by_family}
 
 
 def run_peer(peer: Path) -> dict[str, float]:
@@ -102,7 +132,7 @@ def main() -> None:
     workers = os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as tmp:
         cache_dir = Path(tmp) / "pytest-cache"
-        draw = bare_draw_rate()
+        draws = bare_draw_rates()
         cold = run_suite(cache_dir, cold=True, profile=args.profile)
         jax_cache = cache_dir / "d" / "trainstate-jax-compilation-cache"
         programs = sum(1 for p in jax_cache.rglob("*") if p.is_file()) if jax_cache.exists() else 0
@@ -112,10 +142,17 @@ def main() -> None:
     peer = run_peer(args.peer) if args.peer.exists() else None
 
     best_warm = min(warm, key=lambda r: r["wall"])
+    mix = cold["by_family"]
+    draw = combined_rate(draws, mix)
     ceiling = draw * workers
     print(f"machine: {workers} cores; profile {args.profile}; xdist -n auto")
     print(
-        f"bare draw rate of problems(): {draw:.0f} examples/s per core, "
+        f"bare draw rate per core: one-step problems() {draws['one_step']:.0f} examples/s, "
+        f"TrainState tx+params+grads {draws['train_state']:.0f} examples/s"
+    )
+    print(
+        f"suite's mix ({mix['one_step']:.0f} one-step + {mix['train_state']:.0f} TrainState "
+        f"examples): {draw:.0f} examples/s per core, "
         f"ceiling {ceiling:.0f} examples/s on {workers} workers"
     )
     print(
