@@ -15,12 +15,11 @@ property on every bundled implementation and prints the matrix the README shows.
 from __future__ import annotations
 
 import ast
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.suite_runner import run_suite
 
 BUNDLED = Path(__file__).resolve().parent.parent / "implementations"
 CORRECT = sorted(p.stem for p in (BUNDLED / "correct").glob("*.py"))
@@ -34,45 +33,25 @@ KILLING_MODULES = [
 ]
 
 
-def run_suite(repo: Path, where: Path, kind: str, names: list[str], *extra: str) -> list[dict]:
-    report = where / f"{kind}.json"
+def run_bundled(
+    repo: Path, where: Path, cache_dir: Path, kind: str, names: list[str], *extra: str
+) -> list[dict]:
     impls = [arg for name in names for arg in ("--impl", f"implementations/{kind}/{name}.py")]
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-n",
-            "2",
-            "-p",
-            "no:cacheprovider",
-            "--hypothesis-profile=ci",
-            "--conformance-report",
-            str(report),
-            *impls,
-            *extra,
-        ],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        timeout=2400,
-    )
-    assert report.exists(), done.stdout[-5000:] + done.stderr[-5000:]
-    return json.loads(report.read_text())["results"]
+    report = where / f"{kind}.json"
+    return run_suite(repo, report, [*impls, *extra], cache_dir=cache_dir, timeout=2400)
 
 
 @pytest.fixture(scope="module")
-def correct_results(repo, tmp_path_factory) -> list[dict]:
-    return run_suite(repo, tmp_path_factory.mktemp("correct"), "correct", CORRECT)
+def correct_results(repo, tmp_path_factory, suite_cache_dir) -> list[dict]:
+    where = tmp_path_factory.mktemp("correct")
+    return run_bundled(repo, where, suite_cache_dir, "correct", CORRECT)
 
 
 @pytest.fixture(scope="module")
-def mutant_results(repo, tmp_path_factory) -> list[dict]:
+def mutant_results(repo, tmp_path_factory, suite_cache_dir) -> list[dict]:
     # One failed property is enough to kill a mutant; the rest of its properties are skipped.
-    return run_suite(
-        repo, tmp_path_factory.mktemp("mutants"), "mutants", MUTANTS, "--impl-maxfail", "1"
-    )
+    where = tmp_path_factory.mktemp("mutants")
+    return run_bundled(repo, where, suite_cache_dir, "mutants", MUTANTS, "--impl-maxfail", "1")
 
 
 def test_there_are_enough_mutants_and_alternatives() -> None:

@@ -3,9 +3,9 @@ the rest of the run completes, and the reference's answers are unaffected."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
+
+from tests.suite_runner import run_suite
 
 MODULES = [
     "conformance/test_output_contract.py",
@@ -81,44 +81,20 @@ HOSTILE = {
 
 
 @pytest.fixture(scope="module")
-def verdicts(tmp_path_factory, repo) -> dict[str, list[dict]]:
+def verdicts(tmp_path_factory, repo, suite_cache_dir) -> dict[str, list[dict]]:
     """One run of four properties over every hostile implementation and the reference."""
-    import subprocess
-    import sys
-
     where = tmp_path_factory.mktemp("hostile")
     args = []
     for name, (source, _) in HOSTILE.items():
         (where / f"{name}.py").write_text(source)
         args += ["--impl", str(where / f"{name}.py")]
+    args += [*[str(repo / m) for m in MODULES], "--impl", "reference.flax_step"]
     report = where / "report.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            *[str(repo / m) for m in MODULES],
-            *args,
-            "--impl",
-            "reference.flax_step",
-            "-n",
-            "2",
-            "-p",
-            "no:cacheprovider",
-            "--hypothesis-profile=ci",
-            "--call-timeout",
-            "2",
-            "--conformance-report",
-            str(report),
-        ],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        timeout=900,
+    results = run_suite(
+        repo, report, [*args, "--call-timeout", "2"], cache_dir=suite_cache_dir, timeout=900
     )
-    assert report.exists(), done.stdout[-5000:] + done.stderr[-5000:]
     by_impl: dict[str, list[dict]] = {}
-    for result in json.loads(report.read_text())["results"]:
+    for result in results:
         by_impl.setdefault(result["implementation"], []).append(result)
     return by_impl
 

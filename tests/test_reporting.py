@@ -29,11 +29,11 @@ RARE_BUG = (
 )
 
 
-def run(pytester: pytest.Pytester, repo: Path, *args: str) -> pytest.RunResult:
+def run(pytester: pytest.Pytester, repo: Path, cache_dir: Path, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess(
         *[str(repo / m) for m in MODULES],
-        "-p",
-        "no:cacheprovider",
+        "-o",
+        f"cache_dir={cache_dir}",
         "--hypothesis-profile=ci",
         *args,
     )
@@ -45,12 +45,15 @@ def statuses(report: Path) -> dict[tuple[str, str], str]:
 
 
 @pytest.mark.parametrize("workers", [["-n", "2"], ["-p", "no:xdist"]], ids=["xdist", "serial"])
-def test_matrix_and_json_report_merge_every_verdict(pytester, repo, workers) -> None:
+def test_matrix_and_json_report_merge_every_verdict(
+    pytester, repo, suite_cache_dir, workers
+) -> None:
     pytester.makepyfile(good=CORRECT, bad=WRONG_STEP)
     report = pytester.path / "report.json"
     result = run(
         pytester,
         repo,
+        suite_cache_dir,
         "--impl",
         "good.py",
         "--impl",
@@ -89,10 +92,20 @@ def test_matrix_and_json_report_merge_every_verdict(pytester, repo, workers) -> 
     assert passed["examples"] >= 100
 
 
-def test_repro_snippet_reproduces_the_failure(pytester, repo) -> None:
+def test_repro_snippet_reproduces_the_failure(pytester, repo, suite_cache_dir) -> None:
     pytester.makepyfile(bad=WRONG_STEP)
     report = pytester.path / "report.json"
-    run(pytester, repo, "--impl", "bad.py", "--conformance-report", str(report), "-p", "no:xdist")
+    run(
+        pytester,
+        repo,
+        suite_cache_dir,
+        "--impl",
+        "bad.py",
+        "--conformance-report",
+        str(report),
+        "-p",
+        "no:xdist",
+    )
     snippet = next(
         r["repro"] for r in json.loads(report.read_text())["results"] if r["status"] == "failed"
     )
@@ -102,7 +115,9 @@ def test_repro_snippet_reproduces_the_failure(pytester, repo) -> None:
     assert "implementation: [2." in implementation and "reference:      [1." in reference
 
 
-def test_xfails_file_marks_known_deviations_and_warns_on_stale_ids(pytester, repo) -> None:
+def test_xfails_file_marks_known_deviations_and_warns_on_stale_ids(
+    pytester, repo, suite_cache_dir
+) -> None:
     pytester.makepyfile(bad=WRONG_STEP)
     deviations = pytester.path / "xfails.txt"
     deviations.write_text(
@@ -114,6 +129,7 @@ def test_xfails_file_marks_known_deviations_and_warns_on_stale_ids(pytester, rep
     result = run(
         pytester,
         repo,
+        suite_cache_dir,
         "--impl",
         "bad.py",
         "--xfails-file",
@@ -131,6 +147,7 @@ def test_xfails_file_marks_known_deviations_and_warns_on_stale_ids(pytester, rep
     as_skips = run(
         pytester,
         repo,
+        suite_cache_dir,
         "--impl",
         "bad.py",
         "--xfails-file",
@@ -142,12 +159,15 @@ def test_xfails_file_marks_known_deviations_and_warns_on_stale_ids(pytester, rep
     as_skips.assert_outcomes(passed=1, skipped=1, warnings=1)
 
 
-def test_skips_file_by_property_name_skips_every_implementation(pytester, repo) -> None:
+def test_skips_file_by_property_name_skips_every_implementation(
+    pytester, repo, suite_cache_dir
+) -> None:
     pytester.makepyfile(bad=WRONG_STEP, good=CORRECT)
     (pytester.path / "skips.txt").write_text("test_step_after_is_exactly_one\n")
     result = run(
         pytester,
         repo,
+        suite_cache_dir,
         "--impl",
         "bad.py",
         "--impl",
@@ -160,27 +180,31 @@ def test_skips_file_by_property_name_skips_every_implementation(pytester, repo) 
     result.assert_outcomes(passed=2, skipped=2)
 
 
-def test_unreadable_deviations_or_corpus_file_is_a_usage_error(pytester, repo) -> None:
+def test_unreadable_deviations_or_corpus_file_is_a_usage_error(
+    pytester, repo, suite_cache_dir
+) -> None:
     (pytester.path / "corpus.jsonl").write_text("{not json\n")
     for args in (["--xfails-file", "missing.txt"], ["--corpus", "corpus.jsonl"]):
-        result = run(pytester, repo, *args)
+        result = run(pytester, repo, suite_cache_dir, *args)
         assert result.ret == pytest.ExitCode.USAGE_ERROR
         assert next(line for line in result.errlines if line.strip()).startswith(
             f"ERROR: {args[0]}"
         )
 
 
-def test_corpus_records_failures_and_replays_them_first(pytester, repo) -> None:
+def test_corpus_records_failures_and_replays_them_first(pytester, repo, suite_cache_dir) -> None:
     pytester.makepyfile(bad=WRONG_STEP, rare_bug=RARE_BUG)
     corpus = pytester.path / "corpus.jsonl"
-    run(pytester, repo, "--impl", "bad.py", "--corpus", str(corpus), "-n", "2")
+    run(pytester, repo, suite_cache_dir, "--impl", "bad.py", "--corpus", str(corpus), "-n", "2")
     records = [json.loads(line) for line in corpus.read_text().splitlines()]
     assert [(r["implementation"], r["property"]) for r in records] == [
         ("bad", "step_after_is_exactly_one")
     ]
 
     # The rare bug passes on drawn inputs, and fails at once from a corpus entry.
-    run(pytester, repo, "--impl", "rare_bug.py", "-p", "no:xdist").assert_outcomes(passed=2)
+    run(pytester, repo, suite_cache_dir, "--impl", "rare_bug.py", "-p", "no:xdist").assert_outcomes(
+        passed=2
+    )
     record = records[0]
     record["implementation"] = "rare_bug"
     problem = record["inputs"]["problem"]["__problem__"]
@@ -189,7 +213,17 @@ def test_corpus_records_failures_and_replays_them_first(pytester, repo) -> None:
     problem["y"]["__array__"], problem["y"]["dtype"], problem["y"]["shape"] = "AAAAAA==", "<f4", [1]
     rare = pytester.path / "rare.jsonl"
     rare.write_text(json.dumps(record) + "\n")
-    replayed = run(pytester, repo, "--impl", "rare_bug.py", "--corpus", str(rare), "-p", "no:xdist")
+    replayed = run(
+        pytester,
+        repo,
+        suite_cache_dir,
+        "--impl",
+        "rare_bug.py",
+        "--corpus",
+        str(rare),
+        "-p",
+        "no:xdist",
+    )
     replayed.assert_outcomes(passed=1, failed=1)
     replayed.stdout.fnmatch_lines(["*AssertionError: step_after=3.0*"])
 

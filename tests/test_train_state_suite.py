@@ -8,12 +8,9 @@ profile, a JSON report).
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
+
+from tests.suite_runner import run_suite
 
 # mutant -> (property module, property, text the failure message must contain)
 MUTANTS: dict[str, tuple[str, str, str]] = {
@@ -115,42 +112,16 @@ SGD raise different errors without ``params``); the report's message is then the
 member's, which may be either error."""
 
 
-def _run_suite(repo: Path, where: Path, targets: list[str], impls: list[Path]) -> list[dict]:
-    report = where / "report.json"
-    args = [a for path in impls for a in ("--impl", str(path))]
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            *targets,
-            *args,
-            "-n",
-            "2",
-            "-p",
-            "no:cacheprovider",
-            "--hypothesis-profile=ci",
-            "--conformance-report",
-            str(report),
-        ],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    assert report.exists(), done.stdout[-5000:] + done.stderr[-5000:]
-    return json.loads(report.read_text())["results"]
-
-
 @pytest.fixture(scope="module")
-def mutant_results(tmp_path_factory, repo) -> dict[str, dict]:
+def mutant_results(tmp_path_factory, repo, suite_cache_dir) -> dict[str, dict]:
     """For each ``ts_`` mutant, the one property aimed at it."""
     targets = [
         f"{repo}/conformance/test_train_state_{module}.py::{test}[{name}]"
         for name, (module, test, _) in MUTANTS.items()
     ]
-    impls = [repo / "implementations" / "mutants" / f"{name}.py" for name in MUTANTS]
-    results = _run_suite(repo, tmp_path_factory.mktemp("ts_mutants"), targets, impls)
+    impls = [arg for name in MUTANTS for arg in ("--impl", f"implementations/mutants/{name}.py")]
+    report = tmp_path_factory.mktemp("ts_mutants") / "report.json"
+    results = run_suite(repo, report, [*targets, *impls], cache_dir=suite_cache_dir, timeout=1800)
     return {r["implementation"]: r for r in results}
 
 
