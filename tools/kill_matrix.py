@@ -23,6 +23,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED = REPO / "implementations"
+sys.path.insert(0, str(REPO))
+
+from conformance.plugin import BASIC_PROPERTIES_FIRST  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,21 @@ class Row:
         if self.kind == "correct":
             return "passes" if not self.failed else "WRONGLY FAILS"
         return "killed" if self.failed else "SURVIVES"
+
+
+def first_failure_order(result: dict) -> tuple[int, int, str]:
+    """Fewest examples first; on a tie, the property the suite runs first (then by name).
+
+    Results arrive in xdist's completion order, so without the tie-break the same run
+    could name a different "first" property each time.
+    """
+    module = result["nodeid"].partition("::")[0].rsplit("/", 1)[-1]
+    rank = (
+        BASIC_PROPERTIES_FIRST.index(module)
+        if module in BASIC_PROPERTIES_FIRST
+        else len(BASIC_PROPERTIES_FIRST)
+    )
+    return (result["first_failure_at"] or 10**9, rank, result["property"])
 
 
 def bundled(kind: str) -> list[Path]:
@@ -83,7 +101,7 @@ def run(fast: bool, workers: str, extra: list[str]) -> tuple[list[Row], float]:
     for name, kind in kinds.items():
         mine = [r for r in results if r["implementation"] == name]
         failed = [r for r in mine if r["status"] == "failed"]
-        first = min(failed, key=lambda r: r["first_failure_at"] or 10**9, default=None)
+        first = min(failed, key=first_failure_order, default=None)
         rows.append(
             Row(
                 name=name,
