@@ -235,11 +235,16 @@ BASIC_PROPERTIES_FIRST = (
 basic broken promise, and a grader reads the contract's failures first."""
 
 
-def _basic_first(item: pytest.Item) -> int:
-    module = item.nodeid.partition("::")[0].rsplit("/", 1)[-1]
+def run_rank(nodeid: str) -> int:
+    """Where a test's module comes in the run order: the basic modules first, then the rest."""
+    module = nodeid.partition("::")[0].rsplit("/", 1)[-1]
     if module in BASIC_PROPERTIES_FIRST:
         return BASIC_PROPERTIES_FIRST.index(module)
     return len(BASIC_PROPERTIES_FIRST)
+
+
+def _basic_first(item: pytest.Item) -> int:
+    return run_rank(item.nodeid)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 BUNDLED = REPO / "implementations"
 sys.path.insert(0, str(REPO))
 
-from conformance.plugin import BASIC_PROPERTIES_FIRST  # noqa: E402
+from conformance.plugin import run_rank  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -51,13 +51,7 @@ def first_failure_order(result: dict) -> tuple[int, int, str]:
     Results arrive in xdist's completion order, so without the tie-break the same run
     could name a different "first" property each time.
     """
-    module = result["nodeid"].partition("::")[0].rsplit("/", 1)[-1]
-    rank = (
-        BASIC_PROPERTIES_FIRST.index(module)
-        if module in BASIC_PROPERTIES_FIRST
-        else len(BASIC_PROPERTIES_FIRST)
-    )
-    return (result["first_failure_at"] or 10**9, rank, result["property"])
+    return (result["first_failure_at"] or 10**9, run_rank(result["nodeid"]), result["property"])
 
 
 def bundled(kind: str) -> list[Path]:
