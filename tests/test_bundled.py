@@ -51,7 +51,8 @@ def correct_results(repo, tmp_path_factory, suite_cache_dir) -> list[dict]:
 def mutant_results(repo, tmp_path_factory, suite_cache_dir) -> list[dict]:
     # One failed property is enough to kill a mutant; the rest of its properties are skipped.
     where = tmp_path_factory.mktemp("mutants")
-    return run_bundled(repo, where, suite_cache_dir, "mutants", MUTANTS, "--impl-maxfail", "1")
+    limits = ["--impl-maxfail", "1"]
+    return run_bundled(repo, where, suite_cache_dir, "mutants", MUTANTS, *KILLING_MODULES, *limits)
 
 
 def test_there_are_enough_mutants_and_alternatives() -> None:
