@@ -16,6 +16,8 @@ Registered by the repository's ``conftest.py`` and, for installed use, as the
 - ``--no-jax-cache``: do not use JAX's persistent compilation cache (by default
   it lives in pytest's cache directory, shared by xdist workers and kept
   between runs).
+- Under xdist without ``--dist``, work-stealing scheduling
+  (:mod:`conformance.scheduling`).
 
 Nothing is imported or configured until a test asks for ``impl``, unless
 ``--impl`` or ``TRAINSTATE_IMPL`` names something, which is then checked at
@@ -59,6 +61,8 @@ from conformance.verdicts import (
     verdict_from_report,
     write_json,
 )
+
+pytest_plugins = ["conformance.scheduling"]
 
 ENV_VAR = "TRAINSTATE_IMPL"
 JAX_CACHE_SUBDIR = "trainstate-jax-compilation-cache"

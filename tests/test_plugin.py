@@ -143,3 +143,30 @@ def test_two_impls_with_one_name_are_refused(pytester, repo) -> None:
         "--impl sub/dup.py: its name 'dup' is already taken by --impl dup.py; "
         "rename one of the files",
     )
+
+
+SCHEDULER_SPY = (
+    "import os\n"
+    "import pytest\n"
+    "@pytest.hookimpl(wrapper=True, optionalhook=True)\n"
+    "def pytest_xdist_make_scheduler(config, log):\n"
+    "    scheduler = yield\n"
+    "    with open(os.environ['SCHEDULER_SPY_FILE'], 'w') as f:\n"
+    "        f.write(type(scheduler).__name__)\n"
+    "    return scheduler\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("dist_args", "scheduler"),
+    [((), "WorkStealingScheduling"), (("--dist", "load"), "LoadScheduling")],
+    ids=["no --dist: work stealing", "--dist load is kept"],
+)
+def test_xdist_scheduler(pytester, repo, monkeypatch, dist_args, scheduler) -> None:
+    pytester.makepyfile(scheduler_spy=SCHEDULER_SPY)
+    pytester.syspathinsert()
+    spy_file = pytester.path / "scheduler.txt"
+    monkeypatch.setenv("SCHEDULER_SPY_FILE", str(spy_file))
+    result = run(pytester, repo, "-p", "scheduler_spy", "-n", "2", *dist_args)
+    result.assert_outcomes(passed=1)
+    assert spy_file.read_text() == scheduler
