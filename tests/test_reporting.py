@@ -238,3 +238,26 @@ def test_command_line_exit_code_is_zero_only_when_all_pass(pytester) -> None:
     )
     assert both.ret == 1
     both.stdout.fnmatch_lines(["good: CONFORMS*", "bad: DOES NOT CONFORM*"])
+
+
+def test_command_line_cache_dir_keeps_the_jax_cache(pytester) -> None:
+    pytester.makepyfile(good=CORRECT)
+    select = ["--", "-k", "step_after_is_exactly_one"]
+    plain = pytester.run(sys.executable, "-m", "conformance", "good.py", "--workers", "1", *select)
+    assert plain.ret == 0, plain.stdout.str()[-2000:]
+    assert not (pytester.path / ".pytest_cache").exists()
+
+    cached = pytester.run(
+        sys.executable,
+        "-m",
+        "conformance",
+        "good.py",
+        "--workers",
+        "1",
+        "--cache-dir",
+        "cache",
+        *select,
+    )
+    assert cached.ret == 0, cached.stdout.str()[-2000:]
+    jax_cache = pytester.path / "cache" / "d" / "trainstate-jax-compilation-cache"
+    assert any(p.is_file() for p in jax_cache.rglob("*")), "no compiled program was cached"
