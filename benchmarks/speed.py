@@ -11,7 +11,11 @@ In one run on one machine it measures and prints:
    no Hypothesis database) and warm (cache kept): wall time, examples, examples/s;
 3. the naive peer suite with ``-n auto``: examples/s (from its NAIVE_COUNT_DIR counts);
 4. the ratios suite/peer and suite/ceiling, and the number of distinct programs XLA
-   compiled (entries of the persistent compilation cache after the cold run).
+   compiled (entries of the persistent compilation cache after the cold run);
+5. the marginal rate: the suite warm at ``--more-examples`` examples per property
+   as well, so that (extra examples) / (extra time) is the cost of one more
+   example, and what remains of the default run is the fixed cost of a run
+   (start-up, each worker's tracing and compiles, shut-down).
 """
 
 from __future__ import annotations
@@ -29,11 +33,11 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PEER = REPO.parent / "shared" / "peers" / "naive_suite"
+sys.path.insert(0, str(REPO))  # the suite's strategies and profiles
 
 
 def bare_draw_rates(examples: int = 1000) -> dict[str, float]:
     """Examples per second Hypothesis draws, with an empty body, for each property family."""
-    sys.path.insert(0, str(REPO))
     from hypothesis import Phase, given, settings
     from hypothesis import strategies as st
 
@@ -73,9 +77,24 @@ def combined_rate(rates: dict[str, float], examples: dict[str, float]) -> float:
     return sum(examples.values()) / seconds
 
 
-def run_suite(cache_dir: Path, *, cold: bool, profile: str) -> dict[str, Any]:
+def run_suite(
+    cache_dir: Path, *, cold: bool, profile: str, more_examples: int | None = None
+) -> dict[str, Any]:
+    """One run of the suite; ``cache_dir`` holds pytest's cache (with the JAX cache) and
+    the Hypothesis database, both emptied for a cold run."""
+    pytest_cache, hypothesis_dir = cache_dir / "pytest", cache_dir / "hypothesis"
     if cold:
         shutil.rmtree(cache_dir, ignore_errors=True)
+    env = dict(os.environ, HYPOTHESIS_STORAGE_DIRECTORY=str(hypothesis_dir))
+    extra: list[str] = []
+    if more_examples is not None:
+        from more_examples import PROFILE
+
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(Path(__file__).parent), env.get("PYTHONPATH")) if p
+        )
+        env["MORE_EXAMPLES"] = str(more_examples)
+        extra, profile = ["-p", "more_examples"], PROFILE
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         command = [
@@ -86,13 +105,14 @@ def run_suite(cache_dir: Path, *, cold: bool, profile: str) -> dict[str, Any]:
             "-n",
             "auto",
             "-o",
-            f"cache_dir={cache_dir}",
+            f"cache_dir={pytest_cache}",
+            *extra,
             f"--hypothesis-profile={profile}",
             "--conformance-report",
             str(report),
         ]
         start = time.perf_counter()
-        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+        done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
         wall = time.perf_counter() - start
         if done.returncode != 0:
             raise SystemExit(f"suite failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
@@ -127,6 +147,12 @@ def main() -> None:
     parser.add_argument("--peer", type=Path, default=DEFAULT_PEER)
     parser.add_argument("--runs-warm", type=int, default=2)
     parser.add_argument("--profile", default="dev")
+    parser.add_argument(
+        "--more-examples",
+        type=int,
+        default=300,
+        help="examples per property of the extra warm run for the marginal rate (0: skip it)",
+    )
     args = parser.parse_args()
 
     workers = os.cpu_count() or 1
@@ -134,11 +160,16 @@ def main() -> None:
         cache_dir = Path(tmp) / "pytest-cache"
         draws = bare_draw_rates()
         cold = run_suite(cache_dir, cold=True, profile=args.profile)
-        jax_cache = cache_dir / "d" / "trainstate-jax-compilation-cache"
+        jax_cache = cache_dir / "pytest" / "d" / "trainstate-jax-compilation-cache"
         programs = sum(1 for p in jax_cache.rglob("*") if p.is_file()) if jax_cache.exists() else 0
         warm = [
             run_suite(cache_dir, cold=False, profile=args.profile) for _ in range(args.runs_warm)
         ]
+        more = (
+            run_suite(cache_dir, cold=False, profile=args.profile, more_examples=args.more_examples)
+            if args.more_examples
+            else None
+        )
     peer = run_peer(args.peer) if args.peer.exists() else None
 
     best_warm = min(warm, key=lambda r: r["wall"])
@@ -177,6 +208,18 @@ def main() -> None:
         f"suite/ceiling (warm): {best_warm['rate'] / ceiling:.0%}; "
         f"(cold): {cold['rate'] / ceiling:.0%}"
     )
+    if more is not None:
+        extra_examples = more["examples"] - best_warm["examples"]
+        marginal = extra_examples / (more["wall"] - best_warm["wall"])
+        fixed = best_warm["wall"] - best_warm["examples"] / marginal
+        print(
+            f"suite warm at {args.more_examples} examples per property: {more['wall']:.1f} s, "
+            f"{more['examples']:.0f} examples, {more['rate']:.0f} examples/s"
+        )
+        print(
+            f"marginal rate: {marginal:.0f} examples/s = {marginal / ceiling:.0%} of the "
+            f"ceiling; fixed cost of a run: {fixed:.1f} s of the {best_warm['wall']:.1f} s"
+        )
 
 
 if __name__ == "__main__":
