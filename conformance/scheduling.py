@@ -1,6 +1,6 @@
 """xdist scheduling: work stealing, unless the user chooses a ``--dist`` mode.
 
-The properties are collected in one fixed order (:func:`conformance.plugin.run_rank`):
+The properties are collected in one fixed order (:func:`conformance.collection.run_rank`):
 the one-step properties first, the TrainState properties after.  xdist's
 default ``load`` scheduler deals that order out to the workers in turns, so
 every worker meets both families and each compiles what they need: the

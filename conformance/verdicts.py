@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -172,6 +173,17 @@ def format_matrix(verdicts: list[Verdict], implementations: list[str]) -> list[s
             line += "; failed: " + ", ".join(v.property for v in failed)
         lines.append(line)
     return lines
+
+
+LIBRARIES = ("jax", "jaxlib", "flax", "optax", "numpy", "hypothesis", "pytest")
+"""The distributions whose versions a report records."""
+
+
+def library_version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "not installed"
 
 
 def write_json(

@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 BUNDLED = REPO / "implementations"
 sys.path.insert(0, str(REPO))
 
-from conformance.plugin import run_rank  # noqa: E402
+from conformance.collection import run_rank  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,82 @@
+"""Counting the examples a property runs, and the ``--corpus`` replay and record around them.
+
+Hypothesis calls a test's ``inner_test`` once per example and lets a plugin
+replace it.  Wrapping it counts the examples (for the verdict: how many ran,
+at which the first failure came), replays the corpus's saved inputs before
+Hypothesis draws, and keeps the last failing input, which is the minimal one:
+Hypothesis runs it last to report it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Generator
+from pathlib import Path
+
+import pytest
+
+from conformance.items import CORPUS, COUNT, impl_of, property_name
+from conformance.verdicts import ExampleCount
+
+_LAST_FAILURE = pytest.StashKey[dict[str, object]]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    handle = getattr(getattr(item, "obj", None), "hypothesis", None)
+    if handle is None or impl_of(item) is None:
+        return (yield)
+    from hypothesis.errors import UnsatisfiedAssumption
+
+    count = item.stash[COUNT] = ExampleCount()
+    inner = handle.inner_test
+
+    @functools.wraps(inner)
+    def counted(*args: object, **kwargs: object) -> object:
+        count.examples += 1
+        try:
+            return inner(*args, **kwargs)
+        except UnsatisfiedAssumption:
+            raise
+        except BaseException:
+            if count.first_failure_at is None:
+                count.first_failure_at = count.examples
+            item.stash[_LAST_FAILURE] = kwargs
+            raise
+
+    handle.inner_test = counted
+    try:
+        _replay_corpus(item, counted)
+        return (yield)
+    finally:
+        handle.inner_test = inner
+        _record_failure(item)
+
+
+def _replay_corpus(item: pytest.Item, test: object) -> None:
+    """Call the property on each saved failing input of this implementation, before Hypothesis."""
+    from conformance import corpus
+
+    impl = impl_of(item)
+    for entry in item.config.stash.get(CORPUS, []):
+        if impl is not None and (entry["implementation"], entry["property"]) == (
+            impl.name,
+            property_name(item),
+        ):
+            test(impl=impl, **corpus.inputs_of(entry))  # type: ignore[operator]
+
+
+def _record_failure(item: pytest.Item) -> None:
+    path = item.config.getoption("corpus")
+    failure = item.stash.get(_LAST_FAILURE, None)
+    impl = impl_of(item)
+    if path is None or failure is None or impl is None:
+        return
+    from conformance import corpus
+
+    inputs = {name: value for name, value in failure.items() if name != "impl"}
+    try:
+        line = corpus.record(impl.name, property_name(item), inputs)
+    except corpus.NotRecordable:
+        return
+    corpus.append(Path(path), line)
