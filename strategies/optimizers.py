@@ -33,6 +33,8 @@ from typing import Any
 import optax
 from hypothesis import strategies as st
 
+from strategies.cached import choice
+
 LEARNING_RATES: tuple[float, ...] = (0.1, 0.01, 0.001, 0.5)
 
 
@@ -197,15 +199,16 @@ def optimizers(
     ``default_hyperparams`` takes the first value of each pool, so that a
     property that compiles meets one transformation object per name.
     """
-    name = draw(st.sampled_from(names))
+    name = draw(choice(names))
     pools = CATALOGUE[name].pools
     if default_hyperparams:
         values = tuple((key, pool[0]) for key, pool in pools.items())
     else:
-        values = tuple((key, draw(st.sampled_from(pool))) for key, pool in pools.items())
+        values = tuple((key, draw(choice(pool))) for key, pool in pools.items())
     return OptimizerCase(name, values)
 
 
+@functools.cache
 def update_counts(max_k: int = 5) -> st.SearchStrategy[int]:
     """``k``, the number of ``apply_gradients`` calls in a sequence: 1 to ``max_k``."""
     return st.integers(1, max_k)

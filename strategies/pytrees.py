@@ -40,6 +40,8 @@ from flax.core import FrozenDict, freeze, unfreeze
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from strategies.cached import choice
+
 Shape = tuple[int, ...]
 
 LEAF_SHAPES: tuple[Shape, ...] = ((), (3,), (2, 3), (1,), (3, 1))
@@ -255,6 +257,16 @@ def _floats(bound: float) -> st.SearchStrategy[float]:
     return st.floats(-bound, bound, width=32, allow_subnormal=False)
 
 
+@functools.cache
+def _elementwise(shape: Shape, bound: float) -> st.SearchStrategy[np.ndarray]:
+    return hnp.arrays(np.float32, shape, elements=_floats(bound))
+
+
+_GENERATOR_SEEDS = st.integers(0, 2**32 - 1)
+_LINEN_SEEDS = st.integers(0, 3)
+_BOOLEANS = st.booleans()
+
+
 VALUE_KINDS: tuple[str, ...] = ("zeros", "constant", "elementwise", "uniform", "mixed scales")
 """How a leaf's values are drawn; shrinking moves towards the first."""
 
@@ -270,14 +282,14 @@ def leaf_arrays(draw: st.DrawFn, shape: Shape, bound: float) -> np.ndarray:
     ``1e-6 * bound``) come from a NumPy generator seeded by a drawn integer,
     which keeps them reproducible from the printed example.
     """
-    kind = draw(st.sampled_from(VALUE_KINDS))
+    kind = draw(choice(VALUE_KINDS))
     if kind == "zeros":
         return np.zeros(shape, np.float32)
     if kind == "constant":
         return np.full(shape, draw(_floats(bound)), np.float32)
     if kind == "elementwise":
-        return draw(hnp.arrays(np.float32, shape, elements=_floats(bound)))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+        return draw(_elementwise(shape, bound))
+    rng = np.random.default_rng(draw(_GENERATOR_SEEDS))
     values = rng.uniform(-bound, bound, shape)
     if kind == "mixed scales":
         values = values * 10.0 ** rng.integers(-6, 1, shape)
@@ -344,8 +356,8 @@ def params(draw: st.DrawFn, specs: st.SearchStrategy[TreeSpec] | None = None) ->
     A Flax module's params get its Linen initial values (seed 0..3) or drawn ones.
     """
     spec = draw(specs if specs is not None else param_specs())
-    if spec.origin in FLAX_MODULES and draw(st.booleans()):
-        seed = draw(st.integers(0, 3))
+    if spec.origin in FLAX_MODULES and draw(_BOOLEANS):
+        seed = draw(_LINEN_SEEDS)
         tree = flax_module_params(spec.origin, seed)
         if spec.frozen:
             tree = freeze(tree)
@@ -457,7 +469,7 @@ def mismatched_grads(draw: st.DrawFn, spec: TreeSpec) -> MismatchCase:
     """Gradients with finite values whose structure differs from ``spec``'s in one named way."""
 
     base = _thaw(draw(grads(spec)).tree)
-    kind = draw(st.sampled_from(MISMATCH_KINDS))
+    kind = draw(choice(MISMATCH_KINDS))
     dict_paths = _dict_paths(base)
     nested = [p for p in dict_paths if p]
     leaf_paths = [path for path, _ in spec.leaf_paths()]
@@ -468,32 +480,32 @@ def mismatched_grads(draw: st.DrawFn, spec: TreeSpec) -> MismatchCase:
     if kind == "sub-dict replaced by a leaf" and not nested:
         kind = "leaf wrapped in a dict"
     if kind == "extra key":
-        path = draw(st.sampled_from(dict_paths))
-        key = draw(st.sampled_from([k for k in EXTRA_KEYS if k not in _get(base, path)]))
-        leaf = draw(leaf_arrays(draw(st.sampled_from(LEAF_SHAPES)), GRAD_BOUND))
+        path = draw(choice(tuple(dict_paths)))
+        key = draw(choice(tuple(k for k in EXTRA_KEYS if k not in _get(base, path))))
+        leaf = draw(leaf_arrays(draw(choice(LEAF_SHAPES)), GRAD_BOUND))
         target = dict(_get(base, path))
         target[key] = _to_jax([leaf])[0]
         tree = refreeze(_set(base, path, target))
         where = f"{key!r} {_where(path)}"
     elif kind == "missing key":
-        path = draw(st.sampled_from(dict_paths))
+        path = draw(choice(tuple(dict_paths)))
         target = dict(_get(base, path))
-        key = draw(st.sampled_from(sorted(target)))
+        key = draw(choice(tuple(sorted(target))))
         del target[key]
         tree = refreeze(_set(base, path, target))
         where = f"{key!r} {_where(path)}"
     elif kind == "leaf wrapped in a dict":
-        path = draw(st.sampled_from(leaf_paths))
+        path = draw(choice(tuple(leaf_paths)))
         tree = refreeze(_set(base, path, {"w": _get(base, path)}))
         where = f"{'/'.join(path)} -> {{'w': leaf}}"
     elif kind == "sub-dict replaced by a leaf":
-        path = draw(st.sampled_from(nested))
+        path = draw(choice(tuple(nested)))
         sub = _get(base, path)
         first = sub[sorted(sub)[0]]
         tree = refreeze(_set(base, path, first))
         where = f"{'/'.join(path)} -> its first leaf"
     elif kind == "dict turned into a list":
-        path = draw(st.sampled_from(dict_paths))
+        path = draw(choice(tuple(dict_paths)))
         sub = _get(base, path)
         as_list = [sub[k] for k in sorted(sub)]  # same leaves in the same order
         tree = _set(base, path, as_list) if path else as_list
