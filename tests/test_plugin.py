@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,26 @@ def test_xdist_scheduler(pytester, repo, monkeypatch, dist_args, scheduler) -> N
     result = run(pytester, repo, "-p", "scheduler_spy", "-n", "2", *dist_args)
     result.assert_outcomes(passed=1)
     assert spy_file.read_text() == scheduler
+
+
+def test_run_order_names_real_train_state_properties(repo) -> None:
+    """The create-only group of the run order names properties that exist: a stale name
+    would silently send its property to the update group."""
+    from conformance.collection import TRAIN_STATE_PROPERTIES_WITHOUT_UPDATES, run_rank
+
+    defined = {
+        match.group(1)
+        for path in (repo / "conformance").glob("test_train_state_*.py")
+        for match in re.finditer(r"^def (test_\w+)", path.read_text(), re.MULTILINE)
+    }
+    assert set(TRAIN_STATE_PROPERTIES_WITHOUT_UPDATES) <= defined
+    ranks = [
+        run_rank("conformance/test_reference_agreement.py::test_loss_after_agrees[x]"),
+        run_rank("conformance/test_metamorphic.py::test_row_permutation_invariance[x]"),
+        run_rank("conformance/test_train_state_step.py::test_step_counts_apply_gradients_calls[x]"),
+        run_rank(
+            "conformance/test_train_state_create.py::"
+            "test_create_starts_at_step_zero_and_keeps_its_inputs[x]"
+        ),
+    ]
+    assert ranks == sorted(ranks) and len(set(ranks)) == 4
