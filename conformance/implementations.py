@@ -18,12 +18,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import numpy as np
-
 REFERENCE_SPEC = "reference.flax_step"
 REFERENCE_NAME = "reference"
 
-OneStep = Callable[[Any, np.ndarray, np.ndarray, Any], Any]
+OneStep = Callable[[Any, Any, Any, Any], Any]
+"""``one_step(seed, x, y, lr)``: ``x`` and ``y`` are NumPy arrays."""
 
 
 class ImplementationError(Exception):

@@ -37,9 +37,6 @@ from pathlib import Path
 
 import pytest
 
-from conformance import (
-    profiles as _profiles,
-)  # registers dev, ci, thorough before Hypothesis loads one
 from conformance.implementations import (
     REFERENCE_SPEC,
     Implementation,
@@ -144,7 +141,12 @@ def requested_specs(config: pytest.Config) -> list[str]:
     return [s.strip() for s in os.environ.get(ENV_VAR, "").split(",") if s.strip()]
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("hypothesis_profile", None) is not None:
+        # Hypothesis's own pytest_configure, which runs after this one, loads the named
+        # profile: dev, ci and thorough must be registered by then.
+        from conformance import profiles  # noqa: F401
     for name, description in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
     timeout = config.getoption("call_timeout")
@@ -212,7 +214,31 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("impl", impls, ids=[impl.name for impl in impls])
 
 
-def pytest_report_header(config: pytest.Config) -> list[str]:
+def runs_the_suite(config: pytest.Config) -> bool:
+    """Whether this session was asked for the conformance properties: an implementation is
+    named, or a path (or ``--pyargs`` module) given to pytest is, holds or is inside the suite.
+
+    In any other session (another project's tests, with this package installed) the plugin
+    stays out of sight: no header, and neither Hypothesis nor NumPy imported.
+    """
+    if requested_specs(config):
+        return True
+    suite = Path(__file__).resolve().parent
+    for arg in config.args:
+        target = arg.split("::")[0]
+        if config.getoption("pyargs", False) and target.split(".")[0] == suite.name:
+            return True
+        path = (config.invocation_params.dir / target).resolve()
+        if path == suite or suite in path.parents or path in suite.parents:
+            return True
+    return False
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    if not runs_the_suite(config):
+        return None
+    from conformance import profiles
+
     specs = requested_specs(config)
     source = "--impl" if config.getoption("impl") else (ENV_VAR if specs else "default")
     lines = [f"trainstate-conformance: implementations from {source}:"]
@@ -220,7 +246,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         lines += [f"  {impl.name}: {impl.origin}" for impl in implementations(config)]
     else:
         lines.append(f"  reference: {REFERENCE_SPEC} (loaded when a property runs)")
-    profile = config.getoption("hypothesis_profile", None) or _profiles.default_profile_name()
+    profile = config.getoption("hypothesis_profile", None) or profiles.default_profile_name()
     shown = ("jax", "flax", "optax", "numpy", "hypothesis")
     versions = ", ".join(f"{name} {library_version(name)}" for name in shown)
     lines.append(f"trainstate-conformance: hypothesis profile {profile}; {versions}")

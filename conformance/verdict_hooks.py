@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from conformance import __version__
-from conformance import profiles as _profiles
 from conformance.items import COUNT, FAILURES, IMPLS, impl_of, property_name
 from conformance.verdicts import (
     LIBRARIES,
@@ -94,6 +93,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     path = config.getoption("conformance_report")
     if path is None or _is_worker(config):
         return
+    from conformance import profiles
+
     impls = config.stash.get(IMPLS, [])
     write_json(
         Path(path),
@@ -104,7 +105,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             "suite_version": __version__,
             "library_versions": {name: library_version(name) for name in LIBRARIES},
             "hypothesis_profile": config.getoption("hypothesis_profile", None)
-            or _profiles.default_profile_name(),
+            or profiles.default_profile_name(),
             "hypothesis_seed": config.getoption("hypothesis_seed", None),
         },
     )

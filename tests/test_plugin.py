@@ -69,6 +69,16 @@ def test_default_is_the_reference_and_header_names_versions(pytester, repo) -> N
     )
 
 
+def test_another_projects_session_does_not_see_the_plugin(pytester) -> None:
+    """Installed, the plugin loads in every pytest session of the environment: one that runs
+    none of the suite's properties gets no header and no conformance verdict."""
+    pytester.makepyfile(test_other="def test_other():\n    assert True\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    shown = [line for line in result.outlines if "trainstate-conformance" in line]
+    assert [line for line in shown if not line.startswith("plugins:")] == [], shown
+
+
 def test_wrong_file_fails_naming_property_impl_and_input(pytester, repo) -> None:
     pytester.makepyfile(wrong_step=WRONG_STEP)
     result = run(pytester, repo, "--impl", "wrong_step.py")
