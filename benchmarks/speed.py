@@ -3,19 +3,32 @@
 Run from the repository root:  python benchmarks/speed.py [--peer PATH] [--runs-warm N]
 
 In one run on one machine it measures and prints:
-1. the bare draw rate of the suite's strategies (Hypothesis drawing, no test body): for
-   the one-step properties' ``problems()`` and for the TrainState properties' usual
-   draw (an optimizer, params, matching grads), combined in the proportion of examples
-   each family ran in the suite: the ceiling, per core and for the xdist workers;
-2. the suite with ``-n auto`` against the reference: cold (empty JAX compilation cache,
-   no Hypothesis database) and warm (cache kept): wall time, examples, examples/s;
-3. the naive peer suite with ``-n auto``: examples/s (from its NAIVE_COUNT_DIR counts);
-4. the ratios suite/peer and suite/ceiling, and the number of distinct programs XLA
-   compiled (entries of the persistent compilation cache after the cold run);
-5. the marginal rate: the suite warm at ``--more-examples`` examples per property
-   as well, so that (extra examples) / (extra time) is the cost of one more
-   example, and what remains of the default run is the fixed cost of a run
-   (start-up, each worker's tracing and compiles, shut-down).
+
+1. the ceiling, the bare draw rate of the suite's own strategies, two ways:
+   - in the run: for every property, the time Hypothesis itself spends (the
+     property's wall time minus its test body, plus the draws the body makes;
+     :mod:`hypothesis_time`), so exactly what each property draws, engine
+     bookkeeping included; examples over that time, per core, times the workers;
+   - isolated: an empty-body ``@given`` over the two strategy families
+     (``problems()``; an optimizer, params and grads), combined in the
+     proportion of examples each family ran;
+2. the suite with ``-n auto`` against the reference: cold (empty JAX
+   compilation cache, empty Hypothesis database, no bytecode of the suite's
+   own modules) and warm (all kept): wall time, examples, examples/s, and the
+   number of programs XLA compiled;
+3. the naive peer suite with ``-n auto`` (``NAIVE_COUNT_DIR`` counts its examples);
+4. the ratios suite/peer and suite/ceiling;
+5. the marginal rate: the suite warm at ``--more-examples`` examples per
+   property, so that (extra examples) / (extra time) is the cost of one more
+   example and the rest of the default run is the fixed cost of a run;
+6. the warm run once more with ``PYTHONDONTWRITEBYTECODE=1``, as CI and this
+   environment set it: every process then compiles the suite's modules and
+   pytest rewrites every plugin's modules (all of Hypothesis) again.
+
+Python's bytecode: every run uses the benchmark's own bytecode directory
+(``PYTHONPYCACHEPREFIX``), filled first with the standard library and
+site-packages compiled as ``pip install`` leaves them, so that cold and warm
+mean the same on any machine, whatever bytecode earlier runs left behind.
 """
 
 from __future__ import annotations
@@ -26,14 +39,20 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from hypothesis_time import ENV_VAR as HYPOTHESIS_TIME_DIR
+from hypothesis_time import hypothesis_seconds
+
+BENCHMARKS = Path(__file__).resolve().parent
+REPO = BENCHMARKS.parent
 DEFAULT_PEER = REPO.parent / "shared" / "peers" / "naive_suite"
-sys.path.insert(0, str(REPO))  # the suite's strategies and profiles
+JAX_CACHE = Path("d") / "trainstate-jax-compilation-cache"
+sys.path.insert(0, str(REPO))  # the suite's strategies
 
 
 def bare_draw_rates(examples: int = 1000) -> dict[str, float]:
@@ -77,26 +96,81 @@ def combined_rate(rates: dict[str, float], examples: dict[str, float]) -> float:
     return sum(examples.values()) / seconds
 
 
+def prime_bytecode(prefix: Path) -> None:
+    """Compile the standard library and site-packages into ``prefix``, as Python's
+    installation and ``pip install`` leave them; the suite's own modules stay uncompiled."""
+    paths = sysconfig.get_paths()
+    site_packages = {paths["purelib"], paths["platlib"]}
+    for directory, skipped in (
+        (paths["stdlib"], r"[/\\](test|idlelib|tkinter|lib2to3|site-packages)[/\\]"),
+        *((d, r"[/\\]tests?[/\\]") for d in sorted(site_packages)),
+    ):
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", "-j", "0", "-x", skipped, directory],
+            env=dict(os.environ, PYTHONPYCACHEPREFIX=str(prefix)),
+            capture_output=True,
+            check=False,  # a few files of any site-packages do not compile; nothing imports them
+        )
+
+
+@dataclass
+class Environment:
+    """How the child processes run: their bytecode directory and whether they write to it."""
+
+    pycache: Path
+    write_bytecode: bool = True
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ, PYTHONPYCACHEPREFIX=str(self.pycache), **extra)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        if not self.write_bytecode:
+            env["PYTHONDONTWRITEBYTECODE"] = "1"
+        return env
+
+
+@dataclass
+class SuiteRun:
+    wall: float
+    examples: float
+    by_family: dict[str, float]
+    hypothesis_seconds: float
+    """Hypothesis's own time, summed over the properties of every worker."""
+
+    @property
+    def rate(self) -> float:
+        return self.examples / self.wall
+
+    def ceiling(self, workers: int) -> float:
+        return workers * self.examples / self.hypothesis_seconds
+
+
 def run_suite(
-    cache_dir: Path, *, cold: bool, profile: str, more_examples: int | None = None
-) -> dict[str, Any]:
+    cache_dir: Path,
+    environment: Environment,
+    *,
+    profile: str,
+    more_examples: int | None = None,
+) -> SuiteRun:
     """One run of the suite; ``cache_dir`` holds pytest's cache (with the JAX cache) and
-    the Hypothesis database, both emptied for a cold run."""
+    the Hypothesis database."""
     pytest_cache, hypothesis_dir = cache_dir / "pytest", cache_dir / "hypothesis"
-    if cold:
-        shutil.rmtree(cache_dir, ignore_errors=True)
-    env = dict(os.environ, HYPOTHESIS_STORAGE_DIRECTORY=str(hypothesis_dir))
-    extra: list[str] = []
+    extra_env = {"HYPOTHESIS_STORAGE_DIRECTORY": str(hypothesis_dir)}
+    plugins = ["-p", "hypothesis_time"]
     if more_examples is not None:
         from more_examples import PROFILE
 
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(Path(__file__).parent), env.get("PYTHONPATH")) if p
-        )
-        env["MORE_EXAMPLES"] = str(more_examples)
-        extra, profile = ["-p", "more_examples"], PROFILE
+        extra_env["MORE_EXAMPLES"] = str(more_examples)
+        plugins += ["-p", "more_examples"]
+        profile = PROFILE
     with tempfile.TemporaryDirectory() as tmp:
-        report = Path(tmp) / "report.json"
+        report, times = Path(tmp) / "report.json", Path(tmp) / "times"
+        times.mkdir()
+        pythonpath = os.pathsep.join(
+            p for p in (str(BENCHMARKS), os.environ.get("PYTHONPATH")) if p
+        )
+        env = environment.env(
+            **extra_env, PYTHONPATH=pythonpath, **{HYPOTHESIS_TIME_DIR: str(times)}
+        )
         command = [
             sys.executable,
             "-m",
@@ -106,7 +180,7 @@ def run_suite(
             "auto",
             "-o",
             f"cache_dir={pytest_cache}",
-            *extra,
+            *plugins,
             f"--hypothesis-profile={profile}",
             "--conformance-report",
             str(report),
@@ -117,21 +191,25 @@ def run_suite(
         if done.returncode != 0:
             raise SystemExit(f"suite failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
         results = json.loads(report.read_text())["results"]
+        records = [r for path in times.glob("*.json") for r in json.loads(path.read_text())]
     by_family = {"one_step": 0.0, "train_state": 0.0}
     for r in results:
         by_family[family(r["nodeid"])] += r["examples"] or 0
-    examples = sum(by_family.values())
-    return {"wall": wall, "examples": examples, "rate": examples / wall, "by_family": by_family}
+    return SuiteRun(
+        wall=wall,
+        examples=sum(by_family.values()),
+        by_family=by_family,
+        hypothesis_seconds=sum(hypothesis_seconds(r) for r in records),
+    )
 
 
-def run_peer(peer: Path) -> dict[str, float]:
+def run_peer(peer: Path, environment: Environment) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as counts:
-        env = dict(os.environ, NAIVE_COUNT_DIR=counts)
         start = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto"],
             cwd=peer,
-            env=env,
+            env=environment.env(NAIVE_COUNT_DIR=counts),
             capture_output=True,
             text=True,
         )
@@ -142,10 +220,19 @@ def run_peer(peer: Path) -> dict[str, float]:
     return {"wall": wall, "examples": examples, "rate": examples / wall}
 
 
+def describe(name: str, run: SuiteRun, workers: int) -> str:
+    return (
+        f"{name}: {run.wall:.1f} s, {run.examples:.0f} examples, {run.rate:.0f} examples/s; "
+        f"Hypothesis's own time {run.hypothesis_seconds:.1f} s of the workers' "
+        f"(ceiling in this run {run.ceiling(workers):.0f} examples/s, "
+        f"suite/ceiling {run.rate / run.ceiling(workers):.0%})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--peer", type=Path, default=DEFAULT_PEER)
-    parser.add_argument("--runs-warm", type=int, default=2)
+    parser.add_argument("--runs-warm", type=int, default=3)
     parser.add_argument("--profile", default="dev")
     parser.add_argument(
         "--more-examples",
@@ -157,68 +244,66 @@ def main() -> None:
 
     workers = os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as tmp:
-        cache_dir = Path(tmp) / "pytest-cache"
+        pycache, cache_dir = Path(tmp) / "pycache", Path(tmp) / "caches"
+        prime_bytecode(pycache)
+        # The run without a bytecode cache gets the installed bytecode only, never what the
+        # other runs write.
+        shutil.copytree(pycache, Path(tmp) / "pycache-installed")
+        caching = Environment(pycache)
+        not_writing = Environment(Path(tmp) / "pycache-installed", write_bytecode=False)
         draws = bare_draw_rates()
-        cold = run_suite(cache_dir, cold=True, profile=args.profile)
-        jax_cache = cache_dir / "pytest" / "d" / "trainstate-jax-compilation-cache"
+        cold = run_suite(cache_dir, caching, profile=args.profile)
+        jax_cache = cache_dir / "pytest" / JAX_CACHE
         programs = sum(1 for p in jax_cache.rglob("*") if p.is_file()) if jax_cache.exists() else 0
-        warm = [
-            run_suite(cache_dir, cold=False, profile=args.profile) for _ in range(args.runs_warm)
-        ]
+        warm = [run_suite(cache_dir, caching, profile=args.profile) for _ in range(args.runs_warm)]
         more = (
-            run_suite(cache_dir, cold=False, profile=args.profile, more_examples=args.more_examples)
+            run_suite(cache_dir, caching, profile=args.profile, more_examples=args.more_examples)
             if args.more_examples
             else None
         )
-    peer = run_peer(args.peer) if args.peer.exists() else None
+        no_bytecode = run_suite(cache_dir, not_writing, profile=args.profile)
+        peer = run_peer(args.peer, caching) if args.peer.exists() else None
 
-    best_warm = min(warm, key=lambda r: r["wall"])
-    mix = cold["by_family"]
-    draw = combined_rate(draws, mix)
-    ceiling = draw * workers
+    best = min(warm, key=lambda r: r.wall)
+    median = sorted(warm, key=lambda r: r.wall)[len(warm) // 2]
+    isolated = combined_rate(draws, cold.by_family) * workers
     print(f"machine: {workers} cores; profile {args.profile}; xdist -n auto")
     print(
-        f"bare draw rate per core: one-step problems() {draws['one_step']:.0f} examples/s, "
-        f"TrainState tx+params+grads {draws['train_state']:.0f} examples/s"
+        f"ceiling, isolated: empty-body draws per core: one-step problems() "
+        f"{draws['one_step']:.0f}/s, TrainState tx+params+grads {draws['train_state']:.0f}/s; "
+        f"for the suite's mix ({cold.by_family['one_step']:.0f} one-step + "
+        f"{cold.by_family['train_state']:.0f} TrainState examples) {isolated:.0f} examples/s "
+        f"on {workers} workers"
     )
-    print(
-        f"suite's mix ({mix['one_step']:.0f} one-step + {mix['train_state']:.0f} TrainState "
-        f"examples): {draw:.0f} examples/s per core, "
-        f"ceiling {ceiling:.0f} examples/s on {workers} workers"
-    )
-    print(
-        f"suite cold: {cold['wall']:.1f} s, {cold['examples']:.0f} examples, "
-        f"{cold['rate']:.0f} examples/s; {programs} programs compiled into the persistent cache"
-    )
+    print(describe("suite cold", cold, workers) + f"; {programs} programs compiled")
     for i, r in enumerate(warm, 1):
-        print(
-            f"suite warm #{i}: {r['wall']:.1f} s, {r['examples']:.0f} examples, "
-            f"{r['rate']:.0f} examples/s"
-        )
+        print(describe(f"suite warm #{i}", r, workers))
+    print(describe("suite warm, PYTHONDONTWRITEBYTECODE=1", no_bytecode, workers))
     if peer is not None:
         print(
             f"naive peer: {peer['wall']:.1f} s, {peer['examples']:.0f} examples, "
             f"{peer['rate']:.1f} examples/s"
         )
         print(
-            f"suite/peer (warm): {best_warm['rate'] / peer['rate']:.1f}x; "
-            f"suite/peer (cold): {cold['rate'] / peer['rate']:.1f}x"
+            f"suite/peer: warm {best.rate / peer['rate']:.1f}x (median warm run "
+            f"{median.rate / peer['rate']:.1f}x), "
+            f"cold {cold.rate / peer['rate']:.1f}x, "
+            f"warm without bytecode cache {no_bytecode.rate / peer['rate']:.1f}x"
         )
-    print(
-        f"suite/ceiling (warm): {best_warm['rate'] / ceiling:.0%}; "
-        f"(cold): {cold['rate'] / ceiling:.0%}"
-    )
+    for name, r in (("best", best), ("median", median)):
+        print(
+            f"suite/ceiling, {name} warm run ({r.wall:.1f} s): {r.rate / r.ceiling(workers):.0%} "
+            f"of the ceiling in the run ({r.ceiling(workers):.0f}/s), {r.rate / isolated:.0%} "
+            f"of the isolated one ({isolated:.0f}/s)"
+        )
     if more is not None:
-        extra_examples = more["examples"] - best_warm["examples"]
-        marginal = extra_examples / (more["wall"] - best_warm["wall"])
-        fixed = best_warm["wall"] - best_warm["examples"] / marginal
+        marginal = (more.examples - best.examples) / (more.wall - best.wall)
+        fixed = best.wall - best.examples / marginal
+        print(describe(f"suite warm at {args.more_examples} examples per property", more, workers))
         print(
-            f"suite warm at {args.more_examples} examples per property: {more['wall']:.1f} s, "
-            f"{more['examples']:.0f} examples, {more['rate']:.0f} examples/s"
-        )
-        print(
-            f"marginal rate: {marginal:.0f} examples/s = {marginal / ceiling:.0%} of the "
-            f"ceiling; fixed cost of a run: {fixed:.1f} s of the {best_warm['wall']:.1f} s"
+            f"marginal rate: {marginal:.0f} examples/s = {marginal / best.ceiling(workers):.0%} "
+            f"of the ceiling in the run; fixed cost of a run: {fixed:.1f} s of the "
+            f"{best.wall:.1f} s"
         )
 
 
