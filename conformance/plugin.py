@@ -1,6 +1,7 @@
 """The pytest plugin: its options, the implementations, and parametrizing the properties.
 
 The rest of the plugin is in the modules this one registers:
+:mod:`conformance.profile_loading` (the profiles registered in time),
 :mod:`conformance.collection` (run order, known deviations, time limits),
 :mod:`conformance.counting` (examples counted, the corpus replayed and
 recorded), :mod:`conformance.verdict_hooks` (``--impl-maxfail``, the matrix,
@@ -49,6 +50,7 @@ from conformance.verdicts import library_version
 
 # The plugin's other hooks, one module per job.
 pytest_plugins = [
+    "conformance.profile_loading",
     "conformance.collection",
     "conformance.counting",
     "conformance.verdict_hooks",
@@ -141,12 +143,7 @@ def requested_specs(config: pytest.Config) -> list[str]:
     return [s.strip() for s in os.environ.get(ENV_VAR, "").split(",") if s.strip()]
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("hypothesis_profile", None) is not None:
-        # Hypothesis's own pytest_configure, which runs after this one, loads the named
-        # profile: dev, ci and thorough must be registered by then.
-        from conformance import profiles  # noqa: F401
     for name, description in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
     timeout = config.getoption("call_timeout")
