@@ -15,7 +15,7 @@ with the properties that compile least means that what is taken over costs
 the idle worker few new programs.  On 2 cores the default run against the
 reference dropped from about 8.5 s to 7.7 s with work stealing (on a faster
 machine), and from a median of 23.7 s to 20.9 s with the create-only
-properties last (6 runs each, on this one; ``benchmarks/speed.py``).
+properties last (six alternating ``pytest -n auto`` runs each, on this one).
 
 An explicit ``--dist`` (or ``-d``) is respected.
 """
