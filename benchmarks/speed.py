@@ -51,8 +51,9 @@ from hypothesis_time import hypothesis_seconds
 BENCHMARKS = Path(__file__).resolve().parent
 REPO = BENCHMARKS.parent
 DEFAULT_PEER = REPO.parent / "shared" / "peers" / "naive_suite"
-JAX_CACHE = Path("d") / "trainstate-jax-compilation-cache"
-sys.path.insert(0, str(REPO))  # the suite's strategies
+sys.path.insert(0, str(REPO))  # the suite's strategies and plugin
+
+from conformance.plugin import JAX_CACHE_SUBDIR  # noqa: E402
 
 
 def bare_draw_rates(examples: int = 1000) -> dict[str, float]:
@@ -253,7 +254,7 @@ def main() -> None:
         not_writing = Environment(Path(tmp) / "pycache-installed", write_bytecode=False)
         draws = bare_draw_rates()
         cold = run_suite(cache_dir, caching, profile=args.profile)
-        jax_cache = cache_dir / "pytest" / JAX_CACHE
+        jax_cache = cache_dir / "pytest" / "d" / JAX_CACHE_SUBDIR
         programs = sum(1 for p in jax_cache.rglob("*") if p.is_file()) if jax_cache.exists() else 0
         warm = [run_suite(cache_dir, caching, profile=args.profile) for _ in range(args.runs_warm)]
         more = (
@@ -264,8 +265,8 @@ def main() -> None:
         no_bytecode = run_suite(cache_dir, not_writing, profile=args.profile)
         peer = run_peer(args.peer, caching) if args.peer.exists() else None
 
-    best = min(warm, key=lambda r: r.wall)
-    median = sorted(warm, key=lambda r: r.wall)[len(warm) // 2]
+    by_wall = sorted(warm, key=lambda r: r.wall)
+    best, median = by_wall[0], by_wall[len(by_wall) // 2]
     isolated = combined_rate(draws, cold.by_family) * workers
     print(f"machine: {workers} cores; profile {args.profile}; xdist -n auto")
     print(
