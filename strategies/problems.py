@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from reference.oracle import descent_threshold
 from strategies.data import DataDescription, draw_data
-from strategies.learning_rates import LR_KINDS, draw_learning_rate
+from strategies.learning_rates import LARGE_FACTOR, LR_KINDS, draw_learning_rate
 from strategies.seeds import SEEDS
-from strategies.shapes import N_POOL, draw_shape
+from strategies.shapes import D_POOL, N_POOL, draw_shape
 
 SMALL_ARRAY = 12
 
@@ -47,6 +47,35 @@ class Problem:
             f"x.dtype={self.x.dtype}]"
         )
 
+    def inconsistency(self) -> str | None:
+        """Why this is not a problem :func:`problems` could draw, or ``None``.
+
+        A corpus record is checked with it before it is replayed: an input
+        outside the contract, or one whose ``threshold`` or ``lr_kind`` do not
+        fit its data, would make correct implementations fail the properties
+        that rely on them.
+        """
+        from reference.validation import validate
+
+        if not (isinstance(self.x, np.ndarray) and isinstance(self.y, np.ndarray)):
+            return "x and y must be arrays"
+        if self.x.dtype not in (np.float32, np.float64) or self.y.dtype != self.x.dtype:
+            return f"x and y must be float32 or float64 alike, not {self.x.dtype}, {self.y.dtype}"
+        if self.x.ndim != 2 or self.y.shape != (self.x.shape[0],):
+            return f"x must be (N, D) and y (N,), not {self.x.shape} and {self.y.shape}"
+        if self.n not in N_POOL or self.d not in D_POOL:
+            return f"the shape {self.x.shape} is not in the shape pools"
+        if not (np.all(np.isfinite(self.x)) and np.all(np.isfinite(self.y))):
+            return "x and y must be finite"
+        try:
+            validate(self.seed, self.x, self.y, self.lr)
+        except (TypeError, ValueError) as exc:
+            return str(exc)
+        threshold = threshold_of(self.x)
+        if self.threshold != threshold:
+            return f"threshold {self.threshold!r} is not the data's {threshold!r}"
+        return _lr_inconsistency(self.lr, self.lr_kind, threshold)
+
     def replace(self, **changes: object) -> Problem:
         fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
         fields.update(changes)
@@ -66,6 +95,22 @@ class Problem:
     def _repr_pretty_(self, printer: object, cycle: bool) -> None:
         """Hypothesis prints falsifying examples with IPython-style pretty printing."""
         printer.text(repr(self))  # type: ignore[attr-defined]
+
+
+def _lr_inconsistency(lr: float, kind: str, threshold: float) -> str | None:
+    slack = 1.0 + 1e-12
+    fits = {
+        "zero": lr == 0.0,
+        "small": 0.0 < lr <= threshold * slack,
+        "moderate": threshold < lr * slack and lr < 2 * threshold * slack,
+        "large": 2 * threshold <= lr * slack and lr <= LARGE_FACTOR * threshold * slack,
+        "absolute": 0.0 < lr <= LARGE_FACTOR * threshold * slack,
+    }
+    if kind not in fits:
+        return f"unknown learning-rate kind {kind!r}"
+    if not isinstance(lr, float) or not fits[kind]:
+        return f"lr={lr!r} is not a {kind} learning rate for the threshold {threshold!r}"
+    return None
 
 
 def threshold_of(x: np.ndarray) -> float:
