@@ -60,7 +60,7 @@ def test_different_seeds_give_different_inits(
         second = call(impl, other)
         assert first.loss != second.loss, (
             f"seeds {problem.seed!r} and {other_seed!r} both give the initial loss "
-            f"{first.loss!r} (lr=0), but the reference's initial losses differ "
+            f"{first.loss!r} (lr=0), but the canonical initial losses differ "
             f"({mine.loss_before!r} vs {theirs.loss_before!r}): the seed does not select the "
             f"initialisation {problem.label()}"
         )

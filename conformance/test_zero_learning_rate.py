@@ -25,8 +25,8 @@ def test_zero_lr_keeps_initial_loss(impl: Implementation, problem: Problem) -> N
         want = expected(problem)
         tolerance = want.loss_before_tolerance
         assert abs(out.loss - want.loss_before) <= tolerance, (
-            f"loss_after={out.loss!r} with lr=0, but the reference's loss before the step is "
-            f"{want.loss_before!r} and an SGD step with lr=0 leaves the params unchanged "
+            f"loss_after={out.loss!r} with lr=0, but the canonical loss before the step is "
+            f"{want.loss_before!r} (exact) and an SGD step with lr=0 leaves the params unchanged "
             f"(|difference| {abs(out.loss - want.loss_before):.3g} > tolerance "
             f"{tolerance:.3g}) {problem.label()}"
         )
