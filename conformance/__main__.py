@@ -2,23 +2,38 @@
 
 Runs the whole suite in parallel (``-n auto``) on the given implementations
 (dotted module names or ``.py`` paths), prints the verdict matrix, and exits
-with 0 only when every implementation passes every property.  Arguments after
-``--`` go to pytest unchanged, e.g. ``-- -k numpy --hypothesis-seed=1``.
+with 0 only when every implementation ``CONFORMS``; 1 when one does not, or
+is ``INCOMPLETE``; pytest's own code (4: usage error, 2: interrupted, ...)
+when the run itself did not happen.  The exit code is decided here, from the
+verdicts, in this process, which never runs an implementation's code.
+Arguments after ``--`` go to pytest unchanged, e.g. ``-- --hypothesis-seed=1``.
 
-By default nothing is written to the working directory (no pytest cache).
-``--cache-dir PATH`` keeps pytest's cache, and with it JAX's persistent
-compilation cache, in ``PATH``: a grader who runs the suite once per
-submission then compiles the reference, and any program two submissions
-share, only once.
+Each implementation runs in a sandbox (bubblewrap) where one can be had, and
+a submission that cannot be imported fails its own verdict without stopping
+the others (``--grading``).  Nothing is written to the working directory:
+no pytest cache, and Hypothesis's storage (its example database, the
+constants it collects from the suite's modules) goes to a temporary
+directory that is removed afterwards, so that no grading run can affect the
+next.  ``--cache-dir PATH`` keeps pytest's cache, and with it JAX's
+persistent compilation cache of the judging processes and of the built-in
+reference, in ``PATH``: a grader who runs the suite once per submission then
+compiles the reference's programs only once.  Submissions only ever get a
+private copy of that cache.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+
+from conformance.isolation.launcher import SANDBOX_CHOICES
+
+HYPOTHESIS_STORAGE = "HYPOTHESIS_STORAGE_DIRECTORY"
 
 
 def build_arguments(argv: list[str]) -> list[str]:
@@ -37,17 +52,25 @@ def build_arguments(argv: list[str]) -> list[str]:
     parser.add_argument("--report", metavar="PATH", help="also write the verdict as JSON")
     parser.add_argument("--workers", default="auto", help="pytest-xdist workers (default: auto)")
     parser.add_argument(
+        "--sandbox",
+        choices=SANDBOX_CHOICES,
+        default="auto",
+        help="run each implementation under bubblewrap: auto (when it works here), bwrap "
+        "(required), none",
+    )
+    parser.add_argument(
         "--cache-dir",
         metavar="PATH",
         help="keep pytest's and JAX's compilation cache here between runs (default: no cache)",
     )
     args = parser.parse_args(own)
-    command = ["--pyargs", "conformance", "-q", "--tb=line"]
+    command = ["--pyargs", "conformance", "-q", "--tb=line", "--grading"]
     if args.cache_dir:
         command += ["-o", f"cache_dir={Path(args.cache_dir).resolve()}"]
     else:
         command += ["-p", "no:cacheprovider"]
     command += ["-n", args.workers, f"--hypothesis-profile={args.profile}"]
+    command += ["--sandbox", args.sandbox]
     for impl in args.impls:
         command += ["--impl", impl]
     if args.report:
@@ -55,8 +78,29 @@ def build_arguments(argv: list[str]) -> list[str]:
     return command + passthrough
 
 
+def exit_code(pytest_code: int, verdicts: dict[str, str]) -> int:
+    """0 only when every implementation conforms; pytest's code when the run did not happen."""
+    if pytest_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not verdicts:
+        return int(pytest_code) or int(pytest.ExitCode.NO_TESTS_COLLECTED)
+    return 0 if set(verdicts.values()) == {"CONFORMS"} else 1
+
+
 def main(argv: list[str] | None = None) -> int:
-    return int(pytest.main(build_arguments(sys.argv[1:] if argv is None else argv)))
+    arguments = build_arguments(sys.argv[1:] if argv is None else argv)
+    with tempfile.TemporaryDirectory(prefix="trainstate-hypothesis-") as storage:
+        previous = os.environ.get(HYPOTHESIS_STORAGE)
+        os.environ[HYPOTHESIS_STORAGE] = storage
+        try:
+            code = pytest.main(arguments)
+        finally:
+            if previous is None:
+                os.environ.pop(HYPOTHESIS_STORAGE, None)
+            else:
+                os.environ[HYPOTHESIS_STORAGE] = previous
+    # Imported after the run: pytest imports it first, as a plugin (and rewrites its asserts).
+    from conformance.verdict_hooks import session_verdicts
+
+    return exit_code(int(code), session_verdicts())
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""What the plugin does to the collected properties: run order, known deviations, time limits.
+"""What the plugin does to the collected properties: run order, known deviations.
 
 The order is fixed, so that every xdist worker collects the same list and
 :mod:`conformance.scheduling` can hand out contiguous blocks of it.
@@ -13,16 +13,7 @@ import pytest
 
 from conformance.items import DEVIATIONS, impl_of
 from conformance.known_deviations import UnmatchedDeviationWarning, matches
-
-TEST_TIMEOUT = 1800.0
-"""pytest-timeout's limit for one property of one implementation, unless the user sets one.
-
-The per-call limit (``--call-timeout``) catches a hang in Python code and fails
-just that property; this is the backstop for a hang inside C code, where the
-"thread" method ends the process (an xdist worker, which xdist reports and
-replaces, so the run goes on).
-"""
-
+from conformance.plugin import named_implementations
 
 BASIC_PROPERTIES_FIRST = (
     "test_reference_agreement.py",
@@ -69,6 +60,21 @@ def run_rank(nodeid: str) -> int:
     return len(BASIC_PROPERTIES_FIRST) + 1
 
 
+def runs_one_implementation_at_a_time(config: pytest.Config) -> bool:
+    """Whether this process runs each implementation's properties in one block.
+
+    So it does when xdist sends every implementation to one worker
+    (:func:`conformance.scheduling.groups_by_implementation`), and without
+    xdist when there are several: then each implementation's process is
+    started for its block and stopped after it, one at a time.
+    """
+    from conformance.scheduling import groups_by_implementation
+
+    if hasattr(config, "workerinput"):
+        return groups_by_implementation(config)
+    return getattr(config.option, "dist", "no") == "no" and len(named_implementations(config)) > 1
+
+
 def _rank(item: pytest.Item) -> int:
     return run_rank(item.nodeid)
 
@@ -76,8 +82,10 @@ def _rank(item: pytest.Item) -> int:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # A stable sort by a fixed key keeps collection identical on every xdist worker.
     items.sort(key=_rank)
+    if runs_one_implementation_at_a_time(config):
+        order = {name: i for i, (name, _) in enumerate(named_implementations(config))}
+        items.sort(key=lambda item: order.get(getattr(impl_of(item), "name", ""), -1))
     _mark_known_deviations(config, items)
-    _add_default_timeout(config, items)
     if any(impl_of(item) is not None for item in items):
         _freeze_imported_objects()
 
@@ -115,14 +123,3 @@ def _mark_known_deviations(config: pytest.Config, items: list[pytest.Item]) -> N
                 ),
                 stacklevel=1,
             )
-
-
-def _add_default_timeout(config: pytest.Config, items: list[pytest.Item]) -> None:
-    user_timeout = config.getoption("timeout", None) is not None or bool(
-        config.getini("timeout") if "timeout" in config._parser._inidict else None
-    )
-    if user_timeout:
-        return
-    for item in items:
-        if impl_of(item) is not None and item.get_closest_marker("timeout") is None:
-            item.add_marker(pytest.mark.timeout(TEST_TIMEOUT, method="thread"))

@@ -12,6 +12,13 @@ the exact inputs, whatever the Hypothesis database or seed.  Arrays are
 stored as base64 of their bytes with dtype and shape, floats with
 ``float.hex``: the replay is bit-exact.  Properties that draw interactively
 (``st.data()``) have no fixed inputs to store and are not recorded.
+
+Only the judging processes read and write the file; implementations never
+see its path.  Each record is checked when the file is read: a record whose
+inputs the suite's strategies could not have drawn (a problem outside the
+contract, a ``threshold`` or ``lr_kind`` that does not fit its data, an input
+no property takes) is refused with a usage error, because replaying it could
+make a correct implementation fail.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from __future__ import annotations
 import base64
 import fcntl
 import json
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -27,6 +35,7 @@ import numpy as np
 
 from strategies.data import DataDescription
 from strategies.problems import Problem
+from strategies.seeds import SEED_FORMS
 
 
 class CorpusError(Exception):
@@ -35,6 +44,16 @@ class CorpusError(Exception):
 
 class NotRecordable(Exception):
     """An input with no JSON form (a Hypothesis data object, say)."""
+
+
+_NUMPY_SCALARS: dict[str, type] = {
+    t.__name__: t
+    for t in (
+        *(np.int8, np.int16, np.int32, np.int64),
+        *(np.uint8, np.uint16, np.uint32, np.uint64),
+        *(np.float16, np.float32, np.float64),
+    )
+}
 
 
 def _encode(value: object) -> object:
@@ -64,7 +83,9 @@ def _decode(value: Any) -> object:
             data = base64.b64decode(value["__array__"])
             return np.frombuffer(data, dtype=value["dtype"]).reshape(value["shape"]).copy()
         if "__numpy__" in value:
-            return getattr(np, value["__numpy__"])(_decode(value["value"]))
+            # Only NumPy's scalar types: the name must not choose any other callable.
+            kind = _NUMPY_SCALARS[value["__numpy__"]]
+            return kind(_decode(value["value"]))
         if "__float__" in value:
             return float.fromhex(value["__float__"])
         return {k: _decode(v) for k, v in value.items()}
@@ -79,17 +100,54 @@ def record(implementation: str, prop: str, inputs: dict[str, object]) -> str:
     )
 
 
+SCALAR_INPUTS: dict[str, Callable[[object], bool]] = {
+    "alias_form": lambda v: v in SEED_FORMS,
+    "alias_fraction": lambda v: isinstance(v, float) and 0.0 < abs(v) <= 0.999,
+    "permutation_seed": lambda v: isinstance(v, int) and 0 <= v < 2**32,
+}
+"""The inputs besides ``problem`` that one-step properties draw, and their domains."""
+
+
+def _problem_in_record(entry: object) -> str | None:
+    """Why ``entry`` is not a record the suite writes, or ``None``."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("inputs"), dict):
+        return "not a record with inputs"
+    if not all(isinstance(entry.get(key), str) for key in ("implementation", "property")):
+        return "no implementation or property"
+    try:
+        inputs = inputs_of(entry)
+    except (KeyError, TypeError, ValueError) as exc:
+        return f"undecodable inputs ({type(exc).__name__}: {exc})"
+    for name, value in inputs.items():
+        if name == "problem":
+            if not isinstance(value, Problem):
+                return "its problem is not a Problem"
+            why = value.inconsistency()
+            if why is not None:
+                return f"its problem cannot be drawn: {why}"
+        elif name not in SCALAR_INPUTS or not SCALAR_INPUTS[name](value):
+            return f"{name}={value!r} is not an input the properties draw"
+    return None
+
+
 def load(path: Path) -> list[dict[str, Any]]:
-    """The records of a corpus file; a missing file is an empty corpus."""
+    """The records of a corpus file, checked; a missing file is an empty corpus."""
     if not path.exists():
         return []
     try:
         lines = path.read_text().splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
+        records = [
+            (number, json.loads(line)) for number, line in enumerate(lines, 1) if line.strip()
+        ]
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CorpusError(
             f"--corpus {path}: cannot read it ({type(exc).__name__}: {exc})"
         ) from None
+    for number, entry in records:
+        why = _problem_in_record(entry)
+        if why is not None:
+            raise CorpusError(f"--corpus {path}:{number}: refused: {why}")
+    return [entry for _, entry in records]
 
 
 def inputs_of(entry: dict[str, Any]) -> dict[str, object]:

@@ -12,11 +12,14 @@ from __future__ import annotations
 import pytest
 
 from conformance.implementations import Implementation
+from conformance.isolation.launcher import Isolation
 from conformance.known_deviations import Pattern
 from conformance.verdicts import ExampleCount
 
 IMPLS = pytest.StashKey[list[Implementation]]()
-"""config: the implementations under test, loaded once per process."""
+"""config: the implementations under test, with their connections in this process."""
+ISOLATION = pytest.StashKey[Isolation]()
+"""config: how the implementations run in this session."""
 DEVIATIONS = pytest.StashKey[list[tuple[str, Pattern]]]()
 """config: the patterns of ``--xfails-file`` ("xfail") and ``--skips-file`` ("skip")."""
 CORPUS = pytest.StashKey[list[dict]]()

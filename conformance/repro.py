@@ -2,28 +2,23 @@
 
 The snippet rebuilds the failing inputs bit for bit (arrays as base64 of their
 bytes with their dtype; Python floats by ``repr``, which round-trips exactly),
-calls the implementation and the reference on each, and prints both, so a
-failure can be replayed in a notebook without Hypothesis or pytest.
+imports the implementation into the Python it is pasted into (it is the
+user's own code), calls it and the reference on each, and prints both, so a
+failure can be replayed in a notebook or under a debugger without Hypothesis
+or pytest.
 """
 
 from __future__ import annotations
 
 import base64
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
 
-from conformance.calling import ImplementationHung
+from conformance.failures import CallAborted
 from conformance.implementations import Implementation
 from strategies.problems import Problem
-
-
-def _spec_for_snippet(impl: Implementation) -> str:
-    if impl.spec.endswith(".py") or os.sep in impl.spec:
-        return os.path.abspath(impl.spec)
-    return impl.spec
 
 
 def _scalar(value: object) -> str:
@@ -45,13 +40,13 @@ def snippet(impl: Implementation, property_name: str, calls: list[tuple[str, Pro
         f"# Reproduce {property_name} for {impl.name}: paste into Python and run.",
         "import base64",
         "import numpy as np",
-        "from conformance.implementations import load",
+        "from conformance.isolation.service import Service",
         "from reference.flax_step import one_step as reference_one_step",
         "",
         "def _array(data, dtype, shape):",
         "    return np.frombuffer(base64.b64decode(data), dtype=dtype).reshape(shape).copy()",
         "",
-        f"impl = load({_spec_for_snippet(impl)!r})",
+        f"impl = Service.load({impl.location!r})  # one_step, or built from its TrainState",
         "calls = {",
     ]
     for label, problem in calls:
@@ -75,6 +70,6 @@ def reproducible(
     """On failure inside the block, attach a repro snippet of ``calls`` to the exception."""
     try:
         yield
-    except (Exception, ImplementationHung) as exc:
+    except (Exception, CallAborted) as exc:
         exc.add_note("\n" + snippet(impl, property_name, list(calls)))
         raise

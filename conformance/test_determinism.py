@@ -21,7 +21,7 @@ pytestmark = pytest.mark.one_step
 
 def _identical(first: Output, second: Output) -> bool:
     return np.array_equal(first.values, second.values, equal_nan=True) and (
-        np.asarray(first.raw).dtype == np.asarray(second.raw).dtype
+        first.raw.as_array_dtype == second.raw.as_array_dtype
     )
 
 
@@ -33,8 +33,8 @@ def test_same_call_twice_is_identical(impl: Implementation, problem: Problem) ->
         first = call(impl, problem)
         second = call(impl, problem)
         assert _identical(first, second), (
-            f"the same call returned {first.raw!r} and then {second.raw!r}; one_step must be "
-            f"deterministic {problem.label()}"
+            f"the same call returned {first.raw.shown()} and then {second.raw.shown()}; one_step "
+            f"must be deterministic {problem.label()}"
         )
 
 
@@ -76,12 +76,12 @@ def test_no_hidden_state_between_calls(
             error = abs(out.loss - want.loss_after)
             assert out.step == 1.0 and error <= want.loss_after_tolerance, (
                 f"call {len(outputs) + 1} ({name}) of a sequence returned [step, loss]="
-                f"{out.values.tolist()}, but the reference gives [1.0, {want.loss_after!r}] "
+                f"{out.values.tolist()}, but the canonical step gives [1.0, {want.loss_after!r}] "
                 f"(tolerance {want.loss_after_tolerance:.3g}): the result depends on earlier "
                 f"calls {current.label()}"
             )
             outputs.append(out)
         assert _identical(outputs[0], outputs[-1]), (
-            f"the same call returned {outputs[0].raw!r} first and {outputs[-1].raw!r} after "
-            f"two other calls: one_step keeps state between calls {problem.label()}"
+            f"the same call returned {outputs[0].raw.shown()} first and {outputs[-1].raw.shown()} "
+            f"after two other calls: one_step keeps state between calls {problem.label()}"
         )

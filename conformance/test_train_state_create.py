@@ -4,6 +4,10 @@ The new state is an instance of the class ``create`` was called on, its ``step``
 is the integer 0, its ``params`` are the params passed (same container, structure
 and bytes), its ``opt_state`` is ``tx.init(params)``, and ``apply_fn`` and ``tx``
 are the objects passed.  The params passed are not modified.
+
+The values are judged here against ``tx.init`` run by the judge; the class of
+the state and the identity of ``apply_fn`` and ``tx`` can only be seen in the
+implementation's process.
 """
 
 from __future__ import annotations
@@ -13,22 +17,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.implementations import Implementation
+from conformance.isolation.trees import expected_tree
 from conformance.profiles import suite_settings
 from conformance.train_state_checks import (
     Context,
-    apply_fn_a,
+    Tree,
     bitwise_difference,
     check_step,
-    create,
-    get_field,
-    snapshot,
+    leaf,
+    observe,
     train_state_class,
-    type_name,
+    tree,
 )
 from strategies.optimizers import optimizers
 from strategies.pytrees import params
 
-pytestmark = pytest.mark.train_state
+pytestmark = [pytest.mark.train_state, pytest.mark.impl_process_observation]
 
 
 @suite_settings()
@@ -40,31 +44,28 @@ def test_create_starts_at_step_zero_and_keeps_its_inputs(
     opt = data.draw(optimizers(), label="tx")
     p = data.draw(params(), label="params")
     ctx = Context(impl, {"tx": opt, "params": p.spec})
-    tx = opt.tx
-    before = snapshot(p.tree)
-    expected_opt_state = tx.init(p.tree)
+    passed = expected_tree(p.tree)
+    seen = observe(ctx, "create", tx=opt, params=Tree(p.tree))
 
-    state = create(ctx, cls, params=p.tree, tx=tx)
-
-    assert type(state) is cls, (
-        f"{impl.name}: TrainState.create returned a {type_name(type(state))}, expected an "
-        f"instance of the class it was called on ({type_name(cls)}) {ctx}"
+    assert seen["is_cls"], (
+        f"{impl.name}: TrainState.create returned a {seen['type']}, expected an instance of "
+        f"the class it was called on ({cls.name}) {ctx}"
     )
-    check_step(ctx, state, 0, "right after create")
-    diff = bitwise_difference(get_field(ctx, state, "params"), before)
+    check_step(ctx, leaf(seen["step"]), 0, "right after create")
+    diff = bitwise_difference(tree(seen["params"]), passed)
     assert diff is None, (
         f"{impl.name}: create did not keep params as given: {diff} (Flax stores the params "
         f"object itself; the container type, structure and values must be unchanged) {ctx}"
     )
-    diff = bitwise_difference(get_field(ctx, state, "opt_state"), expected_opt_state)
+    diff = bitwise_difference(tree(seen["opt_state"]), expected_tree(opt.tx.init(p.tree)))
     assert diff is None, f"{impl.name}: opt_state after create is not tx.init(params): {diff} {ctx}"
-    assert get_field(ctx, state, "apply_fn") is apply_fn_a, (
-        f"{impl.name}: create did not keep apply_fn: state.apply_fn is "
-        f"{state.apply_fn!r:.80}, not the function passed {ctx}"
+    assert seen["apply_fn_kept"], (
+        f"{impl.name}: create did not keep apply_fn: state.apply_fn is {seen['apply_fn']}, "
+        f"not the function passed {ctx}"
     )
-    assert get_field(ctx, state, "tx") is tx, (
-        f"{impl.name}: create did not keep tx: state.tx is {state.tx!r:.80}, not the "
+    assert seen["tx_kept"], (
+        f"{impl.name}: create did not keep tx: state.tx is {seen['tx']}, not the "
         f"GradientTransformation passed {ctx}"
     )
-    diff = bitwise_difference(p.tree, before)
+    diff = bitwise_difference(tree(seen["params_passed_after"]), passed)
     assert diff is None, f"{impl.name}: create modified the params passed to it: {diff} {ctx}"

@@ -2,7 +2,8 @@
 
 Flax declares both with a bare ``*``; a positional call raises ``TypeError``.
 A class that accepts ``state.apply_gradients(g)`` invites code that passes
-the wrong tree in the wrong slot and will break on Flax's class.
+the wrong tree in the wrong slot and will break on Flax's class.  Whether a
+call raised is seen in the implementation's process.
 """
 
 from __future__ import annotations
@@ -12,74 +13,71 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.implementations import Implementation
+from conformance.isolation.train_state_scenarios import PYTREE_FIELDS
 from conformance.profiles import suite_settings
 from conformance.train_state_checks import (
     Context,
-    apply_fn_a,
+    Tree,
     bitwise_difference,
-    create,
-    describe,
-    raised,
-    snapshot,
+    exception_text,
+    observe,
+    raised_a,
     train_state_class,
+    tree,
 )
 from strategies.optimizers import optimizers
 from strategies.pytrees import grads, params
 
-pytestmark = pytest.mark.train_state
+pytestmark = [pytest.mark.train_state, pytest.mark.impl_process_observation]
 
 
 @suite_settings()
 @given(data=st.data())
 def test_positional_grads_raise_type_error(impl: Implementation, data: st.DataObject) -> None:
-    cls = train_state_class(impl)
+    train_state_class(impl)
     opt = data.draw(optimizers(), label="tx")
     p = data.draw(params(), label="params")
     g = data.draw(grads(p.spec), label="grads")
     ctx = Context(impl, {"tx": opt, "params": p.spec})
-    state = create(ctx, cls, params=p.tree, tx=opt.tx)
-    before = snapshot((state.step, state.params, state.opt_state))
-    try:
-        result = state.apply_gradients(g.tree)
-    except TypeError:
-        pass
-    except Exception as exc:
-        raise AssertionError(
-            f"{impl.name}: apply_gradients(grads) with grads positional raised {raised(exc)}, "
-            f"expected TypeError: grads must be keyword-only, as in Flax's "
-            f"apply_gradients(self, *, grads, **kwargs) {ctx}"
-        ) from exc
-    else:
+    seen = observe(ctx, "positional_grads", tx=opt, params=Tree(p.tree), grads=Tree(g.tree))
+    outcome = seen["outcome"]
+    if "returned" in outcome:
         raise AssertionError(
             f"{impl.name}: apply_gradients(grads) accepted grads positionally and returned "
-            f"{describe(result)}, expected TypeError: grads must be keyword-only, as in Flax's "
-            f"apply_gradients(self, *, grads, **kwargs) {ctx}"
+            f"{outcome['returned']}, expected TypeError: grads must be keyword-only, as in "
+            f"Flax's apply_gradients(self, *, grads, **kwargs) {ctx}"
         )
-    diff = bitwise_difference((state.step, state.params, state.opt_state), before)
-    assert diff is None, (
-        f"{impl.name}: the rejected positional apply_gradients call changed the state: {diff} {ctx}"
-    )
+    if not raised_a(outcome["raised"], "TypeError"):
+        raise AssertionError(
+            f"{impl.name}: apply_gradients(grads) with grads positional raised "
+            f"{exception_text(outcome['raised'])}, expected TypeError: grads must be "
+            f"keyword-only, as in Flax's apply_gradients(self, *, grads, **kwargs) {ctx}"
+        )
+    for name in PYTREE_FIELDS:
+        diff = bitwise_difference(tree(seen["after"][name]), tree(seen["before"][name]))
+        assert diff is None, (
+            f"{impl.name}: the rejected positional apply_gradients call changed the state's "
+            f"{name}: {diff} {ctx}"
+        )
 
 
 @suite_settings()
 @given(data=st.data())
 def test_positional_create_raises_type_error(impl: Implementation, data: st.DataObject) -> None:
-    cls = train_state_class(impl)
+    train_state_class(impl)
     opt = data.draw(optimizers(), label="tx")
     p = data.draw(params(), label="params")
     ctx = Context(impl, {"tx": opt, "params": p.spec})
-    try:
-        result = cls.create(apply_fn_a, p.tree, opt.tx)
-    except TypeError:
-        return
-    except Exception as exc:
+    outcome = observe(ctx, "positional_create", tx=opt, params=Tree(p.tree))["outcome"]
+    if "returned" in outcome:
+        raise AssertionError(
+            f"{impl.name}: TrainState.create(apply_fn, params, tx) accepted positional "
+            f"arguments and returned {outcome['returned']}, expected TypeError: Flax's "
+            f"create(cls, *, apply_fn, params, tx, **kwargs) is keyword-only {ctx}"
+        )
+    if not raised_a(outcome["raised"], "TypeError"):
         raise AssertionError(
             f"{impl.name}: TrainState.create(apply_fn, params, tx) with positional arguments "
-            f"raised {raised(exc)}, expected TypeError: Flax's create(cls, *, apply_fn, params, "
-            f"tx, **kwargs) is keyword-only {ctx}"
-        ) from exc
-    raise AssertionError(
-        f"{impl.name}: TrainState.create(apply_fn, params, tx) accepted positional arguments "
-        f"and returned {describe(result)}, expected TypeError: Flax's create(cls, *, apply_fn, "
-        f"params, tx, **kwargs) is keyword-only {ctx}"
-    )
+            f"raised {exception_text(outcome['raised'])}, expected TypeError: Flax's "
+            f"create(cls, *, apply_fn, params, tx, **kwargs) is keyword-only {ctx}"
+        )

@@ -2,33 +2,29 @@
 
 The model is Linen's ``nn.Dense(1)`` (``apply_fn=model.apply``, the params of
 ``model.init(PRNGKey(seed), x)``), the loss the MSE ``mean((apply_fn({"params":
-p}, x) - y)**2)`` evaluated through ``state.apply_fn``, the optimizer
-``optax.sgd(lr)`` with ``lr`` at most the loss's descent threshold
-``1/lambda_max`` of its Hessian (:func:`reference.oracle.descent_threshold`).
-In exact arithmetic such a step lowers the loss by at least ``lr |g|^2 / 2``;
-the float32 losses may each be off by the bound of :mod:`reference.tolerance`,
-so the property allows their sum.
+p}, x) - y)**2)``, the optimizer ``optax.sgd(lr)`` with ``lr`` at most the
+loss's descent threshold ``1/lambda_max`` of its Hessian
+(:func:`reference.oracle.descent_threshold`).  The implementation's process
+takes the step with the class and sends back the new params; the losses
+before and after are computed here.  In exact arithmetic such a step lowers
+the loss by at least ``lr |g|^2 / 2``; the float32 losses may each be off by
+the bound of :mod:`reference.tolerance`, so the property allows their sum.
 """
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from conformance.implementations import Implementation
+from conformance.isolation.trees import expected_tree
 from conformance.profiles import suite_settings
-from conformance.train_state_checks import (
-    Context,
-    apply_gradients,
-    create,
-    get_field,
-    train_state_class,
-)
+from conformance.train_state_checks import Context, Tree, observe, train_state_class, tree
 from reference.flax_step import initial_params
 from reference.oracle import descent_threshold, oracle_step
 from reference.recipe import MODEL, loss, loss_grad
@@ -45,7 +41,7 @@ D_POOL = (1, 2, 3)
 def test_small_sgd_step_does_not_increase_dense_loss(
     impl: Implementation, data: st.DataObject
 ) -> None:
-    cls = train_state_class(impl)
+    train_state_class(impl)
     n = data.draw(st.sampled_from(N_POOL), label="N")
     d = data.draw(st.sampled_from(D_POOL), label="D")
     elements = st.floats(-2, 2, width=32, allow_subnormal=False)
@@ -58,15 +54,26 @@ def test_small_sgd_step_does_not_increase_dense_loss(
     ctx = Context(impl, {"model": "nn.Dense(1)", "N": n, "D": d, "seed": seed, "lr": lr})
     bounds = oracle_step(seed, x, y, lr)
     x32, y32 = jnp.asarray(x), jnp.asarray(y)
-
-    state = create(
-        ctx, cls, params=dict(initial_params(seed, d)), tx=optax.sgd(lr), apply_fn=MODEL.apply
+    start = dict(initial_params(seed, d))
+    grads = loss_grad(MODEL.apply, start, x32, y32)
+    seen = observe(ctx, "dense_sgd_step", params=Tree(start), grads=Tree(grads), lr=lr)
+    assert seen["apply_fn_kept"], (
+        f"{impl.name}: after apply_gradients the state's apply_fn is not the model's apply "
+        f"passed to create {ctx}"
     )
-    apply_fn = get_field(ctx, state, "apply_fn")
-    loss_before = float(loss(apply_fn, state.params, x32, y32))
-    new = apply_gradients(ctx, state, loss_grad(apply_fn, state.params, x32, y32))
-    loss_after = float(loss(get_field(ctx, new, "apply_fn"), new.params, x32, y32))
-
+    stepped = tree(seen["params"])
+    structure = expected_tree(start)
+    assert stepped.treedef == structure.treedef and all(
+        leaf.array is not None for leaf in stepped.leaves
+    ), (
+        f"{impl.name}: params after apply_gradients are {stepped.shapes()}, expected arrays "
+        f"shaped like {structure.shapes()} {ctx}"
+    )
+    new = jax.tree_util.tree_unflatten(
+        jax.tree_util.tree_structure(start), [leaf.array for leaf in stepped.leaves]
+    )
+    loss_before = float(loss(MODEL.apply, start, x32, y32))
+    loss_after = float(loss(MODEL.apply, new, x32, y32))
     slack = pairwise(bounds.loss_before_error, bounds.loss_after_error)
     assert loss_after <= loss_before + slack, (
         f"{impl.name}: the MSE loss of nn.Dense(1) rose from {loss_before!r} to {loss_after!r} "

@@ -1,10 +1,8 @@
 """``apply_gradients`` returns a new state and leaves the old one bit-for-bit unchanged.
 
-States are values: code keeps old states around (for logging, for a rollback,
-inside ``jax.lax.scan`` carries) and must find them as they were.  After each
-call the old state's ``step``, ``params`` and ``opt_state`` have the same
+After each call the old state's ``step``, ``params`` and ``opt_state`` have the
 structure and the same bytes as before, and its ``apply_fn`` and ``tx`` are the
-same objects.
+same objects.  Before and after are seen in the implementation's process.
 """
 
 from __future__ import annotations
@@ -14,22 +12,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.implementations import Implementation
+from conformance.isolation.train_state_scenarios import PYTREE_FIELDS
 from conformance.profiles import suite_settings
 from conformance.train_state_checks import (
-    PYTREE_FIELDS,
-    STATIC_FIELDS,
     Context,
-    apply_gradients,
+    Tree,
     bitwise_difference,
-    create,
-    get_field,
-    snapshot,
+    observe,
     train_state_class,
+    tree,
 )
 from strategies.optimizers import optimizers, update_counts
 from strategies.pytrees import grad_sequences, params
 
-pytestmark = pytest.mark.train_state
+pytestmark = [pytest.mark.train_state, pytest.mark.impl_process_observation]
 
 
 @suite_settings()
@@ -37,31 +33,28 @@ pytestmark = pytest.mark.train_state
 def test_apply_gradients_leaves_the_old_state_unchanged(
     impl: Implementation, data: st.DataObject
 ) -> None:
-    cls = train_state_class(impl)
+    train_state_class(impl)
     opt = data.draw(optimizers(), label="tx")
     p = data.draw(params(), label="params")
     k = data.draw(update_counts(max_k=3), label="k (apply_gradients calls)")
     seq = data.draw(grad_sequences(p.spec, k), label="grads (one tree per call)")
     ctx = Context(impl, {"tx": opt, "params": p.spec, "k": k})
-
-    state = create(ctx, cls, params=p.tree, tx=opt.tx)
-    for i, g in enumerate(seq.trees, start=1):
-        before = {name: snapshot(get_field(ctx, state, name)) for name in PYTREE_FIELDS}
-        statics = {name: get_field(ctx, state, name) for name in STATIC_FIELDS}
-        new = apply_gradients(ctx, state, g, call=i)
-        assert new is not state, (
+    seen = observe(
+        ctx, "old_state", tx=opt, params=Tree(p.tree), grads=[Tree(g) for g in seq.trees]
+    )
+    for i, call in enumerate(seen["calls"], start=1):
+        assert not call["same_object"], (
             f"{impl.name}: apply_gradients call {i} returned the state it was called on "
             f"(self), expected a new state: the old one must stay as it was {ctx}"
         )
         for name in PYTREE_FIELDS:
-            diff = bitwise_difference(getattr(state, name), before[name])
+            diff = bitwise_difference(tree(call["after"][name]), tree(call["before"][name]))
             assert diff is None, (
                 f"{impl.name}: apply_gradients call {i} changed the old state's {name}: {diff}; "
                 f"it must return a new state and leave the old one bit-for-bit unchanged {ctx}"
             )
-        for name, value in statics.items():
-            assert getattr(state, name) is value, (
+        for name, kept in call["statics_kept"].items():
+            assert kept, (
                 f"{impl.name}: apply_gradients call {i} replaced the old state's {name}; it "
                 f"must leave the old state unchanged {ctx}"
             )
-        state = new

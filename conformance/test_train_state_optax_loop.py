@@ -8,6 +8,8 @@ chained, scheduled and params-dependent transformations, catches an
 something other than ``params``, a missing ``params`` argument to
 ``tx.update``, and updates applied with the wrong sign or twice.
 
+The loop runs here, in the judging process; the implementation's process
+sends back its params and opt_state after each call, leaf by leaf.
 Tolerance: see :func:`conformance.train_state_checks.close_difference`
 (Flax's own class is bit-identical; a few float32 roundoffs per update are
 allowed for implementations that run the same ops jitted or reordered).
@@ -20,16 +22,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.implementations import Implementation
+from conformance.isolation.trees import expected_tree
 from conformance.profiles import suite_settings
 from conformance.train_state_checks import (
     Context,
-    apply_gradients,
+    Tree,
     close_difference,
-    create,
-    get_field,
+    observe,
     optax_loop,
     train_state_class,
     trajectory_scales,
+    tree,
 )
 from strategies.optimizers import optimizers, update_counts
 from strategies.pytrees import grad_sequences, params, show_tree
@@ -42,28 +45,29 @@ pytestmark = pytest.mark.train_state
 def test_params_and_opt_state_follow_the_optax_loop(
     impl: Implementation, data: st.DataObject
 ) -> None:
-    cls = train_state_class(impl)
+    train_state_class(impl)
     opt = data.draw(optimizers(), label="tx")
     p = data.draw(params(), label="params")
     k = data.draw(update_counts(), label="k (apply_gradients calls)")
     seq = data.draw(grad_sequences(p.spec, k), label="grads (one tree per call)")
     ctx = Context(impl, {"tx": opt, "params": p.spec, "k": k})
-    tx = opt.tx
 
-    expected = optax_loop(tx, p.tree, seq.trees)
+    expected = optax_loop(opt.tx, p.tree, seq.trees)
     p_scale, s_scale = trajectory_scales(expected)
-
-    state = create(ctx, cls, params=p.tree, tx=tx)
-    for i, g in enumerate(seq.trees, start=1):
-        state = apply_gradients(ctx, state, g, call=i)
-        diff = close_difference(get_field(ctx, state, "params"), expected.params[i], p_scale, i)
+    seen = observe(
+        ctx, "trajectory", tx=opt, params=Tree(p.tree), grads=[Tree(g) for g in seq.trees]
+    )
+    for i, (g, after) in enumerate(zip(seq.trees, seen["after"], strict=True), start=1):
+        diff = close_difference(
+            tree(after["params"]), expected_tree(expected.params[i]), p_scale, i
+        )
         assert diff is None, (
             f"{impl.name}: params after {i} of {k} apply_gradients call(s) differ from the "
             f"Optax loop (tx.init once, then tx.update + optax.apply_updates per call): {diff}; "
             f"grads of call {i}: {show_tree(g)} {ctx}"
         )
         diff = close_difference(
-            get_field(ctx, state, "opt_state"), expected.opt_states[i], s_scale, i
+            tree(after["opt_state"]), expected_tree(expected.opt_states[i]), s_scale, i
         )
         assert diff is None, (
             f"{impl.name}: opt_state after {i} of {k} apply_gradients call(s) differs from the "

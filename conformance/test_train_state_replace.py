@@ -2,42 +2,40 @@
 
 Flax's ``replace`` is ``dataclasses.replace``: a new instance of the same class
 with the named fields set and every other field as before.  Each example
-replaces a drawn non-empty subset of the five fields.
+replaces a drawn non-empty subset of the five fields.  The replaced values
+are compared here with what was sent (and with ``tx.init`` for opt_state);
+identities and the original's state are seen in the implementation's process.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.implementations import Implementation
+from conformance.isolation.service import CANONICAL_FIELDS
+from conformance.isolation.train_state_scenarios import STATIC_FIELDS
+from conformance.isolation.trees import expected_tree
 from conformance.profiles import suite_settings
 from conformance.train_state_checks import (
-    CANONICAL_FIELDS,
-    STATIC_FIELDS,
     Context,
-    apply_fn_b,
+    Tree,
     bitwise_difference,
-    create,
-    get_field,
-    raised,
-    snapshot,
+    observe,
     train_state_class,
-    type_name,
+    tree,
 )
 from strategies.optimizers import optimizers
 from strategies.pytrees import params, trees
 
-pytestmark = pytest.mark.train_state
+pytestmark = [pytest.mark.train_state, pytest.mark.impl_process_observation]
 
 
 @suite_settings()
 @given(data=st.data())
 def test_replace_returns_a_modified_copy(impl: Implementation, data: st.DataObject) -> None:
-    cls = train_state_class(impl)
+    train_state_class(impl)
     opt = data.draw(optimizers(), label="tx")
     p = data.draw(params(), label="params")
     names = data.draw(
@@ -45,58 +43,52 @@ def test_replace_returns_a_modified_copy(impl: Implementation, data: st.DataObje
         label="fields replaced",
     )
     ctx = Context(impl, {"tx": opt, "params": p.spec, "replaced": ",".join(names)})
-    state = create(ctx, cls, params=p.tree, tx=opt.tx)
-
     new_params = data.draw(trees(p.spec), label="new params").tree
-    candidates: dict[str, Any] = {
-        "step": data.draw(st.integers(1, 1000), label="new step"),
-        "params": new_params,
-        "opt_state": opt.tx.init(new_params),
-        "apply_fn": apply_fn_b,
-        "tx": opt.fresh_tx(),
+    new_step = data.draw(st.integers(1, 1000), label="new step")
+    seen = observe(
+        ctx,
+        "replace",
+        tx=opt,
+        params=Tree(p.tree),
+        new_params=Tree(new_params),
+        new_step=new_step,
+        names=names,
+    )
+    sent = {
+        "step": expected_tree(new_step),
+        "params": expected_tree(new_params),
+        "opt_state": expected_tree(opt.tx.init(new_params)),
     }
-    changes = {name: candidates[name] for name in names}
-    original = {name: get_field(ctx, state, name) for name in CANONICAL_FIELDS}
-    original_bits = {name: snapshot(value) for name, value in original.items()}
-
-    try:
-        new = state.replace(**changes)
-    except Exception as exc:
-        raise AssertionError(
-            f"{impl.name}: state.replace({', '.join(f'{n}=...' for n in names)}) raised "
-            f"{raised(exc)}; Flax's replace(**fields) returns a copy with those fields set {ctx}"
-        ) from exc
-
-    assert new is not state, (
+    assert not seen["same_object"], (
         f"{impl.name}: replace returned the state it was called on, expected a new state {ctx}"
     )
-    assert type(new) is type(state), (
-        f"{impl.name}: replace returned a {type_name(type(new))}, expected a "
-        f"{type_name(type(state))} {ctx}"
+    assert seen["same_type"], (
+        f"{impl.name}: replace returned a {seen['new_type']}, expected a {seen['type']} {ctx}"
     )
     for name in CANONICAL_FIELDS:
-        want = changes.get(name, original[name])
-        got = get_field(ctx, new, name)
-        role = "replaced" if name in changes else "not replaced"
+        got = seen["fields"][name]
+        replaced = name in names
+        role = "replaced" if replaced else "not replaced"
         if name in STATIC_FIELDS:
-            assert got is want, (
+            assert got["identical"], (
                 f"{impl.name}: after replace, the copy's {name} ({role}) is not the expected "
                 f"object {ctx}"
             )
-        else:
-            diff = bitwise_difference(got, want)
-            assert diff is None, (
-                f"{impl.name}: after replace, the copy's {name} ({role}) is wrong: {diff} {ctx}"
-            )
+            continue
+        want = sent[name] if replaced else tree(seen["original"][name])
+        diff = bitwise_difference(tree(got["tree"]), want)
+        assert diff is None, (
+            f"{impl.name}: after replace, the copy's {name} ({role}) is wrong: {diff} {ctx}"
+        )
     for name in CANONICAL_FIELDS:
-        now = getattr(state, name)
+        now = seen["now"][name]
         if name in STATIC_FIELDS:
-            assert now is original[name], (
-                f"{impl.name}: replace changed the original state's {name}; it must return a "
+            assert now["identical"], (
+                f"{impl.name}: replace replaced the original state's {name}; it must return a "
                 f"modified copy and leave the original unchanged {ctx}"
             )
         else:
-            diff = bitwise_difference(now, original_bits[name])
+            diff = bitwise_difference(tree(now["tree"]), tree(seen["original"][name]))
             assert diff is None, (
                 f"{impl.name}: replace changed the original state's {name}: {diff}; it must "
                 f"return a modified copy and leave the original unchanged {ctx}"

@@ -1,15 +1,18 @@
 """Shared helpers of the TrainState properties (``conformance/test_train_state_*.py``).
 
-- :func:`train_state_class`: the class under test, or a skip with the reason.
+- :func:`train_state_class`: the class under test, as its process reported it,
+  or "does not apply" (:class:`DoesNotApply`) with the reason.
 - :class:`Context`: the coordinates every assertion message ends with
   (implementation, optimizer, params structure, ``k``...).
-- :func:`create` / :func:`apply_gradients`: call the implementation; if it
-  raises, fail with a message that names the call, the contract point and the
-  input (the original exception is chained).
-- :func:`optax_loop`: the hand-written Optax loop the properties compare with.
-- :func:`bitwise_difference` / :func:`close_difference`: compare pytrees,
-  returning ``None`` or a one-line description of the first difference.
-- :func:`step_problem`: why a step counter is not an integral scalar, if it is not.
+- :func:`observe`: run a scenario of :mod:`conformance.isolation.train_state_scenarios`
+  in the implementation's process; if the implementation raised where Flax
+  does not, fail with a message that names the call, the contract point and
+  the input.
+- :func:`optax_loop`: the hand-written Optax loop the properties compare with,
+  run here, in the judging process.
+- :func:`bitwise_difference` / :func:`close_difference`: compare described
+  trees, returning ``None`` or a one-line description of the first difference.
+- :func:`check_step`: a step counter is an integral scalar with the right value.
 
 The tolerance policy of :func:`close_difference` is documented there.
 """
@@ -17,10 +20,7 @@ The tolerance policy of :func:`close_difference` is documented there.
 from __future__ import annotations
 
 import dataclasses
-import numbers
-import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import jax
@@ -28,48 +28,38 @@ import numpy as np
 import optax
 import pytest
 
-from conformance.calling import ImplementationRaised
-from conformance.implementations import Implementation
-from strategies.pytrees import show_tree, tree_shapes
-
-CANONICAL_FIELDS: tuple[str, ...] = ("step", "apply_fn", "params", "tx", "opt_state")
-"""The fields of ``flax.training.train_state.TrainState``, in its order."""
-PYTREE_FIELDS: tuple[str, ...] = ("step", "params", "opt_state")
-STATIC_FIELDS: tuple[str, ...] = ("apply_fn", "tx")
+from conformance.failures import HostMisbehaved, ImplementationFailed, ImplementationRaised
+from conformance.implementations import ExtraField, Implementation, TrainStateClass
+from conformance.isolation.service import CANONICAL_FIELDS
+from conformance.isolation.trees import Leaf, TreeData, expected_tree, pack_tree, tree_data
+from reference.tolerance import UNIT_ROUNDOFF
+from strategies.optax_catalogue import OptimizerCase
 
 
-def train_state_class(impl: Implementation) -> type:
-    """``impl``'s TrainState class; the test is skipped (with the reason) when there is none."""
-    if impl.train_state is None:
-        pytest.skip(
+class DoesNotApply(pytest.skip.Exception):  # type: ignore[misc, name-defined]
+    """The property does not apply to this implementation (a verdict of its own, not a skip)."""
+
+
+def train_state_class(impl: Implementation) -> TrainStateClass:
+    """``impl``'s TrainState class; the property does not apply when there is none."""
+    cls = impl.capabilities().train_state
+    if cls is None:
+        raise DoesNotApply(
             f"{impl.name} defines no TrainState class: the TrainState properties apply only "
             "to modules that define one (its one_step is covered by the one-step properties)"
         )
-    return impl.train_state
-
-
-def apply_fn_a(variables: Any, x: Any) -> Any:
-    """A stand-in ``apply_fn``: the properties only check that it is kept, never call it."""
-    return x
-
-
-def apply_fn_b(variables: Any, x: Any) -> Any:
-    """A second stand-in, for properties that replace ``apply_fn``."""
-    return -x
+    return cls
 
 
 # --------------------------------------------------------------------------- messages
 
 
-@dataclass
+@dataclasses.dataclass
 class Context:
     """``[impl=..., tx=..., params=..., ...]``: what a failing example was about."""
 
     impl: Implementation
     items: dict[str, Any] = dataclasses.field(default_factory=dict)
-
-    def with_(self, **items: Any) -> Context:
-        return Context(self.impl, {**self.items, **items})
 
     @property
     def name(self) -> str:
@@ -80,125 +70,188 @@ class Context:
         return "[" + "; ".join([f"impl={self.impl.name}", *parts]) + "]"
 
 
-def first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else ""
+def exception_text(exception: dict[str, Any]) -> str:
+    """``TypeError: message`` from an exception described by the implementation's process."""
+    kind = str(exception.get("type", "?"))
+    module = exception.get("module")
+    shown = kind if module in (None, "builtins") else f"{module}.{kind}"
+    return f"{shown}: {exception.get('message', '')}"
 
 
-def raised(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {first_line(exc)}"
+def raised_a(exception: dict[str, Any], builtin: str) -> bool:
+    """Whether the described exception is an instance of the built-in class ``builtin``."""
+    return builtin in exception.get("builtins", [])
 
 
-def type_name(t: type) -> str:
-    """``module.QualName``; a class from an ``--impl`` file shows as ``file.py:QualName``."""
-    module = getattr(t, "__module__", "?")
-    match = re.fullmatch(r"_trainstate_impl_(.+)_[0-9a-f]+", module)
-    if match:
-        return f"{match.group(1)}.py:{t.__qualname__}"
-    return f"{module}.{t.__qualname__}"
+# --------------------------------------------------------------------------- scenarios
 
 
-def describe(value: Any) -> str:
-    """A short description of any value, for messages."""
-    shape = getattr(value, "shape", None)
-    dtype = getattr(value, "dtype", None)
-    if shape is not None and dtype is not None:
-        return f"{type(value).__name__}(dtype={dtype}, shape={tuple(shape)}) = {show_tree(value)}"
-    if hasattr(value, "apply_gradients"):
-        step = getattr(value, "step", "?")
-        return f"a {type_name(type(value))} with step={step!r:.40}"
-    if callable(value) and hasattr(value, "__qualname__"):
-        return f"the function {getattr(value, '__module__', '?')}.{value.__qualname__}"
-    if isinstance(value, (int, float, str, bool, np.generic)) or value is None:
-        return f"{type(value).__name__} {value!r:.60}"
-    return f"a {type_name(type(value))}"
+@dataclasses.dataclass(frozen=True)
+class Tree:
+    """Marks an input of :func:`observe` as a pytree to rebuild in the implementation's process."""
+
+    tree: Any
 
 
-# --------------------------------------------------------------------------- calls
+def observe(ctx: Context, scenario: str, **inputs: Any) -> dict[str, Any]:
+    """Run ``scenario`` on the class in its process; what it observed.
+
+    Inputs wrapped in :class:`Tree` (or lists of them) are sent as trees, an
+    :class:`OptimizerCase` as its catalogue entry, anything else as plain data.
+    """
+    sent = {name: _send(value) for name, value in inputs.items()}
+    answer = ctx.impl.connection.request(
+        {"op": "train_state", "scenario": scenario, "inputs": sent},
+        f"{ctx.name}: the TrainState scenario {scenario!r} {ctx}",
+    )
+    output = str(answer.get("output", ""))
+    if output:
+        print(output, end="")
+    observed = answer.get("observed")
+    if not isinstance(observed, dict):
+        raise HostMisbehaved(f"{ctx.name}: the scenario {scenario!r} sent no observations {ctx}")
+    if "stopped" in observed:
+        raise _stopped(ctx, scenario, observed["stopped"], inputs)
+    return observed
 
 
-def create(
-    ctx: Context,
-    cls: type,
-    *,
-    params: Any,
-    tx: optax.GradientTransformation,
-    apply_fn: Callable[..., Any] = apply_fn_a,
-    **kwargs: Any,
-) -> Any:
-    """``cls.create(apply_fn=..., params=..., tx=..., **kwargs)``, failing readably if it raises."""
-    try:
-        return cls.create(apply_fn=apply_fn, params=params, tx=tx, **kwargs)
-    except Exception as exc:
-        extra = "".join(f", {k}={v!r:.40}" for k, v in kwargs.items())
-        raise ImplementationRaised(
-            f"{ctx.name}: TrainState.create(apply_fn=..., params=..., tx=...{extra}) raised "
-            f"{raised(exc)}; Flax's create(*, apply_fn, params, tx, **kwargs) accepts these "
-            f"{ctx}"
-        ) from exc
+def _send(value: Any) -> Any:
+    if isinstance(value, OptimizerCase):
+        return [value.name, [list(pair) for pair in value.hyperparams]]
+    if isinstance(value, Tree):
+        return pack_tree(value.tree)
+    if isinstance(value, list) and value and all(isinstance(v, Tree) for v in value):
+        return [pack_tree(v.tree) for v in value]
+    if isinstance(value, dict) and any(isinstance(v, Tree) for v in value.values()):
+        return {key: _send(v) for key, v in value.items()}
+    return value
 
 
-def apply_gradients(ctx: Context, state: Any, grads: Any, call: int = 1, **kwargs: Any) -> Any:
-    """``state.apply_gradients(grads=grads, **kwargs)``, failing readably if it raises."""
-    try:
-        return state.apply_gradients(grads=grads, **kwargs)
-    except Exception as exc:
-        extra = "".join(f", {k}=..." for k in kwargs)
-        raise ImplementationRaised(
-            f"{ctx.name}: apply_gradients(grads=...{extra}) call {call} raised {raised(exc)}; "
-            f"grads match params' structure, so Flax's apply_gradients applies them "
-            f"(grads {tree_shapes(grads)}) {ctx}"
-        ) from exc
+def _grads_shapes(inputs: dict[str, Any], call: int) -> str:
+    grads = inputs.get("grads")
+    if isinstance(grads, list) and 0 < call <= len(grads):
+        grads = grads[call - 1]
+    return expected_tree(grads.tree).shapes() if isinstance(grads, Tree) else "?"
 
 
-def get_field(ctx: Context, state: Any, name: str) -> Any:
-    try:
-        return getattr(state, name)
-    except AttributeError as exc:
-        raise AssertionError(
-            f"{ctx.name}: the state has no field {name!r} ({raised(exc)}); Flax's TrainState "
-            f"has fields {', '.join(CANONICAL_FIELDS)} {ctx}"
-        ) from exc
+def _stopped(
+    ctx: Context, scenario: str, stopped: dict[str, Any], inputs: dict[str, Any]
+) -> BaseException:
+    kind = stopped.get("kind")
+    exception = stopped.get("exception", {})
+    if kind == "raised":
+        call = str(stopped.get("call", "?"))
+        raised = exception_text(exception)
+        extra = "".join(f", {name}=..." for name in inputs.get("extra", {}) or {})
+        if call == "create":
+            return ImplementationRaised(
+                f"{ctx.name}: TrainState.create(apply_fn=..., params=..., tx=...{extra}) raised "
+                f"{raised}; Flax's create(*, apply_fn, params, tx, **kwargs) accepts these {ctx}"
+            )
+        if call.startswith("apply_gradients"):
+            index = int(call.rsplit(" ", 1)[-1])
+            if scenario == "update_with_fields":
+                extra = ", apply_fn=..." + extra
+            return ImplementationRaised(
+                f"{ctx.name}: apply_gradients(grads=...{extra}) call {index} raised {raised}; "
+                f"grads match params' structure, so Flax's apply_gradients applies them "
+                f"(grads {_grads_shapes(inputs, index)}) {ctx}"
+            )
+        if call.startswith("jit"):
+            return ImplementationRaised(
+                f"{ctx.name}: jax.jit(lambda s, g: s.apply_gradients(grads=g))(state, grads) "
+                f"raised {raised} on call {call.rsplit(' ', 1)[-1]}; the state must be a pytree "
+                f"(step, params, opt_state as leaves; apply_fn and tx static) whose "
+                f"apply_gradients traces {ctx}"
+            )
+        if call == "tree_flatten":
+            return AssertionError(
+                f"{ctx.name}: jax.tree_util.tree_flatten(state) raised {raised} {ctx}"
+            )
+        if call == "tree_unflatten":
+            return AssertionError(
+                f"{ctx.name}: jax.tree_util.tree_unflatten(treedef, leaves) of the state's own "
+                f"flattening raised {raised} {ctx}"
+            )
+        if call == "replace":
+            names = ", ".join(f"{n}=..." for n in inputs.get("names", []))
+            return AssertionError(
+                f"{ctx.name}: state.replace({names}) raised {raised}; Flax's replace(**fields) "
+                f"returns a copy with those fields set {ctx}"
+            )
+        return ImplementationRaised(f"{ctx.name}: {call} raised {raised} {ctx}")
+    if kind == "missing_field":
+        return AssertionError(
+            f"{ctx.name}: the state has no field {stopped.get('field')!r} "
+            f"({exception_text(exception)}); Flax's TrainState has fields "
+            f"{', '.join(CANONICAL_FIELDS)} {ctx}"
+        )
+    if kind == "not_a_pytree":
+        return AssertionError(
+            f"{ctx.name}: the state is not a pytree: jax.tree_util.tree_flatten sees the whole "
+            f"{stopped.get('type')} as one leaf (register it, e.g. flax.struct.PyTreeNode, "
+            f"jax.tree_util.register_dataclass, eqx.Module), so jax.jit and "
+            f"jax.tree_util.tree_map cannot handle it {ctx}"
+        )
+    return ImplementationFailed(
+        f"{ctx.name}: the suite's scenario {scenario!r} could not go on with what the "
+        f"implementation returned: {exception_text(exception)} (in {stopped.get('where')}) {ctx}"
+    )
+
+
+def tree(observed: Any) -> TreeData:
+    """A tree the implementation's process described, checked."""
+    return tree_data(observed)
+
+
+def leaf(observed: Any) -> Leaf:
+    """A single value (a step counter) the implementation's process described."""
+    described = tree_data({"treedef": "*", "paths": [""], "leaves": [observed]})
+    return described.leaves[0]
 
 
 # --------------------------------------------------------------------------- step
 
 
-def step_problem(step: Any) -> str | None:
+def step_problem(step: Leaf) -> str | None:
     """``None`` if ``step`` is an integral scalar (Python/NumPy int, or 0-d integer array)."""
-    if isinstance(step, (bool, np.bool_)):
-        return f"a bool ({step!r})"
-    if isinstance(step, numbers.Integral):
+    if step.type in ("builtins.bool", "numpy.bool_", "numpy.bool"):
+        return f"a bool ({step.text})"
+    if step.type == "builtins.int":
         return None
-    dtype = getattr(step, "dtype", None)
-    shape = getattr(step, "shape", None)
-    if dtype is None or shape is None:
-        return f"a {type(step).__name__} ({step!r:.60})"
-    if tuple(shape) != ():
-        return f"an array of shape {tuple(shape)}, not a scalar"
-    if not np.issubdtype(np.dtype(dtype), np.integer):
-        return f"a {type(step).__name__} of dtype {dtype}, not an integer dtype"
+    if not step.is_array:
+        return f"a {step.type.rsplit('.', 1)[-1]} ({step.text})"
+    if step.shape != ():
+        return f"an array of shape {step.shape}, not a scalar"
+    if step.array is None or not np.issubdtype(step.array.dtype, np.integer):
+        return f"a {step.type.rsplit('.', 1)[-1]} of dtype {step.dtype}, not an integer dtype"
     return None
 
 
-def check_step(ctx: Context, state: Any, expected: int, after: str) -> None:
-    """``state.step`` is an integral scalar equal to ``expected``."""
-    step = get_field(ctx, state, "step")
+def step_value(step: Leaf) -> int:
+    if step.value is not None:
+        return int(step.value)
+    assert step.array is not None
+    return int(step.array)
+
+
+def check_step(ctx: Context, step: Leaf, expected: int, after: str) -> None:
+    """``step`` is an integral scalar equal to ``expected``."""
     problem = step_problem(step)
     assert problem is None, (
         f"{ctx.name}: step is {problem} {after}; it must be an integral count (Flax: the "
         f"Python int {expected}, or an int32 array under jax.jit) {ctx}"
     )
-    assert int(step) == expected, (
-        f"{ctx.name}: step is {int(step)} {after}, expected {expected}: create must start "
-        f"at step 0 and each apply_gradients call must return step + 1 {ctx}"
+    assert step_value(step) == expected, (
+        f"{ctx.name}: step is {step_value(step)} {after}, expected {expected}: create must "
+        f"start at step 0 and each apply_gradients call must return step + 1 {ctx}"
     )
 
 
 # --------------------------------------------------------------------------- Optax loop
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Trajectory:
     """``params[i]`` and ``opt_states[i]`` after ``i`` updates of the hand-written loop."""
 
@@ -221,70 +274,33 @@ def optax_loop(tx: optax.GradientTransformation, params: Any, grads: Sequence[An
 # --------------------------------------------------------------------------- comparisons
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """A copy of a pytree's structure and leaf bytes, to check it later bit for bit."""
-
-    treedef: Any
-    leaves: list[np.ndarray | Any]
-
-
-def _copy_leaf(leaf: Any) -> Any:
-    if isinstance(leaf, (jax.Array, np.ndarray, np.generic)):
-        return np.array(leaf, copy=True)
-    return leaf
-
-
-def snapshot(tree: Any) -> Snapshot:
-    leaves, treedef = jax.tree_util.tree_flatten(tree)
-    return Snapshot(treedef, [_copy_leaf(leaf) for leaf in leaves])
-
-
-def _bits_equal(a: Any, b: Any) -> bool:
-    if isinstance(a, np.ndarray) or isinstance(b, (jax.Array, np.ndarray, np.generic)):
-        a_arr, b_arr = np.asarray(a), np.asarray(b)
-        return (
-            a_arr.dtype == b_arr.dtype
-            and a_arr.shape == b_arr.shape
-            and a_arr.tobytes() == b_arr.tobytes()
-        )
-    return type(a) is type(b) and a == b
-
-
-def bitwise_difference(tree: Any, expected: Snapshot | Any) -> str | None:
-    """How ``tree`` differs from ``expected`` (a snapshot or a tree) in structure or bits."""
-    if not isinstance(expected, Snapshot):
-        expected = snapshot(expected)
-    leaves, treedef = jax.tree_util.tree_flatten(tree)
-    if treedef != expected.treedef:
-        return f"pytree structure is {treedef}, expected {expected.treedef}"
-    paths = [p for p, _ in jax.tree_util.tree_flatten_with_path(tree)[0]]
-    for path, leaf, want in zip(paths, leaves, expected.leaves, strict=True):
-        if not _bits_equal(want, leaf):
-            return (
-                f"leaf {jax.tree_util.keystr(path) or '<root>'} is {describe(leaf)}, "
-                f"expected {describe(want)}"
-            )
+def bitwise_difference(actual: TreeData, expected: TreeData) -> str | None:
+    """How ``actual`` differs from ``expected`` in structure, leaf types or bits."""
+    if actual.treedef != expected.treedef:
+        return f"pytree structure is {actual.treedef}, expected {expected.treedef}"
+    for path, got, want in zip(expected.paths, actual.leaves, expected.leaves, strict=True):
+        if not got.same_bits(want):
+            return f"leaf {path or '<root>'} is {got}, expected {want}"
     return None
 
 
-UNIT_ROUNDOFF = 2.0**-24
 ULPS_PER_UPDATE = 16
 """Rounding budget per update, in units of the float32 unit roundoff (so ~1e-6 relative)."""
 FLOOR = 4 * float(np.finfo(np.float32).tiny)
 
 
-def magnitude(trees: Sequence[Any]) -> Any:
-    """Elementwise ``max |leaf|`` over several trees of one structure (for tolerances)."""
+def magnitude(trees: Sequence[Any]) -> list[np.ndarray]:
+    """Elementwise ``max |leaf|`` over several trees of one structure, leaf by leaf."""
+    flat = [jax.tree_util.tree_leaves(t) for t in trees]
+    return [
+        np.maximum.reduce([np.abs(np.asarray(leaf, np.float64)) for leaf in leaves])
+        for leaves in zip(*flat, strict=True)
+    ]
 
-    def biggest(*leaves: Any) -> np.ndarray:
-        arrays = [np.abs(np.asarray(leaf, np.float64)) for leaf in leaves]
-        return np.maximum.reduce(arrays)
 
-    return jax.tree_util.tree_map(biggest, *trees)
-
-
-def close_difference(actual: Any, expected: Any, scale: Any, k: int) -> str | None:
+def close_difference(
+    actual: TreeData, expected: TreeData, scale: Sequence[np.ndarray], k: int
+) -> str | None:
     """How ``actual`` differs from ``expected`` beyond float32 rounding of ``k`` updates.
 
     Tolerance policy.  A faithful implementation runs the same Optax ops in the
@@ -303,43 +319,38 @@ def close_difference(actual: Any, expected: Any, scale: Any, k: int) -> str | No
     at least ~1e-4 relative here.  Integer leaves (step counts) must be exact,
     and the structures must be equal.
     """
-    a_leaves, a_def = jax.tree_util.tree_flatten(actual)
-    e_leaves, e_def = jax.tree_util.tree_flatten(expected)
-    if a_def != e_def:
-        return f"pytree structure is {a_def}, expected {e_def}"
-    s_leaves = jax.tree_util.tree_leaves(scale)
-    paths = [p for p, _ in jax.tree_util.tree_flatten_with_path(expected)[0]]
-    for path, a, e, s in zip(paths, a_leaves, e_leaves, s_leaves, strict=True):
-        where = jax.tree_util.keystr(path) or "<root>"
-        a_arr, e_arr = np.asarray(a), np.asarray(e)
-        if a_arr.shape != e_arr.shape:
-            return f"leaf {where} has shape {a_arr.shape}, expected {e_arr.shape}"
-        if a_arr.dtype != e_arr.dtype:
-            return f"leaf {where} has dtype {a_arr.dtype}, expected {e_arr.dtype}"
-        if not np.issubdtype(e_arr.dtype, np.inexact):
-            if not np.array_equal(a_arr, e_arr):
-                return f"leaf {where} is {show_tree(a_arr)}, expected exactly {show_tree(e_arr)}"
+    if actual.treedef != expected.treedef:
+        return f"pytree structure is {actual.treedef}, expected {expected.treedef}"
+    for path, a, e, s in zip(expected.paths, actual.leaves, expected.leaves, scale, strict=True):
+        where = path or "<root>"
+        if e.array is None or a.array is None:
+            if not a.same_bits(e):
+                return f"leaf {where} is {a}, expected {e}"
             continue
-        a64, e64 = a_arr.astype(np.float64), e_arr.astype(np.float64)
+        if a.array.shape != e.array.shape:
+            return f"leaf {where} has shape {a.array.shape}, expected {e.array.shape}"
+        if a.array.dtype != e.array.dtype:
+            return f"leaf {where} has dtype {a.array.dtype}, expected {e.array.dtype}"
+        if not np.issubdtype(e.array.dtype, np.inexact):
+            if not np.array_equal(a.array, e.array):
+                return f"leaf {where} is {a.text}, expected exactly {e.text}"
+            continue
+        a64, e64 = a.array.astype(np.float64), e.array.astype(np.float64)
         tol = k * ULPS_PER_UPDATE * UNIT_ROUNDOFF * np.asarray(s) + FLOOR
         err = np.abs(a64 - e64)
         bad = ~(err <= tol)  # NaN counts as bad
         if np.any(bad):
-            j = (
-                np.unravel_index(np.argmax(np.where(bad, err, -1.0)), e_arr.shape)
-                if (e_arr.ndim)
-                else ()
-            )
+            j = np.unravel_index(np.argmax(np.where(bad, err, -1.0)), e64.shape) if e64.ndim else ()
             return (
                 f"leaf {where}{list(j) if j else ''} is {float(a64[j])!r}, expected "
                 f"{float(e64[j])!r} "
                 f"(|diff| {err[j]:.3g} > tolerance {tol[j] if np.ndim(tol) else tol:.3g}); "
-                f"actual {show_tree(a_arr)}, expected {show_tree(e_arr)}"
+                f"actual {a.text}, expected {e.text}"
             )
     return None
 
 
-def trajectory_scales(traj: Trajectory) -> tuple[Any, Any]:
+def trajectory_scales(traj: Trajectory) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Elementwise magnitudes of params (with update sizes) and opt_state along ``traj``."""
     steps = [
         jax.tree_util.tree_map(
@@ -349,49 +360,32 @@ def trajectory_scales(traj: Trajectory) -> tuple[Any, Any]:
     ]
     p_scale = magnitude(traj.params)
     if steps:
-        p_scale = jax.tree_util.tree_map(np.add, p_scale, magnitude(steps))
+        p_scale = [np.add(a, b) for a, b in zip(p_scale, magnitude(steps), strict=True)]
     return p_scale, magnitude(traj.opt_states)
 
 
-def extra_fields(cls: type) -> list[dataclasses.Field[Any]] | None:
-    """The init fields beyond Flax's five; ``None`` if ``cls`` is not a dataclass."""
-    if not dataclasses.is_dataclass(cls):
-        return None
-    return [f for f in dataclasses.fields(cls) if f.init and f.name not in CANONICAL_FIELDS]
+def same_value(observed: dict[str, Any], sent: Any) -> bool:
+    """The implementation's process reports the very object it was given, or equal bits."""
+    return (
+        bool(observed.get("identical"))
+        or bitwise_difference(tree(observed["tree"]), expected_tree(sent)) is None
+    )
 
 
-def field_default(f: dataclasses.Field[Any]) -> Any:
-    if f.default is not dataclasses.MISSING:
-        return f.default
-    if f.default_factory is not dataclasses.MISSING:
-        return f.default_factory()
-    return dataclasses.MISSING
-
-
-def same_value(a: Any, b: Any) -> bool:
-    """``a is b``, or equal values (arrays and trees compared leaf by leaf, bit for bit)."""
-    if a is b:
-        return True
-    try:
-        return bitwise_difference(a, b) is None
-    except Exception:
-        return False
-
-
-def extra_value(data: Any, f: dataclasses.Field[Any], label: str) -> Any:
+def extra_value(data: Any, field: ExtraField, label: str) -> Any:
     """Draw a value for an extra field that differs from its default, shaped like it."""
     from hypothesis import strategies as st
 
     from strategies.pytrees import leaf_arrays
 
-    default = field_default(f)
-    if isinstance(default, bool):
+    default = field.default
+    if field.default_kind == "bool":
         return not default
-    if isinstance(default, int):
+    if field.default_kind == "int":
         return data.draw(st.integers(1, 1000).filter(lambda v: v != default), label=label)
-    if isinstance(default, float):
+    if field.default_kind == "float":
         return data.draw(st.floats(-100, 100, width=32).filter(lambda v: v != default), label=label)
-    if isinstance(default, str):
+    if field.default_kind == "str":
         return data.draw(
             st.text("abcxyz", min_size=1, max_size=4).filter(lambda v: v != default), label=label
         )

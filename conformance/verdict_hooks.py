@@ -1,28 +1,38 @@
 """From test reports to verdicts: ``--impl-maxfail``, the end-of-run matrix, the JSON report.
 
 Workers attach each property's verdict to its report (``user_properties``,
-which xdist ships to the controller); the controller, or the only process
-without xdist, collects them, prints the matrix and writes the report.
+which xdist ships to the controller), and the properties ``-k``/``-m``
+deselected to their output at the end (``workeroutput``); the controller, or
+the only process without xdist, collects them, prints the matrix and writes
+the report.  Only these processes decide verdicts: none of them ever runs an
+implementation's code (unless ``--in-process``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conformance import __version__
-from conformance.items import COUNT, FAILURES, IMPLS, impl_of, property_name
+from conformance.items import COUNT, FAILURES, impl_of, property_name
 from conformance.verdicts import (
+    IMPLEMENTATION_PROCESS,
+    JUDGE,
     LIBRARIES,
     Verdict,
     format_matrix,
     library_version,
+    overall,
     report_properties,
     verdict_from_report,
     write_json,
 )
+
+OBSERVED_MARKER = "impl_process_observation"
+_DESELECTED_KEY = "trainstate_deselected"
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -38,12 +48,22 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    from conformance.train_state_checks import DoesNotApply
+
     report = yield
     impl = impl_of(item)
     if impl is not None and report.when in ("setup", "call"):
         error = call.excinfo.value if call.excinfo is not None else None
+        observed = item.get_closest_marker(OBSERVED_MARKER) is not None
         report.user_properties.extend(
-            report_properties(impl.name, property_name(item), item.stash.get(COUNT, None), error)
+            report_properties(
+                impl.name,
+                property_name(item),
+                item.stash.get(COUNT, None),
+                error,
+                not_applicable=isinstance(error, DoesNotApply),
+                evidence=IMPLEMENTATION_PROCESS if observed else JUDGE,
+            )
         )
         if report.failed:
             failures = item.config.stash.setdefault(FAILURES, {})
@@ -54,58 +74,114 @@ def pytest_runtest_makereport(
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     verdict = verdict_from_report(report)
     if verdict is not None:
-        _SESSION_VERDICTS.append(verdict)
+        _SESSION.verdicts.append(verdict)
 
 
-_SESSION_VERDICTS: list[Verdict] = []
-"""Verdicts of this process's session (the controller's, under xdist).
+class _Session:
+    """Verdicts and deselected properties of this process's session (the controller's).
 
-``pytest_runtest_logreport`` receives no config, so the list lives here; a
-process runs one session, and it is cleared when the session starts.
-"""
+    ``pytest_runtest_logreport`` receives no config, so this lives here; a
+    process runs one session, and it is cleared when the session starts.
+    """
+
+    def __init__(self) -> None:
+        self.verdicts: list[Verdict] = []
+        self.deselected: dict[str, set[str]] = {}
+        self.names: list[str] = []
+
+    def not_selected(self) -> dict[str, list[str]]:
+        ran = {(v.implementation, v.property) for v in self.verdicts}
+        return {
+            impl: sorted(p for p in props if (impl, p) not in ran)
+            for impl, props in self.deselected.items()
+        }
+
+
+_SESSION = _Session()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    _SESSION_VERDICTS.clear()
+    from conformance.plugin import named_implementations
+
+    _SESSION.__init__()  # type: ignore[misc]
+    _SESSION.names = [name for name, _ in named_implementations(session.config)]
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    for item in items:
+        impl = impl_of(item)
+        if impl is not None:
+            _SESSION.deselected.setdefault(impl.name, set()).add(property_name(item))
 
 
 def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    if _is_worker(config) or not _SESSION_VERDICTS:
-        return
-    names = _implementation_names(config)
-    terminalreporter.section("trainstate-conformance verdict")
-    for line in format_matrix(_SESSION_VERDICTS, names):
-        terminalreporter.write_line(line)
-
-
-def _implementation_names(config: pytest.Config) -> list[str]:
-    """In command-line order; an xdist controller that loaded nothing takes them from verdicts."""
-    names = [impl.name for impl in config.stash.get(IMPLS, [])]
-    return names + sorted({v.implementation for v in _SESSION_VERDICTS} - set(names))
-
-
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
+    if _is_worker(config):
+        config.workeroutput[_DESELECTED_KEY] = {  # type: ignore[attr-defined]
+            impl: sorted(props) for impl, props in _SESSION.deselected.items()
+        }
+        return
     path = config.getoption("conformance_report")
-    if path is None or _is_worker(config):
+    if path is None:
         return
     from conformance import profiles
+    from conformance.plugin import isolation, named_implementations
 
-    impls = config.stash.get(IMPLS, [])
     write_json(
         Path(path),
-        list(_SESSION_VERDICTS),
-        [(impl.name, impl.spec) for impl in impls]
-        or [(name, "") for name in _implementation_names(config)],
+        list(_SESSION.verdicts),
+        named_implementations(config),
+        _SESSION.not_selected(),
         {
             "suite_version": __version__,
             "library_versions": {name: library_version(name) for name in LIBRARIES},
             "hypothesis_profile": config.getoption("hypothesis_profile", None)
             or profiles.default_profile_name(),
             "hypothesis_seed": config.getoption("hypothesis_seed", None),
+            "isolation": isolation(config).description,
         },
     )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    output = getattr(node, "workeroutput", {}) or {}
+    for impl, props in output.get(_DESELECTED_KEY, {}).items():
+        _SESSION.deselected.setdefault(impl, set()).update(props)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if _is_worker(config) or not _SESSION.verdicts:
+        return
+    terminalreporter.section("trainstate-conformance verdict")
+    for line in format_matrix(
+        _SESSION.verdicts, _implementation_names(config), _SESSION.not_selected()
+    ):
+        terminalreporter.write_line(line)
+
+
+def _implementation_names(config: pytest.Config) -> list[str]:
+    """In command-line order (any other name a report carries, after them)."""
+    from conformance.plugin import named_implementations
+
+    names = [name for name, _ in named_implementations(config)]
+    return names + sorted({v.implementation for v in _SESSION.verdicts} - set(names))
+
+
+def session_verdicts() -> dict[str, str]:
+    """Each implementation's overall verdict in this process's last session (for the CLI)."""
+    not_selected = _SESSION.not_selected()
+    names = _SESSION.names + sorted(
+        {v.implementation for v in _SESSION.verdicts} - set(_SESSION.names)
+    )
+    return {
+        name: overall(
+            [v for v in _SESSION.verdicts if v.implementation == name], not_selected.get(name, [])
+        )
+        for name in names
+    }

@@ -2,27 +2,49 @@
 
 Each conformance test report carries, in ``user_properties`` (which xdist ships
 from the workers to the controller), the implementation, the property, how many
-examples ran and at which one the first failure came, and the repro snippet and
-falsifying example from the exception's notes.  The controller merges them, so
-the matrix is the same with and without ``-n``.
+examples ran and at which one the first failure came, the repro snippet and
+falsifying example from the exception's notes, whether the property did not
+apply, and what its verdict rests on.  The controller merges them, so the
+matrix is the same with and without ``-n``.
 
-JSON report (``--conformance-report PATH``), schema version 1::
+An implementation's overall verdict (:func:`overall`):
 
-    {"schema": "trainstate-conformance/report", "schema_version": 1,
+- ``DOES NOT CONFORM``: a property failed;
+- ``INCOMPLETE``: none failed, but a property that applies to it did not run
+  to the end: skipped for any reason but a known-deviation file
+  (``--impl-maxfail``, say), or not selected (``-k``, ``-m``);
+- ``CONFORMS``: every property that applies ran and passed (or is a declared
+  known deviation).  "Does not apply" (the TrainState properties for a
+  module with only ``one_step``) is a status of its own and counts for neither.
+
+JSON report (``--conformance-report PATH``), schema version 2::
+
+    {"schema": "trainstate-conformance/report", "schema_version": 2,
      "suite_version": str, "library_versions": {name: version},
      "hypothesis_profile": str, "hypothesis_seed": str | null,
-     "implementations": [{"name", "spec"}],
+     "isolation": str,
+     "implementations": [{"name", "spec", "verdict", "not_selected": [property]}],
      "results": [{"implementation", "property", "nodeid",
-                  "status": "passed" | "failed" | "skipped" | "known-deviation",
+                  "status": "passed" | "failed" | "skipped" | "known-deviation"
+                            | "not-applicable",
+                  "evidence": "judge" | "implementation-process",
                   "message": str | null, "examples": int | null,
                   "first_failure_at": int | null,
                   "falsifying_example": str | null, "repro": str | null}]}
+
+``evidence`` says what a verdict rests on: ``judge`` when only on the values
+the implementation returned, compared in the judging process;
+``implementation-process`` when also on facts the suite's code observed
+inside the implementation's own process (an exception raised, an object's
+identity, a refused assignment), which a tampering implementation could
+falsify there (see the README's trust model).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
@@ -30,9 +52,19 @@ from pathlib import Path
 import pytest
 
 SCHEMA = "trainstate-conformance/report"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 KEY_PREFIX = "trainstate_"
-STATUS_MARKS = {"passed": "pass", "failed": "FAIL", "skipped": "skip", "known-deviation": "known"}
+STATUS_MARKS = {
+    "passed": "pass",
+    "failed": "FAIL",
+    "skipped": "skip",
+    "known-deviation": "known",
+    "not-applicable": "n/a",
+}
+OBSERVED_MARK = "*"
+JUDGE = "judge"
+IMPLEMENTATION_PROCESS = "implementation-process"
+CONFORMS, DOES_NOT_CONFORM, INCOMPLETE = "CONFORMS", "DOES NOT CONFORM", "INCOMPLETE"
 
 
 @dataclass
@@ -49,6 +81,7 @@ class Verdict:
     property: str
     nodeid: str
     status: str
+    evidence: str
     message: str | None
     examples: int | None
     first_failure_at: int | None
@@ -57,7 +90,13 @@ class Verdict:
 
 
 def report_properties(
-    impl_name: str, property_name: str, count: ExampleCount | None, error: BaseException | None
+    impl_name: str,
+    property_name: str,
+    count: ExampleCount | None,
+    error: BaseException | None,
+    *,
+    not_applicable: bool,
+    evidence: str,
 ) -> list[tuple[str, object]]:
     """The ``user_properties`` entries a worker attaches to a conformance test's report.
 
@@ -86,6 +125,8 @@ def report_properties(
         (KEY_PREFIX + "repro", repro),
         (KEY_PREFIX + "falsifying", falsifying),
         (KEY_PREFIX + "message", message),
+        (KEY_PREFIX + "not_applicable", not_applicable),
+        (KEY_PREFIX + "evidence", evidence),
     ]
 
 
@@ -116,7 +157,11 @@ def verdict_from_report(report: pytest.TestReport) -> Verdict | None:
     elif report.skipped:
         longrepr = report.longrepr
         message = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
-        status = "known-deviation" if "known deviation (" in message else "skipped"
+        message = message.removeprefix("Skipped: ")
+        if props.get("not_applicable"):
+            status = "not-applicable"
+        else:
+            status = "known-deviation" if "known deviation (" in message else "skipped"
     elif report.failed:
         status, message = "failed", props.get("message") or _crash_message(report)
     else:
@@ -126,6 +171,7 @@ def verdict_from_report(report: pytest.TestReport) -> Verdict | None:
         property=str(props["property"]),
         nodeid=report.nodeid,
         status=status,
+        evidence=str(props.get("evidence") or JUDGE),
         message=message,
         examples=props.get("examples"),  # type: ignore[arg-type]
         first_failure_at=props.get("first_failure_at"),  # type: ignore[arg-type]
@@ -140,13 +186,41 @@ def _crash_message(report: pytest.TestReport) -> str:
     return text.strip().splitlines()[0] if text.strip() else "failed"
 
 
-def format_matrix(verdicts: list[Verdict], implementations: list[str]) -> list[str]:
+def overall(verdicts: Iterable[Verdict], not_selected: Iterable[str] = ()) -> str:
+    """One implementation's verdict from its properties' (see the module docstring)."""
+    statuses = [v.status for v in verdicts]
+    if "failed" in statuses:
+        return DOES_NOT_CONFORM
+    if not statuses or "skipped" in statuses or any(True for _ in not_selected):
+        return INCOMPLETE
+    return CONFORMS
+
+
+def _cell(verdict: Verdict | None) -> str:
+    if verdict is None:
+        return "-"
+    mark = STATUS_MARKS[verdict.status]
+    if verdict.status == "passed" and verdict.evidence == IMPLEMENTATION_PROCESS:
+        mark += OBSERVED_MARK
+    return mark
+
+
+def format_matrix(
+    verdicts: list[Verdict],
+    implementations: list[str],
+    not_selected: dict[str, list[str]] | None = None,
+) -> list[str]:
     """Property x implementation, one cell per verdict; one line per implementation after."""
+    not_selected = not_selected or {}
     by_key = {(v.property, v.implementation): v for v in verdicts}
     properties = sorted({v.property for v in verdicts})
-    impls = [i for i in implementations if any(v.implementation == i for v in verdicts)]
+    impls = [
+        i
+        for i in implementations
+        if i in not_selected or any(v.implementation == i for v in verdicts)
+    ]
     lines: list[str] = []
-    if len(impls) <= 6:
+    if properties and len(impls) <= 6:
         width = max(len(p) for p in properties)
         cols = [max(len(i), 5) for i in impls]
         header = (
@@ -156,21 +230,33 @@ def format_matrix(verdicts: list[Verdict], implementations: list[str]) -> list[s
         )
         lines.append(header.rstrip())
         for prop in properties:
-            cells = []
-            for impl, col in zip(impls, cols, strict=True):
-                verdict = by_key.get((prop, impl))
-                cells.append((STATUS_MARKS[verdict.status] if verdict else "-").ljust(col))
+            cells = [
+                _cell(by_key.get((prop, impl))).ljust(col)
+                for impl, col in zip(impls, cols, strict=True)
+            ]
             lines.append((prop.ljust(width) + "  " + "  ".join(cells)).rstrip())
+        if any(_cell(v).endswith(OBSERVED_MARK) for v in verdicts):
+            lines.append(
+                f"{OBSERVED_MARK} resting on what the suite observed inside the implementation's "
+                "own process (see the README's trust model)"
+            )
         lines.append("")
     for impl in impls:
         mine = [v for v in verdicts if v.implementation == impl]
+        unselected = not_selected.get(impl, [])
         counts = {s: sum(v.status == s for v in mine) for s in STATUS_MARKS}
-        failed = [v for v in mine if v.status == "failed"]
-        verdict = "CONFORMS" if not failed else "DOES NOT CONFORM"
-        summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-        line = f"{impl}: {verdict} ({summary})"
+        parts = [f"{n} {s.replace('-', ' ')}" for s, n in counts.items() if n]
+        if unselected:
+            parts.append(f"{len(unselected)} not selected")
+        line = f"{impl}: {overall(mine, unselected)} ({', '.join(parts)})"
+        failed = [v.property for v in mine if v.status == "failed"]
+        skipped = [v for v in mine if v.status == "skipped"]
         if failed:
-            line += "; failed: " + ", ".join(v.property for v in failed)
+            line += "; failed: " + ", ".join(failed)
+        elif skipped:
+            line += "; did not run to the end: " + ", ".join(
+                f"{v.property} ({v.message})" for v in skipped[:3]
+            )
         lines.append(line)
     return lines
 
@@ -190,13 +276,24 @@ def write_json(
     path: Path,
     verdicts: list[Verdict],
     implementations: list[tuple[str, str]],
+    not_selected: dict[str, list[str]],
     header: dict[str, object],
 ) -> None:
     document = {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
         **header,
-        "implementations": [{"name": n, "spec": s} for n, s in implementations],
+        "implementations": [
+            {
+                "name": name,
+                "spec": spec,
+                "verdict": overall(
+                    [v for v in verdicts if v.implementation == name], not_selected.get(name, [])
+                ),
+                "not_selected": sorted(not_selected.get(name, [])),
+            }
+            for name, spec in implementations
+        ],
         "results": [
             asdict(v) for v in sorted(verdicts, key=lambda v: (v.implementation, v.nodeid))
         ],

@@ -32,6 +32,8 @@ def run_suite(
             "-o",
             f"cache_dir={cache_dir}",
             "--hypothesis-profile=ci",
+            # Verdicts, not usage errors: no start-up check that imports every implementation.
+            "--grading",
             "--conformance-report",
             str(report),
             *args,

@@ -7,7 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from conformance import corpus
+from strategies.data import DataDescription
+from strategies.problems import Problem, threshold_of
 
 MODULES = ["conformance/test_step_counter.py", "conformance/test_zero_learning_rate.py"]
 CORRECT = "from reference.flax_step import one_step\n"
@@ -17,6 +22,25 @@ WRONG_STEP = (
     "def one_step(seed, x, y, lr):\n"
     "    return np.array([2.0, _reference(seed, x, y, lr)[1]])\n"
 )
+
+
+def _rare_problem() -> Problem:
+    x = np.array([[1.25]], np.float32)
+    threshold = threshold_of(x)
+    return Problem(
+        seed=0,
+        x=x,
+        y=np.zeros(1, np.float32),
+        lr=0.5 * threshold,
+        lr_kind="small",
+        threshold=threshold,
+        description=DataDescription("float32", 1.25, "pinned", "one row", "pinned", "test"),
+    )
+
+
+RARE = _rare_problem()
+"""The one input on which ``RARE_BUG`` is wrong."""
+
 # Wrong only on an input Hypothesis will not draw: only a corpus finds it.
 RARE_BUG = (
     "import numpy as np\n"
@@ -80,7 +104,7 @@ def test_matrix_and_json_report_merge_every_verdict(
     }
     document = json.loads(report.read_text())
     assert document["schema"] == "trainstate-conformance/report"
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert document["hypothesis_profile"] == "ci"
     assert set(document["library_versions"]) >= {"jax", "flax", "optax", "numpy", "hypothesis"}
     failed = next(r for r in document["results"] if r["status"] == "failed")
@@ -194,9 +218,9 @@ def test_unreadable_deviations_or_corpus_file_is_a_usage_error(
 
 def test_corpus_records_failures_and_replays_them_first(pytester, repo, suite_cache_dir) -> None:
     pytester.makepyfile(bad=WRONG_STEP, rare_bug=RARE_BUG)
-    corpus = pytester.path / "corpus.jsonl"
-    run(pytester, repo, suite_cache_dir, "--impl", "bad.py", "--corpus", str(corpus), "-n", "2")
-    records = [json.loads(line) for line in corpus.read_text().splitlines()]
+    recorded = pytester.path / "corpus.jsonl"
+    run(pytester, repo, suite_cache_dir, "--impl", "bad.py", "--corpus", str(recorded), "-n", "2")
+    records = [json.loads(line) for line in recorded.read_text().splitlines()]
     assert [(r["implementation"], r["property"]) for r in records] == [
         ("bad", "step_after_is_exactly_one")
     ]
@@ -205,14 +229,10 @@ def test_corpus_records_failures_and_replays_them_first(pytester, repo, suite_ca
     run(pytester, repo, suite_cache_dir, "--impl", "rare_bug.py", "-p", "no:xdist").assert_outcomes(
         passed=2
     )
-    record = records[0]
-    record["implementation"] = "rare_bug"
-    problem = record["inputs"]["problem"]["__problem__"]
-    problem["x"]["__array__"] = "AACgPw=="  # float32 1.25, shape (1, 1)
-    problem["x"]["dtype"], problem["x"]["shape"] = "<f4", [1, 1]
-    problem["y"]["__array__"], problem["y"]["dtype"], problem["y"]["shape"] = "AAAAAA==", "<f4", [1]
     rare = pytester.path / "rare.jsonl"
-    rare.write_text(json.dumps(record) + "\n")
+    rare.write_text(
+        corpus.record("rare_bug", "step_after_is_exactly_one", {"problem": RARE}) + "\n"
+    )
     replayed = run(
         pytester,
         repo,
@@ -228,24 +248,63 @@ def test_corpus_records_failures_and_replays_them_first(pytester, repo, suite_ca
     replayed.stdout.fnmatch_lines(["*AssertionError: step_after=3.0*"])
 
 
-def test_command_line_exit_code_is_zero_only_when_all_pass(pytester) -> None:
-    pytester.makepyfile(good=CORRECT, bad=WRONG_STEP)
-    select = ["--", "-k", "step_after_is_exactly_one"]
-    good = pytester.run(sys.executable, "-m", "conformance", "good.py", "--workers", "1", *select)
-    assert good.ret == 0, good.stdout.str()[-2000:]
-    both = pytester.run(
-        sys.executable, "-m", "conformance", "good.py", "bad.py", "--workers", "2", *select
+@pytest.mark.parametrize(
+    ("change", "refusal"),
+    [
+        ({"lr_kind": "large"}, "is not a large learning rate"),
+        ({"threshold": 1e6}, "is not the data's"),
+        ({"x": np.array([[np.nan]], np.float32)}, "must be finite"),
+        ({"seed": 2**40}, "outside the int32 range"),
+    ],
+    ids=["lr kind", "threshold", "non-finite x", "seed"],
+)
+def test_a_corpus_record_the_strategies_cannot_draw_is_refused(
+    pytester, repo, suite_cache_dir, change, refusal
+) -> None:
+    """Replaying it could fail a correct implementation: a record must fit the contract."""
+    bad = pytester.path / "bad.jsonl"
+    good_line = corpus.record("good", "step_after_is_exactly_one", {"problem": RARE})
+    bad_line = corpus.record(
+        "good", "step_after_is_exactly_one", {"problem": RARE.replace(**change)}
     )
+    bad.write_text(good_line + "\n" + bad_line + "\n")
+    result = run(pytester, repo, suite_cache_dir, "--corpus", str(bad), "-p", "no:xdist")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: --corpus {bad}:2: refused: *{refusal}*"])
+
+
+def test_command_line_exit_code_is_zero_only_when_all_conform(pytester, suite_cache_dir) -> None:
+    pytester.makepyfile(good=CORRECT, bad=WRONG_STEP)
+    cli = [sys.executable, "-m", "conformance", "--workers", "2", "--cache-dir", suite_cache_dir]
+    good = pytester.run(*cli, "good.py")
+    assert good.ret == 0, good.stdout.str()[-3000:]
+    good.stdout.fnmatch_lines(["good: CONFORMS (*)"])
+    both = pytester.run(*cli, "good.py", "bad.py", "--", "--impl-maxfail", "1")
     assert both.ret == 1
     both.stdout.fnmatch_lines(["good: CONFORMS*", "bad: DOES NOT CONFORM*"])
 
 
-def test_command_line_cache_dir_keeps_the_jax_cache(pytester) -> None:
+def test_command_line_verdict_on_a_selection_is_incomplete(pytester, suite_cache_dir) -> None:
+    """A verdict on some of the properties is not a verdict: -k makes it INCOMPLETE, exit 1."""
     pytester.makepyfile(good=CORRECT)
-    select = ["--", "-k", "step_after_is_exactly_one"]
+    subset = pytester.run(
+        sys.executable, "-m", "conformance", "good.py", "--workers", "1",
+        "--cache-dir", suite_cache_dir, "--", "-k", "step_after_is_exactly_one",
+    )  # fmt: skip
+    assert subset.ret == 1
+    subset.stdout.fnmatch_lines(["good: INCOMPLETE (1 passed, * not selected)"])
+
+
+def test_command_line_writes_nothing_and_cache_dir_keeps_the_jax_cache(pytester) -> None:
+    pytester.makepyfile(good=CORRECT)
+    # The judge compiles the oracle's initialisation for this property: something to cache.
+    select = ["--", "-k", "loss_after_agrees_with_reference"]
+    # pytester.run keeps the command's output in the directory's "stdout" and "stderr".
+    before = {p.name for p in pytester.path.iterdir()} | {"stdout", "stderr"}
     plain = pytester.run(sys.executable, "-m", "conformance", "good.py", "--workers", "1", *select)
-    assert plain.ret == 0, plain.stdout.str()[-2000:]
-    assert not (pytester.path / ".pytest_cache").exists()
+    plain.stdout.fnmatch_lines(["good: INCOMPLETE*"])
+    written = {p.name for p in pytester.path.iterdir()} - before
+    assert not written, f"the grader CLI wrote to the working directory: {written}"
 
     cached = pytester.run(
         sys.executable,
@@ -258,6 +317,7 @@ def test_command_line_cache_dir_keeps_the_jax_cache(pytester) -> None:
         "cache",
         *select,
     )
-    assert cached.ret == 0, cached.stdout.str()[-2000:]
+    cached.stdout.fnmatch_lines(["good: INCOMPLETE*"])
     jax_cache = pytester.path / "cache" / "d" / "trainstate-jax-compilation-cache"
     assert any(p.is_file() for p in jax_cache.rglob("*")), "no compiled program was cached"
+    assert not (pytester.path / ".hypothesis").exists()

@@ -20,21 +20,21 @@ from flax.training.train_state import TrainState
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conformance.isolation.service import Service, class_name, describe_class
+from conformance.isolation.train_state_scenarios import apply_fn_a
+from conformance.isolation.trees import expected_tree
 from conformance.train_state_checks import (
     Trajectory,
-    apply_fn_a,
     bitwise_difference,
     close_difference,
-    extra_fields,
     optax_loop,
-    snapshot,
     step_problem,
     trajectory_scales,
-    type_name,
 )
 from reference.flax_step import one_step as reference_one_step
 from reference.recipe import one_step_from_train_state
-from strategies.optimizers import CATALOGUE, OPTIMIZER_NAMES, OptimizerCase, build, optimizers
+from strategies.optax_catalogue import CATALOGUE, OPTIMIZER_NAMES, OptimizerCase, build
+from strategies.optimizers import optimizers
 from strategies.pytrees import (
     FLAX_MODULES,
     GRAD_BOUND,
@@ -154,8 +154,8 @@ def test_catalogue_entry_builds_caches_and_prints_as_its_code(name) -> None:
     g = jax.tree_util.tree_map(lambda x: 0.5 - x, p)
     ours = optax_loop(case.tx, p, [g, g, g])
     theirs = optax_loop(rebuilt, p, [g, g, g])
-    assert bitwise_difference(ours.params[-1], theirs.params[-1]) is None
-    assert bitwise_difference(ours.opt_states[-1], theirs.opt_states[-1]) is None
+    for mine, rebuilt_ones in ((ours.params, theirs.params), (ours.opt_states, theirs.opt_states)):
+        assert bitwise_difference(expected_tree(mine[-1]), expected_tree(rebuilt_ones[-1])) is None
 
 
 def test_catalogue_has_the_required_kinds() -> None:
@@ -178,7 +178,7 @@ def test_schedule_free_init_reads_param_values() -> None:
     tx = OptimizerCase("schedule_free_sgd", _first_hyperparams("schedule_free_sgd")).tx
     p = {"w": jnp.arange(3.0)}
     zeros = jax.tree_util.tree_map(jnp.zeros_like, p)
-    assert bitwise_difference(tx.init(p), tx.init(zeros)) is not None
+    assert bitwise_difference(expected_tree(tx.init(p)), expected_tree(tx.init(zeros))) is not None
 
 
 # --------------------------------------------------------------------------- helpers
@@ -191,27 +191,30 @@ def test_close_difference_accepts_rounding_and_rejects_wrong_updates() -> None:
     g2 = {"w": jnp.array([-0.1, 3.0, 0.0], jnp.float32)}
     traj = optax_loop(tx, p, [g, g2])
     p_scale, s_scale = trajectory_scales(traj)
-    exact = traj.params[2]
-    one_ulp = jax.tree_util.tree_map(lambda x: jnp.nextafter(x, jnp.inf), exact)
+    exact = expected_tree(traj.params[2])
+    one_ulp = jax.tree_util.tree_map(lambda x: jnp.nextafter(x, jnp.inf), traj.params[2])
     assert close_difference(exact, exact, p_scale, 2) is None
-    assert close_difference(one_ulp, exact, p_scale, 2) is None
+    assert close_difference(expected_tree(one_ulp), exact, p_scale, 2) is None
     restarted = optax_loop(tx, traj.params[1], [g2]).params[1]  # opt_state re-initialised
-    assert close_difference(restarted, exact, p_scale, 2) is not None
+    assert close_difference(expected_tree(restarted), exact, p_scale, 2) is not None
     count_off = jax.tree_util.tree_map(
         lambda x: x + 1 if jnp.issubdtype(x.dtype, jnp.integer) else x, traj.opt_states[2]
     )
-    message = close_difference(count_off, traj.opt_states[2], s_scale, 2)
+    message = close_difference(
+        expected_tree(count_off), expected_tree(traj.opt_states[2]), s_scale, 2
+    )
     assert message is not None and "exactly" in message
-    assert "structure" in close_difference({"v": p["w"]}, p, p_scale, 1)
+    renamed = close_difference(expected_tree({"v": p["w"]}), expected_tree(p), p_scale, 1)
+    assert renamed is not None and "structure" in renamed
 
 
 def test_bitwise_difference_sees_sign_of_zero_and_structure() -> None:
     tree = {"a": jnp.zeros(3), "b": 0}
-    snap = snapshot(tree)
-    assert bitwise_difference(tree, snap) is None
-    assert bitwise_difference({"a": -jnp.zeros(3), "b": 0}, snap) is not None
-    assert bitwise_difference({"a": jnp.zeros(3), "b": 0.0}, snap) is not None
-    assert bitwise_difference(FrozenDict(tree), snap) is not None
+    snap = expected_tree(tree)
+    assert bitwise_difference(expected_tree(tree), snap) is None
+    assert bitwise_difference(expected_tree({"a": -jnp.zeros(3), "b": 0}), snap) is not None
+    assert bitwise_difference(expected_tree({"a": jnp.zeros(3), "b": 0.0}), snap) is not None
+    assert bitwise_difference(expected_tree(FrozenDict(tree)), snap) is not None
 
 
 @pytest.mark.parametrize(
@@ -229,7 +232,8 @@ def test_bitwise_difference_sees_sign_of_zero_and_structure() -> None:
     ],
 )
 def test_step_problem(step, ok) -> None:
-    assert (step_problem(step) is None) == ok
+    (leaf,) = expected_tree(step).leaves
+    assert (step_problem(leaf) is None) == ok
 
 
 def test_extra_fields_and_type_names() -> None:
@@ -242,16 +246,20 @@ def test_extra_fields_and_type_names() -> None:
         opt_state: object
         batch_stats: int = 0
 
-    assert [f.name for f in extra_fields(WithExtra)] == ["batch_stats"]
-    assert extra_fields(TrainState) == []
-    assert extra_fields(int) is None
-    assert type_name(TrainState) == "flax.training.train_state.TrainState"
+    described = describe_class(WithExtra)
+    assert described["dataclass"]
+    assert described["extra_fields"] == [
+        {"name": "batch_stats", "default": {"kind": "int", "value": 0}}
+    ]
+    assert describe_class(TrainState)["extra_fields"] == []
+    assert not describe_class(int)["dataclass"]
+    assert class_name(TrainState) == "flax.training.train_state.TrainState"
 
 
 def test_trajectory_scales_include_update_sizes() -> None:
     traj = Trajectory([{"w": np.float32(1.0)}, {"w": np.float32(-3.0)}], [(), ()])
     p_scale, _ = trajectory_scales(traj)
-    assert float(p_scale["w"]) == 3.0 + 4.0
+    assert [float(s) for s in p_scale] == [3.0 + 4.0]
 
 
 # --------------------------------------------------------------------------- recipe
@@ -281,9 +289,7 @@ def test_recipe_with_flax_train_state_matches_the_reference(n, d, seed, lr, data
 
 
 def test_recipe_runs_a_class_that_is_not_a_pytree(repo) -> None:
-    from conformance.implementations import load
-
-    impl = load(str(repo / "implementations/mutants/ts_not_a_pytree.py"))
+    impl = Service.load(str(repo / "implementations/mutants/ts_not_a_pytree.py"))
     assert impl.one_step_is_built
     x = np.ones((2, 2), np.float32)
     y = np.zeros(2, np.float32)

@@ -1,0 +1,385 @@
+"""What the process that hosts an implementation does: import it, and answer each request.
+
+One :class:`Service` per implementation.  A request is plain data (see
+:mod:`conformance.isolation.protocol`); the answer is plain data too: what
+``one_step`` returned, described (:func:`describe_output`), or what it
+raised; for the TrainState properties, what the suite's own scenario code
+observed (:mod:`conformance.isolation.train_state_scenarios`).  Every
+``BaseException`` out of the implementation (``SystemExit``, pytest's skip
+and xfail outcomes, ``KeyboardInterrupt``...) is an answer like any other,
+never an outcome of the process that judges.
+
+The same code serves a host process (:mod:`conformance.isolation.host`) and,
+under ``--in-process``, the judging process itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+import importlib.util
+import io
+import re
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from conformance.isolation.protocol import plain_dtype
+
+OUTPUT_LIMIT = 1 << 20
+"""Characters one request may write to ``sys.stdout``/``sys.stderr`` before it fails."""
+
+MESSAGE_LIMIT = 2000
+"""Characters of an exception's message that are sent back."""
+
+FILE_MODULE_PREFIX = "_trainstate_impl_"
+"""Module names of implementations imported from a file: ``_trainstate_impl_<stem>_<hash>``."""
+
+
+class ImportFailed(Exception):
+    """The implementation cannot be imported or offers nothing to test; one-line message."""
+
+
+def is_file_spec(spec: str) -> bool:
+    return spec.endswith(".py") or "/" in spec or "\\" in spec
+
+
+def spec_name(spec: str) -> str:
+    """The name test ids carry: the file's stem, or the last part of the module name."""
+    return Path(spec).stem if is_file_spec(spec) else spec.rsplit(".", 1)[-1]
+
+
+def first_line(exc: BaseException) -> str:
+    try:
+        lines = str(exc).strip().splitlines()
+    except Exception:
+        return f"<{type(exc).__name__} whose str() raised>"
+    return lines[0][:MESSAGE_LIMIT] if lines else ""
+
+
+def import_spec(spec: str, target: str | None = None) -> ModuleType:
+    """Import a dotted module name or a ``.py`` file; :class:`ImportFailed` says why not.
+
+    ``target`` is what to import when it differs from the ``spec`` the user
+    gave (an absolute path, in a process with another working directory);
+    messages name the spec.
+    """
+    if is_file_spec(spec):
+        path = Path(target or spec).expanduser()
+        if not path.is_file():
+            raise ImportFailed(f"--impl {spec}: no such file")
+        module_name = f"{FILE_MODULE_PREFIX}{path.stem}_{abs(hash(str(path.resolve()))):x}"
+        loader_spec = importlib.util.spec_from_file_location(module_name, path)
+        if loader_spec is None or loader_spec.loader is None:
+            raise ImportFailed(f"--impl {spec}: cannot be imported as a Python file")
+        module = importlib.util.module_from_spec(loader_spec)
+        sys.modules[module_name] = module
+        try:
+            loader_spec.loader.exec_module(module)
+        except BaseException as exc:
+            sys.modules.pop(module_name, None)
+            raise ImportFailed(
+                f"--impl {spec}: importing it raised {type(exc).__name__}: {first_line(exc)}"
+            ) from None
+        return module
+    try:
+        return importlib.import_module(spec)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and spec.startswith(exc.name):
+            raise ImportFailed(f"--impl {spec}: no module named {exc.name!r}") from None
+        raise ImportFailed(
+            f"--impl {spec}: importing it raised ModuleNotFoundError: {first_line(exc)}"
+        ) from None
+    except BaseException as exc:
+        raise ImportFailed(
+            f"--impl {spec}: importing it raised {type(exc).__name__}: {first_line(exc)}"
+        ) from None
+
+
+def describe_exception(exc: BaseException) -> dict[str, Any]:
+    """What an exception was, as data: its type, its message's first line, its kind.
+
+    ``builtins`` lists the built-in classes it derives from, so that the judge
+    can tell an ``AttributeError`` (``dataclasses.FrozenInstanceError`` is one)
+    from anything else without the class itself.
+    """
+    kind = type(exc)
+    return {
+        "type": kind.__qualname__,
+        "module": kind.__module__,
+        "message": first_line(exc),
+        "builtins": [c.__name__ for c in kind.__mro__ if c.__module__ == "builtins"],
+        "is_exception": isinstance(exc, Exception),
+        "exit_code": repr(exc.code)[:60] if isinstance(exc, SystemExit) else None,
+    }
+
+
+def _attempt(read: Callable[[], Any]) -> Any:
+    try:
+        return read()
+    except Exception:
+        return None
+
+
+def describe_output(raw: Any) -> dict[str, Any]:
+    """What ``one_step`` returned, as data: type, shape, dtype and its values as float64."""
+    shape = _attempt(lambda: tuple(int(n) for n in raw.shape))
+    dtype = _attempt(lambda: np.dtype(raw.dtype))
+    described: dict[str, Any] = {
+        "type": f"{type(raw).__module__}.{type(raw).__qualname__}",
+        "is_ndarray": isinstance(raw, np.ndarray),
+        "shape": None if shape is None else list(shape),
+        "dtype": None if dtype is None else str(dtype),
+        "dtype_kind": None if dtype is None else dtype.kind,
+        "as_array_dtype": _attempt(lambda: str(np.asarray(raw).dtype)),
+    }
+    if shape is None or dtype is None:
+        # An array is shown from its values by the judge; anything else by its repr.
+        described["repr"] = _attempt(lambda: f"{raw!r:.200}") or f"<{type(raw).__qualname__}>"
+    try:
+        values = np.asarray(raw, dtype=np.float64).reshape(-1)
+        described["values"] = values if values.size <= 1 << 16 else values[: 1 << 16]
+        described["size"] = int(values.size)
+    except Exception as exc:
+        described["values_error"] = f"{type(exc).__name__}: {first_line(exc)}"
+    return described
+
+
+class _BoundedSink(io.TextIOBase):
+    """Counts what is written and keeps only the first :data:`OUTPUT_LIMIT` characters."""
+
+    def __init__(self) -> None:
+        self.written = 0
+        self.kept: list[str] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if self.written < OUTPUT_LIMIT:
+            self.kept.append(text[: OUTPUT_LIMIT - self.written])
+        self.written += len(text)
+        return len(text)
+
+
+@dataclasses.dataclass(frozen=True)
+class GlobalState:
+    """The process-wide settings an implementation could change behind its caller's back.
+
+    ``jax_enable_x64`` silently turns later float32 computations into float64;
+    NumPy's error and print settings change what later code does and shows.
+    Every request puts them back, so that each call starts from the same state:
+    otherwise a call that reseeds the global NumPy generator would look the
+    same as the one before it, whose reseeding it repeats.
+    """
+
+    jax_x64: bool
+    numpy_errors: dict[str, str]
+    numpy_print: dict[str, object]
+    numpy_rng: object = dataclasses.field(compare=False)
+
+    @classmethod
+    def capture(cls) -> GlobalState:
+        # JAX's default until something imports it; a NumPy implementation never pays for it.
+        jax = sys.modules.get("jax")
+        return cls(
+            jax_x64=bool(jax is not None and jax.config.read("jax_enable_x64")),
+            numpy_errors=np.geterr(),
+            numpy_print=np.get_printoptions(),
+            numpy_rng=np.random.get_state(legacy=False),
+        )
+
+    def restore(self) -> None:
+        jax = sys.modules.get("jax")
+        if jax is not None:
+            jax.config.update("jax_enable_x64", self.jax_x64)
+        np.seterr(**self.numpy_errors)  # type: ignore[arg-type]
+        np.set_printoptions(**self.numpy_print)  # type: ignore[arg-type]
+        np.random.set_state(self.numpy_rng)  # type: ignore[arg-type]
+
+    def changes_since(self, before: GlobalState) -> list[str]:
+        changes = []
+        if self.jax_x64 != before.jax_x64:
+            changes.append(f"jax_enable_x64 {before.jax_x64} -> {self.jax_x64}")
+        if self.numpy_errors != before.numpy_errors:
+            changes.append(f"numpy error settings {before.numpy_errors} -> {self.numpy_errors}")
+        if self.numpy_print != before.numpy_print:
+            changed = {
+                k for k in self.numpy_print if self.numpy_print[k] != before.numpy_print.get(k)
+            }
+            changes.append(f"numpy print options ({', '.join(sorted(changed))})")
+        if not _same_rng(before.numpy_rng, self.numpy_rng):
+            changes.append("numpy's global random state (reseeded or drawn from)")
+        return changes
+
+
+def _same_rng(first: Any, second: Any) -> bool:
+    a, b = first["state"], second["state"]
+    return bool(np.array_equal(a["key"], b["key"]) and a["pos"] == b["pos"])
+
+
+@dataclasses.dataclass
+class Capture:
+    """What a request printed (through ``sys.stdout``/``sys.stderr``) and changed process-wide."""
+
+    sink: _BoundedSink
+    changes: list[str] = dataclasses.field(default_factory=list)
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "printed": self.sink.written,
+            "output": "".join(self.sink.kept),
+            "state_changes": self.changes,
+        }
+
+
+@contextlib.contextmanager
+def captured() -> Iterator[Capture]:
+    """Capture printing and process-wide changes of the block; the settings are put back."""
+    capture = Capture(_BoundedSink())
+    before = GlobalState.capture()
+    try:
+        with contextlib.redirect_stdout(capture.sink), contextlib.redirect_stderr(capture.sink):
+            yield capture
+    finally:
+        capture.changes = GlobalState.capture().changes_since(before)
+        if capture.changes:
+            before.restore()
+
+
+def _extra_field_default(field: dataclasses.Field[Any]) -> dict[str, Any]:
+    if field.default is not dataclasses.MISSING:
+        default = field.default
+    elif field.default_factory is not dataclasses.MISSING:
+        default = field.default_factory()
+    else:
+        return {"kind": "missing"}
+    for kind in (bool, int, float, str):
+        if type(default) is kind:
+            return {"kind": kind.__name__, "value": default}
+    return {"kind": "other", "type": f"{type(default).__module__}.{type(default).__qualname__}"}
+
+
+CANONICAL_FIELDS: tuple[str, ...] = ("step", "apply_fn", "params", "tx", "opt_state")
+"""The fields of ``flax.training.train_state.TrainState``, in its order."""
+
+
+def class_name(cls: type) -> str:
+    """``module.QualName``; a class from an ``--impl`` file shows as ``file.py:QualName``."""
+    module = getattr(cls, "__module__", "?")
+    match = re.fullmatch(rf"{FILE_MODULE_PREFIX}(.+)_[0-9a-f]+", module)
+    if match:
+        return f"{match.group(1)}.py:{cls.__qualname__}"
+    return f"{module}.{cls.__qualname__}"
+
+
+def describe_class(cls: type) -> dict[str, Any]:
+    """A TrainState class as data: its name and, for a dataclass, its extra fields' defaults."""
+    described: dict[str, Any] = {"name": class_name(cls), "dataclass": False, "extra_fields": []}
+    if dataclasses.is_dataclass(cls):
+        described["dataclass"] = True
+        described["extra_fields"] = [
+            {"name": f.name, "default": _extra_field_default(f)}
+            for f in dataclasses.fields(cls)
+            if f.init and f.name not in CANONICAL_FIELDS
+        ]
+    return described
+
+
+class Service:
+    """Answers the requests of the judge for one imported implementation module."""
+
+    def __init__(
+        self, module: ModuleType, let_through: tuple[type[BaseException], ...] = ()
+    ) -> None:
+        one_step = getattr(module, "one_step", None)
+        train_state = getattr(module, "TrainState", None)
+        if one_step is not None and not callable(one_step):
+            raise ImportFailed("one_step is not callable")
+        if train_state is not None and not isinstance(train_state, type):
+            raise ImportFailed("TrainState is not a class")
+        if one_step is None and train_state is None:
+            raise ImportFailed("defines neither one_step nor TrainState")
+        self.module = module
+        self.let_through = let_through
+        self.train_state: type | None = train_state
+        self.one_step_is_built = one_step is None
+        if one_step is None:
+            from reference.recipe import one_step_from_train_state
+
+            one_step = one_step_from_train_state(train_state)  # type: ignore[arg-type]
+        self.one_step: Callable[..., Any] = one_step
+
+    @classmethod
+    def load(
+        cls,
+        spec: str,
+        target: str | None = None,
+        let_through: tuple[type[BaseException], ...] = (),
+    ) -> Service:
+        """Import ``spec`` (from ``target``, see :func:`import_spec`).
+
+        ``let_through``: exceptions that are not the implementation's answer but
+        stop the judge (``--in-process``: Ctrl-C, the suite's own time limit).
+        """
+        module = import_spec(spec, target)
+        try:
+            return cls(module, let_through)
+        except ImportFailed as exc:
+            raise ImportFailed(f"--impl {spec}: {exc}") from None
+
+    def capabilities(self) -> dict[str, Any]:
+        return {
+            "origin": str(getattr(self.module, "__file__", None) or self.module.__name__),
+            "one_step_is_built": self.one_step_is_built,
+            "train_state": None if self.train_state is None else describe_class(self.train_state),
+        }
+
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        op = request.get("op")
+        if op == "one_step":
+            return self._one_step(request)
+        if op == "train_state":
+            return self._train_state(request)
+        return {"error": f"unknown request {op!r}"}
+
+    def _one_step(self, request: dict[str, Any]) -> dict[str, Any]:
+        x = np.array(request["x"])
+        y = np.array(request["y"])
+        if request.get("read_only"):
+            x.flags.writeable = False
+            y.flags.writeable = False
+        answer: dict[str, Any]
+        with captured() as capture:
+            try:
+                raw = self.one_step(request["seed"], x, y, request["lr"])
+            except BaseException as exc:
+                if isinstance(exc, self.let_through):
+                    raise
+                answer = {"raised": describe_exception(exc)}
+            else:
+                answer = {"returned": describe_output(raw)}
+        if request.get("return_inputs"):
+            answer["inputs_after"] = {"x": _sendable(x), "y": _sendable(y)}
+        return {**answer, **capture.report()}
+
+    def _train_state(self, request: dict[str, Any]) -> dict[str, Any]:
+        from conformance.isolation.train_state_scenarios import run
+
+        if self.train_state is None:
+            return {"error": "the implementation defines no TrainState class"}
+        with captured() as capture:
+            observed = run(
+                self.train_state, str(request.get("scenario")), request["inputs"], self.let_through
+            )
+        return {"observed": observed, **capture.report()}
+
+
+def _sendable(array: Any) -> Any:
+    arr = np.asarray(array)
+    return arr if plain_dtype(arr.dtype) else {"unsendable_dtype": str(arr.dtype)}

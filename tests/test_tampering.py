@@ -1,0 +1,158 @@
+"""Tampering implementations cannot forge a verdict: one grader run over all of them.
+
+Each module in ``tests/tampering/`` is a wrong ``one_step`` with one attack on the
+judge (its docstring says which, and what it achieved while implementations ran in
+the suite's own processes).  One ``python -m conformance`` run grades all of them
+beside a correct submission: every tampering one must be judged not conforming,
+the correct one must conform, the exit code must be 1, and the report, the JUnit
+file, the corpus and the JAX cache must be the suite's own after the run, with no
+process of any implementation left.  A second run with the same ``--cache-dir`` and
+``--corpus`` judges a correct and a wrong submission as if the first had not been.
+
+The attacks include killing every process they can see, so this runs only where
+the implementations are contained: in the bubblewrap sandbox, or as uid 65534
+when the suite runs as root.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conformance.isolation.launcher import choose
+
+TAMPERING = Path(__file__).resolve().parent / "tampering"
+CORRECT = "from reference.flax_step import one_step\n"
+WRONG = (
+    "import numpy as np\n"
+    "def one_step(seed, x, y, lr):\n"
+    "    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)\n"
+    "    w, b = np.zeros(x.shape[1]), 0.0\n"
+    "    r = x @ w + b - y\n"
+    "    w, b = w - lr * 2 / len(y) * (x.T @ r), b - lr * 2 / len(y) * r.sum()\n"
+    "    return np.array([1.0, np.mean((x @ w + b - y) ** 2)])\n"
+)
+
+
+def _contained() -> str | None:
+    isolation = choose("auto", in_process=False, memory_limit=1, hidden=(), readable_paths=sys.path)
+    if isolation.bwrap is not None or isolation.uid is not None:
+        return None
+    return isolation.description
+
+
+pytestmark = pytest.mark.skipif(
+    _contained() is not None,
+    reason=f"implementations are not contained here: {_contained()}",
+)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "missing"
+
+
+def _grade(
+    where: Path, impls: list[str], report: str, cache: Path, *pytest_args: str
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "conformance", *impls, "--workers", "2", "--report", report,
+         "--cache-dir", str(cache), "--", *pytest_args],
+        cwd=where, capture_output=True, text=True, timeout=1500,
+    )  # fmt: skip
+
+
+def _leftovers(marker: str) -> list[str]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if marker in command and int(pid) != os.getpid():
+            found.append(f"{pid}: {command[:120]}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> dict:
+    where = tmp_path_factory.mktemp("grading")
+    names = sorted(p.stem for p in TAMPERING.glob("*.py"))
+    for name in names:
+        shutil.copy(TAMPERING / f"{name}.py", where / f"{name}.py")
+    (where / "correct_submission.py").write_text(CORRECT)
+    (where / "wrong_submission.py").write_text(WRONG)
+    cache = where / "cache"
+    impls = [f"{name}.py" for name in names] + ["correct_submission.py"]
+    before = {p.name for p in where.iterdir()}
+    first = _grade(
+        where, impls, "report.json", cache, "--impl-maxfail", "1", "--corpus", "corpus.jsonl",
+        "--junitxml", "junit.xml",
+    )  # fmt: skip
+    files = {name: _digest(where / name) for name in ("report.json", "junit.xml")}
+    time.sleep(3)  # a detached rewriter would strike now
+    second = _grade(
+        where, ["correct_submission.py", "wrong_submission.py"], "second.json", cache,
+        "--corpus", "corpus.jsonl",
+    )  # fmt: skip
+    return {
+        "where": where,
+        "names": names,
+        "before": before,
+        "first": first,
+        "files": files,
+        "second": second,
+    }
+
+
+def _verdicts(report: dict) -> dict[str, str]:
+    return {impl["name"]: impl["verdict"] for impl in report["implementations"]}
+
+
+def test_tampering_implementations_cannot_forge_a_verdict(graded) -> None:
+    # One test for the runs: under xdist a module-scoped fixture would run once per worker.
+    import conformance
+
+    where, first, second = graded["where"], graded["first"], graded["second"]
+    output = first.stdout[-3000:] + first.stderr[-3000:]
+    assert first.returncode == 1, output
+    assert graded["files"]["report.json"] != "missing", output
+
+    # Every tampering implementation is judged not conforming; the correct one conforms.
+    verdicts = _verdicts(json.loads((where / "report.json").read_text()))
+    assert verdicts.pop("correct_submission") == "CONFORMS", output
+    assert set(verdicts) == set(graded["names"])
+    assert {n: v for n, v in verdicts.items() if v == "CONFORMS"} == {}
+    for name in graded["names"]:
+        assert f"{name}: DOES NOT CONFORM" in first.stdout, name
+
+    # The report files are the run's own, right after it and after the next run.
+    for name in ("report.json", "junit.xml"):
+        assert _digest(where / name) == graded["files"][name], f"{name} was rewritten"
+    assert "tampered" not in (where / "report.json").read_text()
+
+    # No process of any implementation outlives the runs, none wrote outside its own directory.
+    assert _leftovers(str(where)) == []
+    new = {p.name for p in where.iterdir()} - graded["before"]
+    assert new <= {"report.json", "second.json", "junit.xml", "corpus.jsonl", "cache"}, new
+    places = [where, Path(conformance.__file__).parent, Path.home(), Path("/tmp")]
+    assert [str(p) for place in places for p in place.glob("tampered-by-*")] == []
+
+    # After the poisoners, a correct submission still conforms and a wrong one still fails.
+    second_verdicts = _verdicts(json.loads((where / "second.json").read_text()))
+    assert second_verdicts == {
+        "correct_submission": "CONFORMS",
+        "wrong_submission": "DOES NOT CONFORM",
+    }, second.stdout[-3000:]
+    # The judge records the failures of the submissions it graded, and nothing else.
+    records = [
+        json.loads(line) for line in (where / "corpus.jsonl").read_text().splitlines() if line
+    ]
+    assert {r["implementation"] for r in records} <= {*graded["names"], "wrong_submission"}
