@@ -3,7 +3,7 @@ message naming the broken point.  (The correct classes are run through every pro
 in ``tests/test_bundled.py``.)
 
 The mutants share one subprocess run of the suite (``-n 2``, the derandomized ``ci``
-profile, a JSON report).
+profile, a JSON report), in-process like the one-step mutants' (see ``IN_PROCESS``).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from tests.suite_runner import run_suite
+from tests.test_bundled import IN_PROCESS
 
 # mutant -> (property module, property, text the failure message must contain)
 MUTANTS: dict[str, tuple[str, str, str]] = {
@@ -121,7 +122,9 @@ def mutant_results(tmp_path_factory, repo, suite_cache_dir) -> dict[str, dict]:
     ]
     impls = [arg for name in MUTANTS for arg in ("--impl", f"implementations/mutants/{name}.py")]
     report = tmp_path_factory.mktemp("ts_mutants") / "report.json"
-    results = run_suite(repo, report, [*targets, *impls], cache_dir=suite_cache_dir, timeout=1800)
+    results = run_suite(
+        repo, report, [*targets, *impls, *IN_PROCESS], cache_dir=suite_cache_dir, timeout=1800
+    )
     return {r["implementation"]: r for r in results}
 
 
