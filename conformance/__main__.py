@@ -11,14 +11,15 @@ Arguments after ``--`` go to pytest unchanged, e.g. ``-- --hypothesis-seed=1``.
 Each implementation runs in a sandbox (bubblewrap) where one can be had, and
 a submission that cannot be imported fails its own verdict without stopping
 the others (``--grading``).  Nothing is written to the working directory:
-no pytest cache, and Hypothesis's storage (its example database, the
-constants it collects from the suite's modules) goes to a temporary
-directory that is removed afterwards, so that no grading run can affect the
-next.  ``--cache-dir PATH`` keeps pytest's cache, and with it JAX's
-persistent compilation cache of the judging processes and of the built-in
-reference, in ``PATH``: a grader who runs the suite once per submission then
-compiles the reference's programs only once.  Submissions only ever get a
-private copy of that cache.
+pytest's cache (with JAX's compilation cache, which the judging processes
+and every submission's private copy of it share within the run) and
+Hypothesis's storage (its example database, the constants it collects from
+the suite's modules) go to a temporary directory that is removed
+afterwards, so that no grading run can affect the next.  ``--cache-dir PATH``
+keeps pytest's cache, and with it the JAX cache of the judging processes and
+of the built-in reference, in ``PATH`` between runs: a grader who runs the
+suite once per submission then compiles the suite's own programs only once.
+Submissions only ever get a private copy of that cache.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ from conformance.isolation.launcher import SANDBOX_CHOICES
 HYPOTHESIS_STORAGE = "HYPOTHESIS_STORAGE_DIRECTORY"
 
 
-def build_arguments(argv: list[str]) -> list[str]:
-    """The pytest command line for ``argv``."""
+def build_arguments(argv: list[str], scratch: Path) -> list[str]:
+    """The pytest command line for ``argv``; ``scratch`` is the run's temporary directory."""
     own, _, passthrough = (
         (argv[: argv.index("--")], "--", argv[argv.index("--") + 1 :])
         if "--" in argv
@@ -65,10 +66,8 @@ def build_arguments(argv: list[str]) -> list[str]:
     )
     args = parser.parse_args(own)
     command = ["--pyargs", "conformance", "-q", "--tb=line", "--grading"]
-    if args.cache_dir:
-        command += ["-o", f"cache_dir={Path(args.cache_dir).resolve()}"]
-    else:
-        command += ["-p", "no:cacheprovider"]
+    cache = Path(args.cache_dir).resolve() if args.cache_dir else scratch / "pytest-cache"
+    command += ["-o", f"cache_dir={cache}"]
     command += ["-n", args.workers, f"--hypothesis-profile={args.profile}"]
     command += ["--sandbox", args.sandbox]
     for impl in args.impls:
@@ -86,10 +85,10 @@ def exit_code(pytest_code: int, verdicts: dict[str, str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    arguments = build_arguments(sys.argv[1:] if argv is None else argv)
-    with tempfile.TemporaryDirectory(prefix="trainstate-hypothesis-") as storage:
+    with tempfile.TemporaryDirectory(prefix="trainstate-run-") as scratch:
+        arguments = build_arguments(sys.argv[1:] if argv is None else argv, Path(scratch))
         previous = os.environ.get(HYPOTHESIS_STORAGE)
-        os.environ[HYPOTHESIS_STORAGE] = storage
+        os.environ[HYPOTHESIS_STORAGE] = str(Path(scratch) / "hypothesis")
         try:
             code = pytest.main(arguments)
         finally:

@@ -19,8 +19,12 @@ measured on a ``ts_`` mutant), while the suite's messages name the input.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import TypeVar
 
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, seed, settings
+
+T = TypeVar("T", bound=Callable[..., object])
 
 LOCAL_PROFILE = "dev"
 CI_PROFILE = "ci"
@@ -47,14 +51,29 @@ def default_profile_name(environ: os._Environ[str] | dict[str, str] = os.environ
     return CI_PROFILE if on_ci else LOCAL_PROFILE
 
 
-def suite_settings() -> settings:
-    """Settings for a conformance test: the profile named on the command line, if any.
+def suite_settings() -> Callable[[T], T]:
+    """Decorate a conformance test with the profile named on the command line, if any.
 
     Hypothesis's pytest plugin loads ``--hypothesis-profile NAME`` before test
     modules are imported, so a current profile other than Hypothesis's own
     ``default`` was chosen by the user (or by their conftest) and wins.
+
+    Under a derandomized profile (``ci``) the test is also seeded by its name:
+    Hypothesis would derive the seed from the test id, which carries the
+    implementation, so every implementation would get other inputs.  Seeded by
+    the property, all of them are judged on the same inputs (a grader's class
+    takes one exam), and the judge computes what each input should give once.
     """
     current = settings.get_current_profile_name()
     if current != "default":
-        return settings(settings.get_profile(current), **_COMMON)
-    return settings.get_profile(default_profile_name())
+        chosen = settings(settings.get_profile(current), **_COMMON)
+    else:
+        chosen = settings.get_profile(default_profile_name())
+
+    def decorate(test: T) -> T:
+        decorated = chosen(test)
+        if chosen.derandomize:
+            decorated = seed(test.__name__)(decorated)
+        return decorated
+
+    return decorate

@@ -27,11 +27,10 @@ from conformance.train_state_checks import (
     Tree,
     check_step,
     close_difference,
+    expected_loop,
     leaf,
     observe,
-    optax_loop,
     train_state_class,
-    trajectory_scales,
     tree,
 )
 from strategies.optax_catalogue import JIT_OPTIMIZER_NAMES
@@ -50,7 +49,7 @@ def test_jitted_apply_gradients_matches_eager(impl: Implementation, data: st.Dat
     k = data.draw(update_counts(), label="k (apply_gradients calls)")
     seq = data.draw(grad_sequences(p.spec, k), label="grads (one tree per call)")
     ctx = Context(impl, {"tx": opt, "params": p.spec, "k": k})
-    p_scale, s_scale = trajectory_scales(optax_loop(opt.tx, p.tree, seq.trees))
+    p_scale, s_scale = expected_loop(opt, p.tree, seq.trees).scales
     seen = observe(ctx, "jitted", tx=opt, params=Tree(p.tree), grads=[Tree(g) for g in seq.trees])
 
     for i, call in enumerate(seen["calls"], start=1):

@@ -22,16 +22,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.implementations import Implementation
-from conformance.isolation.trees import expected_tree
 from conformance.profiles import suite_settings
 from conformance.train_state_checks import (
     Context,
     Tree,
     close_difference,
+    expected_loop,
     observe,
-    optax_loop,
     train_state_class,
-    trajectory_scales,
     tree,
 )
 from strategies.optimizers import optimizers, update_counts
@@ -52,23 +50,20 @@ def test_params_and_opt_state_follow_the_optax_loop(
     seq = data.draw(grad_sequences(p.spec, k), label="grads (one tree per call)")
     ctx = Context(impl, {"tx": opt, "params": p.spec, "k": k})
 
-    expected = optax_loop(opt.tx, p.tree, seq.trees)
-    p_scale, s_scale = trajectory_scales(expected)
+    expected = expected_loop(opt, p.tree, seq.trees)
+    p_scale, s_scale = expected.scales
+    want_params, want_opt_states = expected.described
     seen = observe(
         ctx, "trajectory", tx=opt, params=Tree(p.tree), grads=[Tree(g) for g in seq.trees]
     )
     for i, (g, after) in enumerate(zip(seq.trees, seen["after"], strict=True), start=1):
-        diff = close_difference(
-            tree(after["params"]), expected_tree(expected.params[i]), p_scale, i
-        )
+        diff = close_difference(tree(after["params"]), want_params[i], p_scale, i)
         assert diff is None, (
             f"{impl.name}: params after {i} of {k} apply_gradients call(s) differ from the "
             f"Optax loop (tx.init once, then tx.update + optax.apply_updates per call): {diff}; "
             f"grads of call {i}: {show_tree(g)} {ctx}"
         )
-        diff = close_difference(
-            tree(after["opt_state"]), expected_tree(expected.opt_states[i]), s_scale, i
-        )
+        diff = close_difference(tree(after["opt_state"]), want_opt_states[i], s_scale, i)
         assert diff is None, (
             f"{impl.name}: opt_state after {i} of {k} apply_gradients call(s) differs from the "
             f"Optax loop's (tx.init once, then the opt_state returned by each tx.update carried "
