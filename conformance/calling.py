@@ -146,6 +146,7 @@ def call_raw(
             "lr": problem.lr,
             "read_only": read_only,
             "return_inputs": return_inputs,
+            "check_rng": check_global_state,
         },
         f"{impl.name}.one_step {problem.label()}",
     )
