@@ -23,7 +23,13 @@ In one run on one machine it measures and prints:
    example and the rest of the default run is the fixed cost of a run;
 6. the warm run once more with ``PYTHONDONTWRITEBYTECODE=1``, as CI and this
    environment set it: every process then compiles the suite's modules and
-   pytest rewrites every plugin's modules (all of Hypothesis) again.
+   pytest rewrites every plugin's modules (all of Hypothesis) again;
+7. the cost of isolation: the warm run again with ``--in-process`` (the
+   implementation imported into pytest's processes, as before isolation);
+8. grading (``--grading-runs``, skip with 0): ``python -m conformance`` on one
+   submission and on ten in one invocation (:data:`SUBMISSIONS`: the bundled
+   correct implementations and the recipe), isolated and ``--in-process``,
+   each cold as a grader's run is (no ``--cache-dir``).
 
 Python's bytecode: every run uses the benchmark's own bytecode directory
 (``PYTHONPYCACHEPREFIX``), filled first with the standard library and
@@ -151,6 +157,7 @@ def run_suite(
     *,
     profile: str,
     more_examples: int | None = None,
+    extra: tuple[str, ...] = (),
 ) -> SuiteRun:
     """One run of the suite; ``cache_dir`` holds pytest's cache (with the JAX cache) and
     the Hypothesis database."""
@@ -185,6 +192,7 @@ def run_suite(
             f"--hypothesis-profile={profile}",
             "--conformance-report",
             str(report),
+            *extra,
         ]
         start = time.perf_counter()
         done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
@@ -202,6 +210,44 @@ def run_suite(
         by_family=by_family,
         hypothesis_seconds=sum(hypothesis_seconds(r) for r in records),
     )
+
+
+SUBMISSIONS = (
+    "ts_flax",
+    "pure_jax",
+    "flax_nnx",
+    "equinox_state",
+    "numpy_float64",
+    "numpy_float32_reversed",
+    "ts_flax_subclass",
+    "ts_dataclass_pytree",
+    "ts_equinox_module",
+)
+"""Bundled correct implementations graded as submissions, with a recipe wrapper as the tenth;
+the first is the one graded alone."""
+RECIPE = "from reference.flax_step import one_step\n"
+
+
+def run_grading(names: list[str], environment: Environment, *pytest_args: str) -> float:
+    """Wall seconds of one ``python -m conformance`` run over ``names`` (see SUBMISSIONS)."""
+    with tempfile.TemporaryDirectory() as where:
+        files = []
+        for name in names:
+            target = Path(where) / f"{name}.py"
+            source = REPO / "implementations" / "correct" / f"{name}.py"
+            target.write_text(source.read_text() if source.exists() else RECIPE)
+            files.append(str(target))
+        command = [sys.executable, "-m", "conformance", *files]
+        if pytest_args:
+            command += ["--", *pytest_args]
+        start = time.perf_counter()
+        done = subprocess.run(
+            command, cwd=where, env=environment.env(), capture_output=True, text=True
+        )
+        wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"grading failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return wall
 
 
 def run_peer(peer: Path, environment: Environment) -> dict[str, float]:
@@ -241,6 +287,12 @@ def main() -> None:
         default=300,
         help="examples per property of the extra warm run for the marginal rate (0: skip it)",
     )
+    parser.add_argument(
+        "--grading-runs",
+        type=int,
+        default=1,
+        help="times to grade one and ten submissions, isolated and in-process (0: skip)",
+    )
     args = parser.parse_args()
 
     workers = os.cpu_count() or 1
@@ -263,7 +315,19 @@ def main() -> None:
             else None
         )
         no_bytecode = run_suite(cache_dir, not_writing, profile=args.profile)
+        in_process = [
+            run_suite(cache_dir, caching, profile=args.profile, extra=("--in-process",))
+            for _ in range(args.runs_warm)
+        ]
         peer = run_peer(args.peer, caching) if args.peer.exists() else None
+        ten = [*SUBMISSIONS, "recipe"]
+        grading = {
+            (mode, count): [
+                run_grading(ten[:count], caching, *extra) for _ in range(args.grading_runs)
+            ]
+            for mode, extra in (("isolated", ()), ("in-process", ("--in-process",)))
+            for count in (1, 10)
+        }
 
     by_wall = sorted(warm, key=lambda r: r.wall)
     best, median = by_wall[0], by_wall[len(by_wall) // 2]
@@ -297,6 +361,20 @@ def main() -> None:
             f"of the ceiling in the run ({r.ceiling(workers):.0f}/s), {r.rate / isolated:.0%} "
             f"of the isolated one ({isolated:.0f}/s)"
         )
+    inp = sorted(in_process, key=lambda r: r.wall)
+    print(
+        f"isolation, default run: warm isolated {best.wall:.1f} s best / {median.wall:.1f} s "
+        f"median, --in-process {inp[0].wall:.1f} s best / {inp[len(inp) // 2].wall:.1f} s "
+        f"median: isolation costs {best.wall - inp[0].wall:+.1f} s (best) "
+        f"{median.wall - inp[len(inp) // 2].wall:+.1f} s (median)"
+    )
+    for mode in ("isolated", "in-process"):
+        one, many = grading.get((mode, 1)), grading.get((mode, 10))
+        if one and many:
+            print(
+                f"grading, {mode}: one submission ({SUBMISSIONS[0]}) {min(one):.1f} s, ten in "
+                f"one run {min(many):.1f} s = {min(many) / min(one):.1f}x"
+            )
     if more is not None:
         marginal = (more.examples - best.examples) / (more.wall - best.wall)
         fixed = best.wall - best.examples / marginal
