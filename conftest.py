@@ -1,7 +1,18 @@
-"""Root conftest: registers the conformance plugin when running from a checkout.
+"""Root conftest of a checkout: say so when the suite is not installed.
 
-An installed package registers the same module as the ``pytest11`` entry point
-``conformance.plugin``; pytest then sees it already registered and skips this.
+The suite's plugin registers through its ``pytest11`` entry point
+(``pytest_trainstate``), and ``strategies/`` and ``reference/`` import as
+``conformance.strategies`` and ``conformance.reference`` only once the
+checkout is installed. This conftest defines no ``pytest_plugins``: it is
+also loaded, as a conftest below the rootdir, when the suite runs from another
+directory, where pytest does not allow that.
 """
 
-pytest_plugins = ["conformance.plugin"]
+import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.hasplugin("pytest_trainstate"):
+        raise pytest.UsageError(
+            "the suite is not installed in this Python: run python -m pip install -e '.[dev]'"
+        )

@@ -5,7 +5,7 @@ off, so the tolerance policy and the strategies are only done when this shows
 zero failures.  Run from the repository root (slow; not part of CI):
 
     python benchmarks/soak.py --runs 20
-    python benchmarks/soak.py --runs 5 --impl implementations/correct/numpy_float64.py
+    python benchmarks/soak.py --runs 5 --trainstate-impl implementations/correct/numpy_float64.py
 
 By default every run covers the reference and every bundled correct
 implementation (``implementations/correct/*.py``), each with a fresh random
@@ -29,14 +29,18 @@ REPO = Path(__file__).resolve().parent.parent
 
 def correct_implementations() -> list[str]:
     bundled = (REPO / "implementations" / "correct").glob("*.py")
-    return ["reference.flax_step", *sorted(str(p.relative_to(REPO)) for p in bundled)]
+    return ["conformance.reference.flax_step", *sorted(str(p.relative_to(REPO)) for p in bundled)]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--impl", action="append", help="default: reference + correct/*.py")
-    parser.add_argument("--profile", default="dev", help="Hypothesis profile (not derandomized)")
+    parser.add_argument(
+        "--trainstate-impl", action="append", help="default: reference + correct/*.py"
+    )
+    parser.add_argument(
+        "--profile", default="trainstate-dev", help="Hypothesis profile (not derandomized)"
+    )
     args = parser.parse_args()
     impls = args.impl or correct_implementations()
 
@@ -57,11 +61,11 @@ def main() -> int:
                 "no:randomly",
                 f"--hypothesis-profile={args.profile}",
                 f"--hypothesis-seed={seed}",
-                "--conformance-report",
+                "--trainstate-report",
                 str(report),
             ]
             for impl in impls:
-                command += ["--impl", impl]
+                command += ["--trainstate-impl", impl]
             tick = time.perf_counter()
             done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
             if not report.exists():

@@ -24,11 +24,11 @@ In one run on one machine it measures and prints:
 6. the warm run once more with ``PYTHONDONTWRITEBYTECODE=1``, as CI and this
    environment set it: every process then compiles the suite's modules and
    pytest rewrites every plugin's modules (all of Hypothesis) again;
-7. the cost of isolation: the warm run again with ``--in-process`` (the
+7. the cost of isolation: the warm run again with ``--trainstate-in-process`` (the
    implementation imported into pytest's processes, as before isolation);
 8. grading (``--grading-runs``, skip with 0): ``python -m conformance`` on one
    submission and on ten in one invocation (:data:`SUBMISSIONS`: the bundled
-   correct implementations and the recipe), isolated and ``--in-process``,
+   correct implementations and the recipe), isolated and ``--trainstate-in-process``,
    each cold as a grader's run is (no ``--cache-dir``).
 
 Python's bytecode: every run uses the benchmark's own bytecode directory
@@ -64,12 +64,11 @@ from conformance.plugin import JAX_CACHE_SUBDIR  # noqa: E402
 
 def bare_draw_rates(examples: int = 1000) -> dict[str, float]:
     """Examples per second Hypothesis draws, with an empty body, for each property family."""
+    from conformance.strategies.optimizers import optimizers
+    from conformance.strategies.problems import problems
+    from conformance.strategies.pytrees import grads, params
     from hypothesis import Phase, given, settings
     from hypothesis import strategies as st
-
-    from strategies.optimizers import optimizers
-    from strategies.problems import problems
-    from strategies.pytrees import grads, params
 
     @st.composite
     def train_state_draw(draw: st.DrawFn) -> object:
@@ -190,7 +189,7 @@ def run_suite(
             f"cache_dir={pytest_cache}",
             *plugins,
             f"--hypothesis-profile={profile}",
-            "--conformance-report",
+            "--trainstate-report",
             str(report),
             *extra,
         ]
@@ -225,7 +224,7 @@ SUBMISSIONS = (
 )
 """Bundled correct implementations graded as submissions, with a recipe wrapper as the tenth;
 the first is the one graded alone."""
-RECIPE = "from reference.flax_step import one_step\n"
+RECIPE = "from conformance.reference.flax_step import one_step\n"
 
 
 def run_grading(names: list[str], environment: Environment, *pytest_args: str) -> float:
@@ -280,7 +279,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--peer", type=Path, default=DEFAULT_PEER)
     parser.add_argument("--runs-warm", type=int, default=3)
-    parser.add_argument("--profile", default="dev")
+    parser.add_argument("--profile", default="trainstate-dev")
     parser.add_argument(
         "--more-examples",
         type=int,
@@ -316,7 +315,7 @@ def main() -> None:
         )
         no_bytecode = run_suite(cache_dir, not_writing, profile=args.profile)
         in_process = [
-            run_suite(cache_dir, caching, profile=args.profile, extra=("--in-process",))
+            run_suite(cache_dir, caching, profile=args.profile, extra=("--trainstate-in-process",))
             for _ in range(args.runs_warm)
         ]
         peer = run_peer(args.peer, caching) if args.peer.exists() else None
@@ -325,7 +324,7 @@ def main() -> None:
             (mode, count): [
                 run_grading(ten[:count], caching, *extra) for _ in range(args.grading_runs)
             ]
-            for mode, extra in (("isolated", ()), ("in-process", ("--in-process",)))
+            for mode, extra in (("isolated", ()), ("in-process", ("--trainstate-in-process",)))
             for count in (1, 10)
         }
 
@@ -364,7 +363,7 @@ def main() -> None:
     inp = sorted(in_process, key=lambda r: r.wall)
     print(
         f"isolation, default run: warm isolated {best.wall:.1f} s best / {median.wall:.1f} s "
-        f"median, --in-process {inp[0].wall:.1f} s best / {inp[len(inp) // 2].wall:.1f} s "
+        f"median, in-process {inp[0].wall:.1f} s best / {inp[len(inp) // 2].wall:.1f} s "
         f"median: isolation costs {best.wall - inp[0].wall:+.1f} s (best) "
         f"{median.wall - inp[len(inp) // 2].wall:+.1f} s (median)"
     )

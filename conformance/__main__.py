@@ -32,13 +32,24 @@ from pathlib import Path
 
 import pytest
 
-from conformance.isolation.launcher import SANDBOX_CHOICES
+from conformance.isolation.service import is_file_spec
+from conformance.options import SANDBOX_CHOICES
+from conformance.profiles import PROFILES
+
+SUITE = Path(__file__).resolve().parent
 
 HYPOTHESIS_STORAGE = "HYPOTHESIS_STORAGE_DIRECTORY"
+ADDOPTS = "PYTEST_ADDOPTS"
 
 
 def build_arguments(argv: list[str], scratch: Path) -> list[str]:
-    """The pytest command line for ``argv``; ``scratch`` is the run's temporary directory."""
+    """The pytest command line for ``argv``; ``scratch`` is the run's temporary directory.
+
+    The run is the suite's alone: no configuration file of the working
+    directory (``-c`` names an empty one) and pytest's rootdir is the suite's
+    own, so a project's ``addopts``, ``testpaths`` or ``python_files`` change
+    nothing; ``PYTEST_ADDOPTS`` is put aside by :func:`main`.
+    """
     own, _, passthrough = (
         (argv[: argv.index("--")], "--", argv[argv.index("--") + 1 :])
         if "--" in argv
@@ -49,7 +60,12 @@ def build_arguments(argv: list[str], scratch: Path) -> list[str]:
         description="Run the TrainState conformance suite and print the verdict.",
     )
     parser.add_argument("impls", nargs="+", metavar="IMPL", help="dotted module or .py path")
-    parser.add_argument("--profile", default="ci", help="Hypothesis profile (default: ci)")
+    parser.add_argument(
+        "--profile",
+        default="ci",
+        choices=[name.removeprefix("trainstate-") for name in PROFILES],
+        help="the suite's Hypothesis profile (default: ci)",
+    )
     parser.add_argument("--report", metavar="PATH", help="also write the verdict as JSON")
     parser.add_argument("--workers", default="auto", help="pytest-xdist workers (default: auto)")
     parser.add_argument(
@@ -62,19 +78,26 @@ def build_arguments(argv: list[str], scratch: Path) -> list[str]:
     parser.add_argument(
         "--cache-dir",
         metavar="PATH",
-        help="keep pytest's and JAX's compilation cache here between runs (default: no cache)",
+        help="keep pytest's and JAX's compilation cache here between runs (default: none kept)",
     )
     args = parser.parse_args(own)
-    command = ["--pyargs", "conformance", "-q", "--tb=line", "--grading"]
+    (scratch / "pytest.ini").write_text("[pytest]\n")
     cache = Path(args.cache_dir).resolve() if args.cache_dir else scratch / "pytest-cache"
-    command += ["-o", f"cache_dir={cache}"]
-    command += ["-n", args.workers, f"--hypothesis-profile={args.profile}"]
-    command += ["--sandbox", args.sandbox]
-    for impl in args.impls:
-        command += ["--impl", impl]
+    command = [
+        *("-c", str(scratch / "pytest.ini"), "--rootdir", str(SUITE.parent)),
+        *("--pyargs", "conformance", "-q", "--tb=line", "--trainstate-grading"),
+        *("-o", f"cache_dir={cache}", "-n", args.workers),
+        f"--hypothesis-profile=trainstate-{args.profile}",
+        f"--trainstate-sandbox={args.sandbox}",
+    ]
+    command += [f"--trainstate-impl={_absolute(impl)}" for impl in args.impls]
     if args.report:
-        command += ["--conformance-report", args.report]
+        command.append(f"--trainstate-report={Path(args.report).resolve()}")
     return command + passthrough
+
+
+def _absolute(spec: str) -> str:
+    return str(Path(spec).expanduser().resolve()) if is_file_spec(spec) else spec
 
 
 def exit_code(pytest_code: int, verdicts: dict[str, str]) -> int:
@@ -87,15 +110,15 @@ def exit_code(pytest_code: int, verdicts: dict[str, str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="trainstate-run-") as scratch:
         arguments = build_arguments(sys.argv[1:] if argv is None else argv, Path(scratch))
-        previous = os.environ.get(HYPOTHESIS_STORAGE)
+        saved = {name: os.environ.pop(name, None) for name in (HYPOTHESIS_STORAGE, ADDOPTS)}
         os.environ[HYPOTHESIS_STORAGE] = str(Path(scratch) / "hypothesis")
         try:
             code = pytest.main(arguments)
         finally:
-            if previous is None:
-                os.environ.pop(HYPOTHESIS_STORAGE, None)
-            else:
-                os.environ[HYPOTHESIS_STORAGE] = previous
+            for name, value in saved.items():
+                os.environ.pop(name, None)
+                if value is not None:
+                    os.environ[name] = value
     # Imported after the run: pytest imports it first, as a plugin (and rewrites its asserts).
     from conformance.verdict_hooks import session_verdicts
 

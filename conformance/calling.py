@@ -25,7 +25,7 @@ from conformance.failures import (
 )
 from conformance.implementations import Implementation
 from conformance.isolation.service import OUTPUT_LIMIT
-from strategies.problems import Problem
+from conformance.strategies.problems import Problem
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,7 +21,7 @@ BASIC_PROPERTIES_FIRST = (
     "test_step_counter.py",
     "test_zero_learning_rate.py",
 )
-"""Modules run before the others, so that ``--impl-maxfail`` and ``-x`` stop on the most
+"""Modules run before the others, so that ``--trainstate-maxfail`` and ``-x`` stop on the most
 basic broken promise, and a grader reads the contract's failures first."""
 
 TRAIN_STATE_MODULE_PREFIX = "test_train_state_"
@@ -80,14 +80,18 @@ def _rank(item: pytest.Item) -> int:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # A stable sort by a fixed key keeps collection identical on every xdist worker.
-    items.sort(key=_rank)
+    suite = [item for item in items if impl_of(item) is not None]
+    if not suite:
+        return
+    # A stable sort by a fixed key keeps collection identical on every xdist worker. A
+    # project's own tests, when the session has some, keep their order, after the suite's.
+    suite.sort(key=_rank)
     if runs_one_implementation_at_a_time(config):
         order = {name: i for i, (name, _) in enumerate(named_implementations(config))}
-        items.sort(key=lambda item: order.get(getattr(impl_of(item), "name", ""), -1))
-    _mark_known_deviations(config, items)
-    if any(impl_of(item) is not None for item in items):
-        _freeze_imported_objects()
+        suite.sort(key=lambda item: order.get(getattr(impl_of(item), "name", ""), -1))
+    items[:] = suite + [item for item in items if impl_of(item) is None]
+    _mark_known_deviations(config, suite)
+    _freeze_imported_objects()
 
 
 def _freeze_imported_objects() -> None:
@@ -104,7 +108,7 @@ def _freeze_imported_objects() -> None:
 
 def _mark_known_deviations(config: pytest.Config, items: list[pytest.Item]) -> None:
     deviations = config.stash.get(DEVIATIONS, [])
-    as_skips = config.getoption("known_failures_as_skips")
+    as_skips = config.getoption("trainstate_known_failures_as_skips")
     for item in items:
         for kind, pattern in deviations:
             if matches(pattern.text, item.nodeid):

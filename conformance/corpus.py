@@ -1,6 +1,6 @@
 """The regression corpus: failing examples saved as JSON lines and replayed on every run.
 
-``--corpus PATH`` names a file (commit it next to the implementation).  When a
+``--trainstate-corpus PATH`` names a file (commit it next to the implementation).  When a
 property fails, the minimal falsifying inputs are appended as one record::
 
     {"implementation": "my_step", "property": "step_after_is_exactly_one",
@@ -33,9 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from strategies.data import DataDescription
-from strategies.problems import Problem
-from strategies.seeds import SEED_FORMS
+from conformance.strategies.data import DataDescription
+from conformance.strategies.problems import Problem
+from conformance.strategies.seeds import SEED_FORMS
 
 
 class CorpusError(Exception):
@@ -141,12 +141,12 @@ def load(path: Path) -> list[dict[str, Any]]:
         ]
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CorpusError(
-            f"--corpus {path}: cannot read it ({type(exc).__name__}: {exc})"
+            f"--trainstate-corpus {path}: cannot read it ({type(exc).__name__}: {exc})"
         ) from None
     for number, entry in records:
         why = _problem_in_record(entry)
         if why is not None:
-            raise CorpusError(f"--corpus {path}:{number}: refused: {why}")
+            raise CorpusError(f"--trainstate-corpus {path}:{number}: refused: {why}")
     return [entry for _, entry in records]
 
 

@@ -1,4 +1,4 @@
-"""Counting the examples a property runs, and the ``--corpus`` replay and record around them.
+"""Counting the examples a property runs, and replaying and recording the corpus around them.
 
 Hypothesis calls a test's ``inner_test`` once per example and lets a plugin
 replace it.  Wrapping it counts the examples (for the verdict: how many ran,
@@ -67,7 +67,7 @@ def _replay_corpus(item: pytest.Item, test: object) -> None:
 
 
 def _record_failure(item: pytest.Item) -> None:
-    path = item.config.getoption("corpus")
+    path = item.config.getoption("trainstate_corpus")
     failure = item.stash.get(_LAST_FAILURE, None)
     impl = impl_of(item)
     if path is None or failure is None or impl is None:

@@ -1,9 +1,9 @@
 """What the canonical step gives for a problem, and how far an implementation may be from it.
 
 The judge computes no float32 answer of its own: the exact values come from
-the float64 oracle (:mod:`reference.oracle`, Linen's init rebuilt bit for bit,
+the float64 oracle (:mod:`conformance.reference.oracle`, Linen's init rebuilt bit for bit,
 the step in closed form) and the tolerance from the float32 rounding bound of
-:mod:`reference.tolerance`, which holds for any float32 evaluation of the
+:mod:`conformance.reference.tolerance`, which holds for any float32 evaluation of the
 recipe (``tests/test_reference.py`` checks it on the reference itself).  So
 an implementation is judged against exact arithmetic, the reference is an
 implementation under test like any other, and no Flax code runs where the
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reference.oracle import OracleStep, oracle_step
-from strategies.problems import Problem
+from conformance.reference.oracle import OracleStep, oracle_step
+from conformance.strategies.problems import Problem
 
 STEP_AFTER = 1.0
 """One ``apply_gradients`` from ``TrainState.create`` (step 0)."""

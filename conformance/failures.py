@@ -39,7 +39,7 @@ class CallAborted(BaseException):
 
 
 class ImplementationHung(CallAborted):
-    """A call did not return within ``--call-timeout``; its process was killed."""
+    """A call did not return within ``--trainstate-call-timeout``; its process was killed."""
 
 
 class ImplementationCrashed(CallAborted):

@@ -19,7 +19,7 @@ from typing import Any
 from conformance.isolation.connection import Connection
 from conformance.isolation.service import is_file_spec, spec_name
 
-REFERENCE_SPEC = "reference.flax_step"
+REFERENCE_SPEC = "conformance.reference.flax_step"
 REFERENCE_NAME = "reference"
 
 
@@ -111,11 +111,12 @@ def check_specs(specs: list[str]) -> list[tuple[str, str]]:
     seen: dict[str, str] = {}
     for spec in specs:
         if is_file_spec(spec) and not Path(spec).expanduser().is_file():
-            raise ImplementationError(f"--impl {spec}: no such file")
+            raise ImplementationError(f"--trainstate-impl {spec}: no such file")
         name = REFERENCE_NAME if spec == REFERENCE_SPEC else spec_name(spec)
         if name in seen:
             raise ImplementationError(
-                f"--impl {spec}: its name {name!r} is already taken by --impl {seen[name]}; "
+                f"--trainstate-impl {spec}: its name {name!r} is already taken by "
+                f"--trainstate-impl {seen[name]}; "
                 "rename one of the files"
             )
         seen[name] = spec

@@ -1,47 +1,43 @@
-"""The pytest plugin: its options, the implementations, and parametrizing the properties.
+"""The pytest plugin: the implementations, collecting and parametrizing the properties.
 
-The rest of the plugin is in the modules this one registers:
+Loaded by :mod:`pytest_trainstate` (the ``pytest11`` entry point, which also
+holds the options: :mod:`conformance.options`) and, in a checkout, by the root
+``conftest.py``.  The rest of the plugin is in the modules this one registers:
 :mod:`conformance.profile_loading` (the profiles registered in time),
 :mod:`conformance.collection` (run order, known deviations),
 :mod:`conformance.counting` (examples counted, the corpus replayed and
-recorded), :mod:`conformance.verdict_hooks` (``--impl-maxfail``, the matrix,
-the JSON report), :mod:`conformance.scheduling` (xdist) and
+recorded), :mod:`conformance.verdict_hooks` (``--trainstate-maxfail``, the
+matrix, the JSON report), :mod:`conformance.scheduling` (xdist) and
 :mod:`conformance.isolation.lifecycle` (the processes that host the
 implementations: started, checked, stopped).
 
-Registered by the repository's ``conftest.py`` and, for installed use, as the
-``pytest11`` entry point ``conformance.plugin``.
+- ``--trainstate-impl SPEC`` (repeatable) or ``TRAINSTATE_IMPL=SPEC[,SPEC...]``:
+  the implementations to test, each a dotted module name or a ``.py`` path;
+  with neither, the reference.  Every property is parametrized over them with
+  the implementation's name as the id, so ``-k numpy_float64`` selects one.
+  Given with no test paths, the session runs the suite's properties, and
+  nothing else, whatever directory it starts in and whatever that project's
+  ``testpaths`` and ``python_files`` say (:func:`pytest_load_initial_conftests`,
+  :class:`SuiteModule`).
+- ``--trainstate-sandbox``, ``--trainstate-memory-limit``,
+  ``--trainstate-in-process``: how the implementations run
+  (:mod:`conformance.isolation.launcher`).
+- ``--trainstate-grading``: an implementation that cannot be loaded fails its
+  verdict instead of stopping the run (``python -m conformance`` sets it).
 
-- ``--impl SPEC`` (repeatable) or ``TRAINSTATE_IMPL=SPEC[,SPEC...]``: the
-  implementations to test, each a dotted module name or a ``.py`` path; with
-  neither, the reference.  Every property is parametrized over them with the
-  implementation's name as the id, so ``-k numpy_float64`` selects one.
-- ``--sandbox {auto,bwrap,none}``, ``--memory-limit``, ``--in-process``:
-  how the implementations run (:mod:`conformance.isolation.launcher`).
-- ``--grading``: an implementation that cannot be loaded fails its verdict
-  instead of stopping the run (``python -m conformance`` sets it).
-- ``--conformance-report PATH``: the verdicts as JSON (:mod:`conformance.verdicts`).
-- ``--xfails-file``, ``--skips-file``, ``--known-failures-as-skips``: known
-  deviations (:mod:`conformance.known_deviations`).
-- ``--corpus PATH``: the regression corpus (:mod:`conformance.corpus`).
-- ``--impl-maxfail N``: stop judging an implementation after N failed properties.
-- ``--call-timeout SECONDS``: the limit for one call of an implementation.
-- ``--no-jax-cache``: do not use JAX's persistent compilation cache (by default
-  it lives in pytest's cache directory, shared by xdist workers and kept
-  between runs).
-- Under xdist without ``--dist``, work-stealing scheduling
-  (:mod:`conformance.scheduling`).
+Only the suite's own modules are touched: a project's own tests, in the same
+session, keep their order, scheduler, fixtures and markers.
 
 No implementation is ever imported into a process of pytest's: each judging
 process starts one host process per implementation when it collects the
 properties.  A missing file or a name given twice stops the run at start-up
 with a one-line usage error; so, before any property runs, does a module
-that cannot be imported or defines nothing to test (unless ``--grading``).
+that cannot be imported or defines nothing to test (unless
+``--trainstate-grading``).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from pathlib import Path
@@ -55,15 +51,10 @@ from conformance.implementations import (
     check_specs,
 )
 from conformance.isolation.connection import Connection, Host, InProcessHost
-from conformance.isolation.launcher import (
-    DEFAULT_MEMORY_LIMIT,
-    SANDBOX_CHOICES,
-    Isolation,
-    IsolationError,
-    choose,
-)
+from conformance.isolation.launcher import Isolation, IsolationError, choose
 from conformance.items import CORPUS, DEVIATIONS, IMPLS, ISOLATION
 from conformance.known_deviations import KnownDeviationsError, Pattern, read_patterns
+from conformance.options import ENV_VAR, requested_specs
 from conformance.verdicts import library_version
 
 # The plugin's other hooks, one module per job.
@@ -76,135 +67,85 @@ pytest_plugins = [
     "conformance.isolation.lifecycle",
 ]
 
-ENV_VAR = "TRAINSTATE_IMPL"
+SUITE = Path(__file__).resolve().parent
 JAX_CACHE_SUBDIR = "trainstate-jax-compilation-cache"
 JUDGE_CACHE = "judge"
 """Subdirectory of the JAX cache written by the judging processes only."""
 REFERENCE_CACHE = "reference"
 """Subdirectory written by the built-in reference's own hosts (the suite's code)."""
-DEFAULT_CALL_TIMEOUT = 60.0
-"""Seconds one call may take; generous, because the first call on a shape compiles."""
 
 _JAX_CACHE = pytest.StashKey[Path | None]()
 
 MARKERS = {
-    "one_step": "a property of one_step(seed, x, y, lr) (trainstate-conformance)",
-    "train_state": "a property of a TrainState-like class (trainstate-conformance)",
-    "impl_process_observation": "the verdict rests on what the suite observed inside the "
+    "trainstate_one_step": "a property of one_step(seed, x, y, lr) (trainstate-conformance)",
+    "trainstate_train_state": "a property of a TrainState-like class (trainstate-conformance)",
+    "trainstate_observed": "the verdict rests on what the suite observed inside the "
     "implementation's own process (trainstate-conformance)",
 }
+
+
+def is_suite_module(path: Path) -> bool:
+    """Whether ``path`` is one of the suite's property modules."""
+    return path.parent == SUITE and path.name.startswith("test_") and path.suffix == ".py"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> None:
+    """With implementations named and no test paths, the suite's properties are the test paths.
+
+    So a session started anywhere (a project whose ``testpaths`` name its own
+    tests, or none) runs exactly the suite.  ``--trainstate-impl PATH`` with a
+    space is where this matters most: pytest decides its rootdir before plugins
+    add their options, so it took ``PATH`` for a test path, found no
+    configuration near it, and collected everything below the working
+    directory.
+    """
+    known = early_config.known_args_namespace
+    if requested_specs(known) and not getattr(known, "file_or_dir", None):
+        args.append(str(SUITE))
+
+
+class SuiteModule(pytest.Module):
+    """A property module, collected whatever the session's ``python_*`` settings are."""
+
+    def funcnamefilter(self, name: str) -> bool:
+        return name.startswith("test_")
+
+    def classnamefilter(self, name: str) -> bool:
+        return False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makemodule(
+    module_path: Path, parent: pytest.Collector
+) -> pytest.Module | None:
+    if is_suite_module(module_path):
+        return SuiteModule.from_parent(parent, path=module_path)
+    return None
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Module | None:
+    # pytest's own collector makes a module of the files its python_files match (and asks
+    # pytest_pycollect_makemodule above); the suite's modules are collected in any case.
+    from _pytest.python import path_matches_patterns
+
+    if is_suite_module(file_path) and not path_matches_patterns(
+        file_path, parent.config.getini("python_files")
+    ):
+        return SuiteModule.from_parent(parent, path=file_path)
+    return None
 
 
 def _memory(text: str) -> int:
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*", text.lower())
     if match is None:
-        raise pytest.UsageError(f"--memory-limit {text}: expected a size like 4G, 512M or 0")
+        raise pytest.UsageError(
+            f"--trainstate-memory-limit {text}: expected a size like 4G, 512M or 0"
+        )
     scale = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}[match.group(2)]
     return int(float(match.group(1)) * scale)
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("trainstate-conformance")
-    group.addoption(
-        "--impl",
-        action="append",
-        default=[],
-        metavar="SPEC",
-        help=(
-            "implementation to test: a dotted module name or a path to a .py file defining "
-            f"one_step and/or TrainState; repeatable. Default: ${ENV_VAR} (comma-separated), "
-            "else the built-in reference."
-        ),
-    )
-    group.addoption(
-        "--sandbox",
-        choices=SANDBOX_CHOICES,
-        default="auto",
-        help="run each implementation under bubblewrap: auto (when bwrap works here, the "
-        "default), bwrap (required), none",
-    )
-    group.addoption(
-        "--memory-limit",
-        default=f"{DEFAULT_MEMORY_LIMIT >> 30}G",
-        metavar="SIZE",
-        help="address space an implementation's process may use (default 4G; 0: no limit)",
-    )
-    group.addoption(
-        "--in-process",
-        action="store_true",
-        default=False,
-        help="import the implementations into pytest's own processes, e.g. to debug them "
-        "with pdb: this trusts their code, and a crash or hang takes the run down",
-    )
-    group.addoption(
-        "--grading",
-        action="store_true",
-        default=False,
-        help="an implementation that cannot be imported fails its verdict instead of "
-        "stopping the run (python -m conformance sets it)",
-    )
-    group.addoption(
-        "--conformance-report",
-        metavar="PATH",
-        default=None,
-        help="write the verdict of every property for every implementation to PATH as JSON",
-    )
-    group.addoption(
-        "--call-timeout",
-        type=float,
-        default=DEFAULT_CALL_TIMEOUT,
-        metavar="SECONDS",
-        help="fail a call of an implementation that takes longer than this; its process is "
-        f"killed (default {DEFAULT_CALL_TIMEOUT:g}; 0: no limit)",
-    )
-    group.addoption(
-        "--impl-maxfail",
-        type=int,
-        default=0,
-        metavar="N",
-        help="skip the remaining properties of an implementation once N of them failed "
-        "(per process: under xdist each worker counts its own); 0: never",
-    )
-    group.addoption(
-        "--xfails-file",
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="file of test-id patterns that are known to fail: marked xfail (see README)",
-    )
-    group.addoption(
-        "--skips-file",
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="file of test-id patterns not to run: skipped as known deviations",
-    )
-    group.addoption(
-        "--known-failures-as-skips",
-        action="store_true",
-        default=False,
-        help="skip the tests of --xfails-file instead of running them as xfail",
-    )
-    group.addoption(
-        "--corpus",
-        metavar="PATH",
-        default=None,
-        help="regression corpus (JSON lines): replayed before drawing, failures appended",
-    )
-    group.addoption(
-        "--no-jax-cache",
-        action="store_true",
-        default=False,
-        help="do not use JAX's persistent compilation cache in pytest's cache directory",
-    )
-
-
-def requested_specs(config: pytest.Config) -> list[str]:
-    """The specs from ``--impl``, else ``$TRAINSTATE_IMPL``; empty when neither is given."""
-    specs = [s.strip() for s in config.getoption("impl") if s.strip()]
-    if specs:
-        return specs
-    return [s.strip() for s in os.environ.get(ENV_VAR, "").split(",") if s.strip()]
 
 
 _NAMED = pytest.StashKey[list[tuple[str, str]]]()
@@ -213,20 +154,20 @@ _NAMED = pytest.StashKey[list[tuple[str, str]]]()
 def pytest_configure(config: pytest.Config) -> None:
     for name, description in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
-    if config.getoption("call_timeout") < 0:
-        raise pytest.UsageError(
-            f"--call-timeout must be >= 0, got {config.getoption('call_timeout'):g}"
-        )
-    _memory(config.getoption("memory_limit"))
+    timeout = config.getoption("trainstate_call_timeout")
+    if timeout < 0:
+        raise pytest.UsageError(f"--trainstate-call-timeout must be >= 0, got {timeout:g}")
+    _memory(config.getoption("trainstate_memory_limit"))
     deviations: list[tuple[str, Pattern]] = []
     try:
-        for kind, option in (("xfail", "--xfails-file"), ("skip", "--skips-file")):
-            for path in config.getoption(option.lstrip("-").replace("-", "_")):
-                deviations += [(kind, pattern) for pattern in read_patterns(option, path)]
+        for kind, option in (("xfail", "xfails_file"), ("skip", "skips_file")):
+            flag = f"--trainstate-{option.replace('_', '-')}"
+            for path in config.getoption(f"trainstate_{option}"):
+                deviations += [(kind, pattern) for pattern in read_patterns(flag, path)]
     except KnownDeviationsError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[DEVIATIONS] = deviations
-    corpus_path = config.getoption("corpus")
+    corpus_path = config.getoption("trainstate_corpus")
     if corpus_path is not None:
         from conformance import corpus
 
@@ -235,7 +176,7 @@ def pytest_configure(config: pytest.Config) -> None:
         except corpus.CorpusError as exc:
             raise pytest.UsageError(str(exc)) from None
     try:
-        config.stash[_NAMED] = check_specs(requested_specs(config) or [REFERENCE_SPEC])
+        config.stash[_NAMED] = check_specs(requested_specs(config.option) or [REFERENCE_SPEC])
     except ImplementationError as exc:
         raise pytest.UsageError(str(exc)) from None
 
@@ -259,7 +200,7 @@ def _jax_cache_root(config: pytest.Config) -> Path | None:
         return config.stash[_JAX_CACHE]
     cache = getattr(config, "cache", None)
     root = None
-    if not config.getoption("no_jax_cache") and cache is not None:
+    if not config.getoption("trainstate_no_jax_cache") and cache is not None:
         import jax
 
         root = cache.mkdir(JAX_CACHE_SUBDIR)
@@ -276,8 +217,8 @@ def _jax_cache_root(config: pytest.Config) -> Path | None:
 def _hidden_paths(config: pytest.Config) -> list[str]:
     """What a sandboxed host must not see: the report, corpus, JUnit file and pytest's cache."""
     paths = [
-        config.getoption("conformance_report"),
-        config.getoption("corpus"),
+        config.getoption("trainstate_report"),
+        config.getoption("trainstate_corpus"),
         config.getoption("xmlpath", None),
     ]
     cache = getattr(config, "cache", None)
@@ -292,9 +233,9 @@ def isolation(config: pytest.Config) -> Isolation:
         specs = [spec for _, spec in config.stash[_NAMED]]
         try:
             config.stash[ISOLATION] = choose(
-                config.getoption("sandbox"),
-                in_process=config.getoption("in_process"),
-                memory_limit=_memory(config.getoption("memory_limit")),
+                config.getoption("trainstate_sandbox"),
+                in_process=config.getoption("trainstate_in_process"),
+                memory_limit=_memory(config.getoption("trainstate_memory_limit")),
                 hidden=_hidden_paths(config),
                 readable_paths=[*sys.path, *(s for s in specs if s.endswith(".py"))],
             )
@@ -304,7 +245,7 @@ def isolation(config: pytest.Config) -> Isolation:
 
 
 def _connection(config: pytest.Config, name: str, spec: str) -> Connection:
-    timeout = config.getoption("call_timeout")
+    timeout = config.getoption("trainstate_call_timeout")
     chosen = isolation(config)
     if chosen.trusts_the_code:
         return InProcessHost(name, spec, timeout)
@@ -330,7 +271,8 @@ def implementations(config: pytest.Config) -> list[Implementation]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "impl" in metafunc.fixturenames:
+    # Only the suite's properties: a project's own test may take an argument named impl.
+    if "impl" in metafunc.fixturenames and is_suite_module(Path(metafunc.module.__file__)):
         impls = implementations(metafunc.config)
         metafunc.parametrize("impl", impls, ids=[impl.name for impl in impls])
 
@@ -342,9 +284,9 @@ def runs_the_suite(config: pytest.Config) -> bool:
     In any other session (another project's tests, with this package installed) the plugin
     stays out of sight: no header, and neither Hypothesis nor NumPy imported.
     """
-    if requested_specs(config):
+    if requested_specs(config.option):
         return True
-    suite = Path(__file__).resolve().parent
+    suite = SUITE
     for arg in config.args:
         target = arg.split("::")[0]
         if config.getoption("pyargs", False) and target.split(".")[0] == suite.name:
@@ -360,8 +302,12 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         return None
     from conformance import profiles
 
-    specs = requested_specs(config)
-    source = "--impl" if config.getoption("impl") else (ENV_VAR if specs else "default")
+    specs = requested_specs(config.option)
+    source = (
+        "--trainstate-impl"
+        if config.getoption("trainstate_impl")
+        else (ENV_VAR if specs else "default")
+    )
     lines = [f"trainstate-conformance: implementations from {source}:"]
     for impl in implementations(config):
         lines.append(f"  {impl.name}: {impl.location}")

@@ -1,9 +1,10 @@
 """Hypothesis profiles of the suite, used the Hypothesis way.
 
-``dev`` (local work), ``ci`` (derandomized, no example database, for gating)
-and ``thorough`` (for a nightly run) are registered on import.  Select one
-with Hypothesis's own ``--hypothesis-profile NAME``; without it the suite uses
-``ci`` when the ``CI`` environment variable is set and ``dev`` otherwise.
+``trainstate-dev`` (local work), ``trainstate-ci`` (derandomized, no example
+database, for gating) and ``trainstate-thorough`` (for a nightly run) are
+registered on import.  Select one with Hypothesis's own
+``--hypothesis-profile NAME``; without it the suite uses ``trainstate-ci``
+when the ``CI`` environment variable is set and ``trainstate-dev`` otherwise.
 
 The suite does not load a profile globally: installing the plugin must not
 change the settings of a project's other Hypothesis tests.  Instead every
@@ -26,9 +27,11 @@ from hypothesis import HealthCheck, Phase, seed, settings
 
 T = TypeVar("T", bound=Callable[..., object])
 
-LOCAL_PROFILE = "dev"
-CI_PROFILE = "ci"
-THOROUGH_PROFILE = "thorough"
+LOCAL_PROFILE = "trainstate-dev"
+CI_PROFILE = "trainstate-ci"
+THOROUGH_PROFILE = "trainstate-thorough"
+PROFILES = (LOCAL_PROFILE, CI_PROFILE, THOROUGH_PROFILE)
+"""Named for the suite: a project's own ``ci`` profile is not overwritten by registering these."""
 
 _COMMON: dict[str, object] = {
     "deadline": None,
@@ -46,7 +49,7 @@ settings.register_profile(THOROUGH_PROFILE, max_examples=2000, **_COMMON)
 
 
 def default_profile_name(environ: os._Environ[str] | dict[str, str] = os.environ) -> str:
-    """The profile used when none is named: ``ci`` under CI, else ``dev``."""
+    """The profile used when none is named: ``trainstate-ci`` under CI, else ``trainstate-dev``."""
     on_ci = environ.get("CI", "").strip().lower() not in ("", "0", "false")
     return CI_PROFILE if on_ci else LOCAL_PROFILE
 
@@ -58,7 +61,7 @@ def suite_settings() -> Callable[[T], T]:
     modules are imported, so a current profile other than Hypothesis's own
     ``default`` was chosen by the user (or by their conftest) and wins.
 
-    Under a derandomized profile (``ci``) the test is also seeded by its name:
+    Under a derandomized profile (``trainstate-ci``) the test is also seeded by its name:
     Hypothesis would derive the seed from the test id, which carries the
     implementation, so every implementation would get other inputs.  Seeded by
     the property, all of them are judged on the same inputs (a grader's class

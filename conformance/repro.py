@@ -18,7 +18,7 @@ import numpy as np
 
 from conformance.failures import CallAborted
 from conformance.implementations import Implementation
-from strategies.problems import Problem
+from conformance.strategies.problems import Problem
 
 
 def _scalar(value: object) -> str:
@@ -41,7 +41,7 @@ def snippet(impl: Implementation, property_name: str, calls: list[tuple[str, Pro
         "import base64",
         "import numpy as np",
         "from conformance.isolation.service import Service",
-        "from reference.flax_step import one_step as reference_one_step",
+        "from conformance.reference.flax_step import one_step as reference_one_step",
         "",
         "def _array(data, dtype, shape):",
         "    return np.frombuffer(base64.b64decode(data), dtype=dtype).reshape(shape).copy()",

@@ -68,7 +68,12 @@ def pytest_configure_node(node: Any) -> None:
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from conformance.plugin import runs_the_suite
+
+    # Another project's session keeps xdist's own scheduler.
     if config.stash.get(_DIST_CHOSEN, True) or config.getvalue("dist") != "load":
+        return None
+    if not runs_the_suite(config):
         return None
     if groups_by_implementation(config):
         return _implementation_scheduling(config, log)

@@ -12,11 +12,11 @@ from conformance.expected import expected
 from conformance.implementations import Implementation
 from conformance.profiles import suite_settings
 from conformance.repro import reproducible
-from strategies.data import draw_data
-from strategies.edge_cases import pin_edge_cases
-from strategies.problems import Problem, problems, threshold_of
+from conformance.strategies.data import draw_data
+from conformance.strategies.edge_cases import pin_edge_cases
+from conformance.strategies.problems import Problem, problems, threshold_of
 
-pytestmark = pytest.mark.one_step
+pytestmark = pytest.mark.trainstate_one_step
 
 
 def _identical(first: Output, second: Output) -> bool:

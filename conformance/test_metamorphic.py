@@ -24,13 +24,13 @@ from conformance.calling import call
 from conformance.expected import expected
 from conformance.implementations import Implementation
 from conformance.profiles import suite_settings
+from conformance.reference.tolerance import pairwise
 from conformance.repro import reproducible
-from reference.tolerance import pairwise
-from strategies.edge_cases import pin_edge_cases
-from strategies.problems import Problem, problems
-from strategies.shapes import REPEATABLE_N
+from conformance.strategies.edge_cases import pin_edge_cases
+from conformance.strategies.problems import Problem, problems
+from conformance.strategies.shapes import REPEATABLE_N
 
-pytestmark = pytest.mark.one_step
+pytestmark = pytest.mark.trainstate_one_step
 
 
 def _loss_scale(own_loss: float, reference_loss: float) -> float:

@@ -9,10 +9,10 @@ from conformance.calling import call
 from conformance.implementations import Implementation
 from conformance.profiles import suite_settings
 from conformance.repro import reproducible
-from strategies.edge_cases import pin_edge_cases
-from strategies.problems import Problem, problems
+from conformance.strategies.edge_cases import pin_edge_cases
+from conformance.strategies.problems import Problem, problems
 
-pytestmark = pytest.mark.one_step
+pytestmark = pytest.mark.trainstate_one_step
 
 
 @suite_settings()

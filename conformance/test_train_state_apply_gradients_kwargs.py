@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 
 from conformance.implementations import Implementation
 from conformance.profiles import suite_settings
+from conformance.strategies.optimizers import optimizers
+from conformance.strategies.pytrees import grads, params
 from conformance.train_state_checks import (
     Context,
     Tree,
@@ -31,10 +33,8 @@ from conformance.train_state_checks import (
     train_state_class,
     tree,
 )
-from strategies.optimizers import optimizers
-from strategies.pytrees import grads, params
 
-pytestmark = [pytest.mark.train_state, pytest.mark.impl_process_observation]
+pytestmark = [pytest.mark.trainstate_train_state, pytest.mark.trainstate_observed]
 
 
 @suite_settings()

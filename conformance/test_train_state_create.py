@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 from conformance.implementations import Implementation
 from conformance.isolation.trees import expected_tree
 from conformance.profiles import suite_settings
+from conformance.strategies.optimizers import optimizers
+from conformance.strategies.pytrees import params
 from conformance.train_state_checks import (
     Context,
     Tree,
@@ -29,10 +31,8 @@ from conformance.train_state_checks import (
     train_state_class,
     tree,
 )
-from strategies.optimizers import optimizers
-from strategies.pytrees import params
 
-pytestmark = [pytest.mark.train_state, pytest.mark.impl_process_observation]
+pytestmark = [pytest.mark.trainstate_train_state, pytest.mark.trainstate_observed]
 
 
 @suite_settings()

@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 
 from conformance.implementations import Implementation
 from conformance.profiles import suite_settings
+from conformance.strategies.optimizers import optimizers
+from conformance.strategies.pytrees import grads, params
 from conformance.train_state_checks import (
     Context,
     DoesNotApply,
@@ -24,10 +26,8 @@ from conformance.train_state_checks import (
     same_value,
     train_state_class,
 )
-from strategies.optimizers import optimizers
-from strategies.pytrees import grads, params
 
-pytestmark = [pytest.mark.train_state, pytest.mark.impl_process_observation]
+pytestmark = [pytest.mark.trainstate_train_state, pytest.mark.trainstate_observed]
 
 UNKNOWN_FIELD = "not_a_train_state_field"
 

@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 from conformance.implementations import Implementation
 from conformance.isolation.service import CANONICAL_FIELDS
 from conformance.profiles import suite_settings
+from conformance.strategies.optimizers import optimizers
+from conformance.strategies.pytrees import params, trees
 from conformance.train_state_checks import (
     Context,
     Tree,
@@ -26,10 +28,8 @@ from conformance.train_state_checks import (
     train_state_class,
     tree,
 )
-from strategies.optimizers import optimizers
-from strategies.pytrees import params, trees
 
-pytestmark = [pytest.mark.train_state, pytest.mark.impl_process_observation]
+pytestmark = [pytest.mark.trainstate_train_state, pytest.mark.trainstate_observed]
 
 
 @suite_settings()

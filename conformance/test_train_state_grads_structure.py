@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 
 from conformance.implementations import Implementation
 from conformance.profiles import suite_settings
+from conformance.strategies.optimizers import optimizers
+from conformance.strategies.pytrees import mismatched_grads, params, tree_shapes
 from conformance.train_state_checks import Context, Tree, observe, train_state_class
-from strategies.optimizers import optimizers
-from strategies.pytrees import mismatched_grads, params, tree_shapes
 
-pytestmark = [pytest.mark.train_state, pytest.mark.impl_process_observation]
+pytestmark = [pytest.mark.trainstate_train_state, pytest.mark.trainstate_observed]
 
 
 @suite_settings()

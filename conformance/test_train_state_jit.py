@@ -11,7 +11,7 @@ and eager calls both run in the implementation's process, which sends back
 both results; the comparison is made here.
 
 Compiles are kept few: the optimizers have fixed hyper-parameters (one
-``tx`` object each) and the params come from :data:`strategies.pytrees.JIT_SPECS`.
+``tx`` object each) and the params come from :data:`conformance.strategies.pytrees.JIT_SPECS`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ from hypothesis import strategies as st
 
 from conformance.implementations import Implementation
 from conformance.profiles import suite_settings
+from conformance.strategies.optax_catalogue import JIT_OPTIMIZER_NAMES
+from conformance.strategies.optimizers import optimizers, update_counts
+from conformance.strategies.pytrees import grad_sequences, jit_specs, params
 from conformance.train_state_checks import (
     Context,
     Tree,
@@ -33,11 +36,8 @@ from conformance.train_state_checks import (
     train_state_class,
     tree,
 )
-from strategies.optax_catalogue import JIT_OPTIMIZER_NAMES
-from strategies.optimizers import optimizers, update_counts
-from strategies.pytrees import grad_sequences, jit_specs, params
 
-pytestmark = [pytest.mark.train_state, pytest.mark.impl_process_observation]
+pytestmark = [pytest.mark.trainstate_train_state, pytest.mark.trainstate_observed]
 
 
 @suite_settings()

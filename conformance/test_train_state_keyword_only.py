@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from conformance.implementations import Implementation
 from conformance.isolation.train_state_scenarios import PYTREE_FIELDS
 from conformance.profiles import suite_settings
+from conformance.strategies.optimizers import optimizers
+from conformance.strategies.pytrees import grads, params
 from conformance.train_state_checks import (
     Context,
     Tree,
@@ -25,10 +27,8 @@ from conformance.train_state_checks import (
     train_state_class,
     tree,
 )
-from strategies.optimizers import optimizers
-from strategies.pytrees import grads, params
 
-pytestmark = [pytest.mark.train_state, pytest.mark.impl_process_observation]
+pytestmark = [pytest.mark.trainstate_train_state, pytest.mark.trainstate_observed]
 
 
 @suite_settings()

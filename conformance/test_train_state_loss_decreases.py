@@ -4,11 +4,11 @@ The model is Linen's ``nn.Dense(1)`` (``apply_fn=model.apply``, the params of
 ``model.init(PRNGKey(seed), x)``), the loss the MSE ``mean((apply_fn({"params":
 p}, x) - y)**2)``, the optimizer ``optax.sgd(lr)`` with ``lr`` at most the
 loss's descent threshold ``1/lambda_max`` of its Hessian
-(:func:`reference.oracle.descent_threshold`).  The implementation's process
+(:func:`conformance.reference.oracle.descent_threshold`).  The implementation's process
 takes the step with the class and sends back the new params; the losses
 before and after are computed here.  In exact arithmetic such a step lowers
 the loss by at least ``lr |g|^2 / 2``; the float32 losses may each be off by
-the bound of :mod:`reference.tolerance`, so the property allows their sum.
+the bound of :mod:`conformance.reference.tolerance`, so the property allows their sum.
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ from hypothesis.extra import numpy as hnp
 from conformance.implementations import Implementation
 from conformance.isolation.trees import expected_tree
 from conformance.profiles import suite_settings
+from conformance.reference.flax_step import initial_params
+from conformance.reference.oracle import descent_threshold, oracle_step
+from conformance.reference.recipe import MODEL, loss, loss_grad
+from conformance.reference.tolerance import pairwise
 from conformance.train_state_checks import Context, Tree, observe, train_state_class, tree
-from reference.flax_step import initial_params
-from reference.oracle import descent_threshold, oracle_step
-from reference.recipe import MODEL, loss, loss_grad
-from reference.tolerance import pairwise
 
-pytestmark = pytest.mark.train_state
+pytestmark = pytest.mark.trainstate_train_state
 
 N_POOL = (1, 2, 4, 8)
 D_POOL = (1, 2, 3)

@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from conformance.implementations import Implementation
 from conformance.isolation.train_state_scenarios import PYTREE_FIELDS
 from conformance.profiles import suite_settings
+from conformance.strategies.optimizers import optimizers, update_counts
+from conformance.strategies.pytrees import grad_sequences, params
 from conformance.train_state_checks import (
     Context,
     Tree,
@@ -22,10 +24,8 @@ from conformance.train_state_checks import (
     train_state_class,
     tree,
 )
-from strategies.optimizers import optimizers, update_counts
-from strategies.pytrees import grad_sequences, params
 
-pytestmark = [pytest.mark.train_state, pytest.mark.impl_process_observation]
+pytestmark = [pytest.mark.trainstate_train_state, pytest.mark.trainstate_observed]
 
 
 @suite_settings()

@@ -23,6 +23,8 @@ from hypothesis import strategies as st
 
 from conformance.implementations import Implementation
 from conformance.profiles import suite_settings
+from conformance.strategies.optimizers import optimizers, update_counts
+from conformance.strategies.pytrees import grad_sequences, params, show_tree
 from conformance.train_state_checks import (
     Context,
     Tree,
@@ -32,10 +34,8 @@ from conformance.train_state_checks import (
     train_state_class,
     tree,
 )
-from strategies.optimizers import optimizers, update_counts
-from strategies.pytrees import grad_sequences, params, show_tree
 
-pytestmark = pytest.mark.train_state
+pytestmark = pytest.mark.trainstate_train_state
 
 
 @suite_settings()

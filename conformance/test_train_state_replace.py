@@ -18,6 +18,8 @@ from conformance.isolation.service import CANONICAL_FIELDS
 from conformance.isolation.train_state_scenarios import STATIC_FIELDS
 from conformance.isolation.trees import expected_tree
 from conformance.profiles import suite_settings
+from conformance.strategies.optimizers import optimizers
+from conformance.strategies.pytrees import params, trees
 from conformance.train_state_checks import (
     Context,
     Tree,
@@ -26,10 +28,8 @@ from conformance.train_state_checks import (
     train_state_class,
     tree,
 )
-from strategies.optimizers import optimizers
-from strategies.pytrees import params, trees
 
-pytestmark = [pytest.mark.train_state, pytest.mark.impl_process_observation]
+pytestmark = [pytest.mark.trainstate_train_state, pytest.mark.trainstate_observed]
 
 
 @suite_settings()

@@ -33,8 +33,8 @@ from conformance.failures import HostMisbehaved, ImplementationFailed, Implement
 from conformance.implementations import ExtraField, Implementation, TrainStateClass
 from conformance.isolation.service import CANONICAL_FIELDS
 from conformance.isolation.trees import Leaf, TreeData, expected_tree, pack_tree, tree_data
-from reference.tolerance import UNIT_ROUNDOFF
-from strategies.optax_catalogue import OptimizerCase
+from conformance.reference.tolerance import UNIT_ROUNDOFF
+from conformance.strategies.optax_catalogue import OptimizerCase
 
 
 class DoesNotApply(pytest.skip.Exception):  # type: ignore[misc, name-defined]
@@ -414,7 +414,7 @@ def extra_value(data: Any, field: ExtraField, label: str) -> Any:
     """Draw a value for an extra field that differs from its default, shaped like it."""
     from hypothesis import strategies as st
 
-    from strategies.pytrees import leaf_arrays
+    from conformance.strategies.pytrees import leaf_arrays
 
     default = field.default
     if field.default_kind == "bool":

@@ -1,11 +1,11 @@
-"""From test reports to verdicts: ``--impl-maxfail``, the end-of-run matrix, the JSON report.
+"""From test reports to verdicts: ``--trainstate-maxfail``, the end-of-run matrix, the JSON report.
 
 Workers attach each property's verdict to its report (``user_properties``,
 which xdist ships to the controller), and the properties ``-k``/``-m``
 deselected to their output at the end (``workeroutput``); the controller, or
 the only process without xdist, collects them, prints the matrix and writes
 the report.  Only these processes decide verdicts: none of them ever runs an
-implementation's code (unless ``--in-process``).
+implementation's code (unless ``--trainstate-in-process``).
 """
 
 from __future__ import annotations
@@ -31,17 +31,19 @@ from conformance.verdicts import (
     write_json,
 )
 
-OBSERVED_MARKER = "impl_process_observation"
+OBSERVED_MARKER = "trainstate_observed"
 _DESELECTED_KEY = "trainstate_deselected"
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    limit = item.config.getoption("impl_maxfail")
+    limit = item.config.getoption("trainstate_maxfail")
     impl = impl_of(item)
     if limit > 0 and impl is not None:
         failed = item.config.stash.setdefault(FAILURES, {}).get(impl.name, 0)
         if failed >= limit:
-            pytest.skip(f"{impl.name} already failed {failed} properties (--impl-maxfail {limit})")
+            pytest.skip(
+                f"{impl.name} already failed {failed} properties (--trainstate-maxfail {limit})"
+            )
 
 
 @pytest.hookimpl(wrapper=True)
@@ -126,7 +128,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             impl: sorted(props) for impl, props in _SESSION.deselected.items()
         }
         return
-    path = config.getoption("conformance_report")
+    path = config.getoption("trainstate_report")
     if path is None:
         return
     from conformance import profiles

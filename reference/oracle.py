@@ -8,7 +8,7 @@ The oracle models the canonical computation: its inputs are what the recipe
 computes on (``x``, ``y`` and ``lr`` rounded to float32, the float32 Linen
 kernel), and everything after is exact up to float64 rounding.  Beside the
 values it returns the absolute-value magnitudes that
-:mod:`reference.tolerance` turns into a float32 error bound.
+:mod:`conformance.reference.tolerance` turns into a float32 error bound.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from reference.linen_init import dense_kernel
-from reference.validation import validate
+from conformance.reference.linen_init import dense_kernel
+from conformance.reference.validation import validate
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ class OracleStep:
     descent_threshold: float
     """``1 / lambda_max`` of the Hessian ``(2/N) A^T A``, ``A = [x | 1]``."""
     loss_before_error: float
-    """Bound on ``|float32 loss_before - exact|`` (see :mod:`reference.tolerance`)."""
+    """Bound on ``|float32 loss_before - exact|`` (see :mod:`conformance.reference.tolerance`)."""
     loss_after_error: float
     """Bound on ``|float32 loss_after - exact|``."""
 
@@ -54,7 +53,7 @@ def descent_threshold(x: np.ndarray) -> float:
 
 def oracle_step(seed: object, x: object, y: object, lr: object) -> OracleStep:
     """The exact one-step values for the float32-rounded inputs, and their error bounds."""
-    from reference.tolerance import step_error_bounds
+    from conformance.reference.tolerance import step_error_bounds
 
     inputs = validate(seed, x, y, lr)
     x64 = inputs.x.astype(np.float64)

@@ -4,7 +4,7 @@
 into ``one_step(seed, x, y, lr) -> [step_after, loss_after]``, so that a
 module defining only ``TrainState`` is checked by every one-step property too.
 
-It follows :mod:`reference.flax_step` line for line, with the user's class in
+It follows :mod:`conformance.reference.flax_step` line for line, with the user's class in
 place of Flax's: ``nn.Dense(1)`` initialised with ``PRNGKey(int(seed))``,
 ``cls.create(apply_fn=model.apply, params=params, tx=optax.sgd(lr))``, the MSE
 loss, one ``state.apply_gradients(grads=grads)``, the loss at the new params.
@@ -14,7 +14,7 @@ outside ``jax.jit``), so a class that is not a pytree, or not traceable, still
 gets a verdict on its arithmetic; whether it works under ``jax.jit`` is the
 business of the TrainState properties.  The parts that do not involve the
 class are jitted and cached: the Linen initialisation per ``(seed, D)``
-(:func:`reference.flax_step.initial_params`), and the loss and its gradient
+(:func:`conformance.reference.flax_step.initial_params`), and the loss and its gradient
 per ``(N, D)``.
 """
 
@@ -27,10 +27,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from conformance.reference.flax_step import initial_params
+from conformance.reference.validation import validate
 from flax import linen as nn
-
-from reference.flax_step import initial_params
-from reference.validation import validate
 
 MODEL = nn.Dense(1)
 
@@ -50,7 +49,7 @@ loss_grad = jax.jit(jax.grad(mse_loss, argnums=1), static_argnums=0)
 def one_step_from_train_state(cls: type) -> Callable[[Any, Any, Any, Any], np.ndarray]:
     """The canonical ``one_step`` with ``cls`` in place of Flax's TrainState.
 
-    The returned function validates its inputs like :mod:`reference.flax_step`
+    The returned function validates its inputs like :mod:`conformance.reference.flax_step`
     (``int(seed)``, float32 ``x`` and ``y``, ``lr >= 0``) and returns
     ``np.array([float(step_after), float(loss_after)])``.
     """

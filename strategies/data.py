@@ -18,9 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from conformance.strategies.cached import below, choice, fixed_size_lists
 from hypothesis import strategies as st
-
-from strategies.cached import below, choice, fixed_size_lists
 
 DTYPES = (np.float32, np.float64)
 SCALE_EXPONENTS = (-3, -2, -1, 0, 1, 2, 3)

@@ -5,7 +5,7 @@ depend on luck for the inputs that break code most often: a single row, a
 single feature, square ``x``, ``N`` just past 64, the int32 extremes and a
 negative fractional seed, ``lr == 0``, ``lr`` above 0.5, large values, and
 all-zero or constant data.  Their shapes are in the pools of
-:mod:`strategies.shapes` (and so is twice their ``N``), so they compile nothing extra.
+:mod:`conformance.strategies.shapes` (and so is twice their ``N``), so they compile nothing extra.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import numpy as np
+from conformance.strategies.data import DataDescription
+from conformance.strategies.problems import Problem, threshold_of
 from hypothesis import example
-
-from strategies.data import DataDescription
-from strategies.problems import Problem, threshold_of
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -43,7 +42,7 @@ def _problem(
             x_kind="pinned",
             x_structure=name,
             y_kind="pinned",
-            source="strategies.edge_cases",
+            source="conformance.strategies.edge_cases",
         ),
     )
 

@@ -15,9 +15,8 @@ For the MSE loss of a linear model the Hessian is ``H = (2/N) A^T A`` with
 
 from __future__ import annotations
 
+from conformance.strategies.cached import choice
 from hypothesis import strategies as st
-
-from strategies.cached import choice
 
 LR_KINDS = ("zero", "small", "moderate", "large", "absolute")
 LARGE_FACTOR = 20.0

@@ -3,7 +3,7 @@
 Plain data and builders, without Hypothesis: the hosting process of a
 TrainState implementation (:mod:`conformance.isolation.train_state_scenarios`)
 builds the transformation a property names from this same catalogue, and
-:mod:`strategies.optimizers` draws names and hyper-parameters from it.
+:mod:`conformance.strategies.optimizers` draws names and hyper-parameters from it.
 
 Each entry of :data:`CATALOGUE` is a named builder and, for each of its
 hyper-parameters, a small tuple of values to draw from.  An

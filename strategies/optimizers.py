@@ -1,4 +1,4 @@
-"""Hypothesis strategies over the Optax catalogue (:mod:`strategies.optax_catalogue`).
+"""Hypothesis strategies over the Optax catalogue (:mod:`conformance.strategies.optax_catalogue`).
 
 Hyper-parameters come from small pools rather than continuous ranges (see
 the catalogue for why).  Shrinking moves towards the first entry (plain
@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import functools
 
+from conformance.strategies.cached import choice
+from conformance.strategies.optax_catalogue import CATALOGUE, OPTIMIZER_NAMES, OptimizerCase
 from hypothesis import strategies as st
-
-from strategies.cached import choice
-from strategies.optax_catalogue import CATALOGUE, OPTIMIZER_NAMES, OptimizerCase
 
 
 @functools.cache

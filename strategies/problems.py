@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from conformance.reference.oracle import descent_threshold
+from conformance.strategies.data import DataDescription, draw_data
+from conformance.strategies.learning_rates import LARGE_FACTOR, LR_KINDS, draw_learning_rate
+from conformance.strategies.seeds import SEEDS
+from conformance.strategies.shapes import D_POOL, N_POOL, draw_shape
 from hypothesis import strategies as st
-
-from reference.oracle import descent_threshold
-from strategies.data import DataDescription, draw_data
-from strategies.learning_rates import LARGE_FACTOR, LR_KINDS, draw_learning_rate
-from strategies.seeds import SEEDS
-from strategies.shapes import D_POOL, N_POOL, draw_shape
 
 SMALL_ARRAY = 12
 
@@ -55,7 +54,7 @@ class Problem:
         fit its data, would make correct implementations fail the properties
         that rely on them.
         """
-        from reference.validation import validate
+        from conformance.reference.validation import validate
 
         if not (isinstance(self.x, np.ndarray) and isinstance(self.y, np.ndarray)):
             return "x and y must be arrays"

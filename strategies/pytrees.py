@@ -36,11 +36,10 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
+from conformance.strategies.cached import choice
 from flax.core import FrozenDict, freeze, unfreeze
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-
-from strategies.cached import choice
 
 Shape = tuple[int, ...]
 

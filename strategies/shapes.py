@@ -12,9 +12,8 @@ shows it.
 
 from __future__ import annotations
 
+from conformance.strategies.cached import choice
 from hypothesis import strategies as st
-
-from strategies.cached import choice
 
 N_POOL = (1, 2, 3, 4, 6, 7, 8, 16, 65, 130, 1025)
 D_POOL = (1, 2, 3, 4, 7, 8)

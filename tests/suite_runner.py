@@ -2,7 +2,7 @@
 
 The meta tests judge the suite by its verdicts on bundled and hostile
 implementations, so each runs the real command line (``-n 2``, the
-derandomized ``ci`` profile) and reads ``--conformance-report``.
+derandomized ``ci`` profile) and reads ``--trainstate-report``.
 
 Every run of one test session shares one pytest cache directory, so JAX's
 persistent compilation cache (which the plugin keeps there) compiles the
@@ -31,10 +31,10 @@ def run_suite(
             "2",
             "-o",
             f"cache_dir={cache_dir}",
-            "--hypothesis-profile=ci",
+            "--hypothesis-profile=trainstate-ci",
             # Verdicts, not usage errors: no start-up check that imports every implementation.
-            "--grading",
-            "--conformance-report",
+            "--trainstate-grading",
+            "--trainstate-report",
             str(report),
             *args,
         ],

@@ -6,7 +6,7 @@ mutant; an equivalent mutant (one that cannot differ observably) is not a mutant
 
 The correct run covers the ``ts_`` classes' TrainState properties too.  To keep
 CI short, the one-step mutants run against the basic contract modules
-and the determinism module with ``--impl-maxfail 1`` (each stops at its first
+and the determinism module with ``--trainstate-maxfail 1`` (each stops at its first
 failed property), and the ``ts_`` mutants are covered property by property in
 ``tests/test_train_state_suite.py``.  ``tools/kill_matrix.py`` runs every
 property on every bundled implementation and prints the matrix the README shows.
@@ -24,7 +24,7 @@ from tests.suite_runner import run_suite
 BUNDLED = Path(__file__).resolve().parent.parent / "implementations"
 CORRECT = sorted(p.stem for p in (BUNDLED / "correct").glob("*.py"))
 MUTANTS = sorted(p.stem for p in (BUNDLED / "mutants").glob("*.py") if not p.stem.startswith("ts_"))
-IN_PROCESS = ["--in-process"]
+IN_PROCESS = ["--trainstate-in-process"]
 """For runs of the project's own mutants: about 2.5 s of CPU less per mutant and worker (no
 JAX import of its own), and the programs mutants share compiled once.  The correct
 implementations run isolated, as a user's would: no false failure may hide behind it."""
@@ -40,7 +40,9 @@ KILLING_MODULES = [
 def run_bundled(
     repo: Path, where: Path, cache_dir: Path, kind: str, names: list[str], *extra: str
 ) -> list[dict]:
-    impls = [arg for name in names for arg in ("--impl", f"implementations/{kind}/{name}.py")]
+    impls = [
+        arg for name in names for arg in ("--trainstate-impl", f"implementations/{kind}/{name}.py")
+    ]
     report = where / f"{kind}.json"
     return run_suite(repo, report, [*impls, *extra], cache_dir=cache_dir, timeout=2400)
 
@@ -57,7 +59,7 @@ def mutant_results(repo, tmp_path_factory, suite_cache_dir) -> list[dict]:
     # The mutants are the project's own code and this measures the properties, not the
     # isolation: in-process they share imports and compiled programs (IN_PROCESS).
     where = tmp_path_factory.mktemp("mutants")
-    limits = ["--impl-maxfail", "1", *IN_PROCESS]
+    limits = ["--trainstate-maxfail", "1", *IN_PROCESS]
     return run_bundled(repo, where, suite_cache_dir, "mutants", MUTANTS, *KILLING_MODULES, *limits)
 
 

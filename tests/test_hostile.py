@@ -2,8 +2,8 @@
 the rest of the run completes, and the reference's answers are unaffected.
 
 Containment is per call: a hang inside C code, a segfault, ``os.abort()``, an
-exit and an allocation far above ``--memory-limit`` each fail their property
-with the cause named, within ``--call-timeout`` plus a few seconds, and no xdist
+exit and an allocation far above ``--trainstate-memory-limit`` each fail their property
+with the cause named, within ``--trainstate-call-timeout`` plus a few seconds, and no xdist
 worker is lost.
 """
 
@@ -22,7 +22,7 @@ MODULES = [
     "conformance/test_reference_agreement.py",
 ]
 
-REFERENCE = "from reference.flax_step import one_step as _reference\n"
+REFERENCE = "from conformance.reference.flax_step import one_step as _reference\n"
 
 HOSTILE = {
     "raises": (
@@ -63,7 +63,7 @@ HOSTILE = {
     "exits": ("import sys\ndef one_step(seed, x, y, lr):\n    sys.exit(3)\n", "called sys.exit(3)"),
     "hangs_in_c": (
         "import ctypes\ndef one_step(seed, x, y, lr):\n    ctypes.CDLL(None).sleep(10**6)\n",
-        "did not return within 2 s (--call-timeout)",
+        "did not return within 2 s (--trainstate-call-timeout)",
     ),
     "segfaults": (
         "import ctypes\ndef one_step(seed, x, y, lr):\n    ctypes.string_at(0)\n",
@@ -106,7 +106,7 @@ HOSTILE = {
 
 CONTAINED = ("hangs", "hangs_in_c", "segfaults", "aborts", "exits_the_process", "allocates_fast")
 CONTAINMENT_SLACK = 12.0
-"""Seconds a contained failure may take beyond ``--call-timeout``: restarting the host
+"""Seconds a contained failure may take beyond ``--trainstate-call-timeout``: restarting the host
 (JAX's import) and, when the host was new, importing the implementation."""
 
 
@@ -117,14 +117,18 @@ def run(tmp_path_factory, repo, suite_cache_dir) -> dict:
     args = []
     for name, (source, _) in HOSTILE.items():
         (where / f"{name}.py").write_text(source)
-        args += ["--impl", str(where / f"{name}.py")]
-    args += [*[str(repo / m) for m in MODULES], "--impl", "reference.flax_step"]
+        args += ["--trainstate-impl", str(where / f"{name}.py")]
+    args += [
+        *[str(repo / m) for m in MODULES],
+        "--trainstate-impl",
+        "conformance.reference.flax_step",
+    ]
     report = where / "report.json"
     junit = where / "junit.xml"
     results = run_suite(
         repo,
         report,
-        [*args, "--call-timeout", "2", "--junitxml", str(junit)],
+        [*args, "--trainstate-call-timeout", "2", "--junitxml", str(junit)],
         cache_dir=suite_cache_dir,
         timeout=900,
     )

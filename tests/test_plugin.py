@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 STEP_COUNTER = "conformance/test_step_counter.py"
-REFERENCE_WRAPPER = "from reference.flax_step import one_step\n"
+REFERENCE_WRAPPER = "from conformance.reference.flax_step import one_step\n"
 WRONG_STEP = (
     "import numpy as np\n"
-    "from reference.flax_step import one_step as _reference\n"
+    "from conformance.reference.flax_step import one_step as _reference\n"
     "def one_step(seed, x, y, lr):\n"
     "    out = _reference(seed, x, y, lr)\n"
     "    return np.array([2.0, out[1]])\n"
@@ -20,7 +20,11 @@ WRONG_STEP = (
 
 def run(pytester: pytest.Pytester, repo: Path, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess(
-        str(repo / STEP_COUNTER), "-p", "no:cacheprovider", "--hypothesis-profile=ci", *args
+        str(repo / STEP_COUNTER),
+        "-p",
+        "no:cacheprovider",
+        "--hypothesis-profile=trainstate-ci",
+        *args,
     )
 
 
@@ -33,7 +37,7 @@ def assert_one_line_usage_error(result: pytest.RunResult, expected: str) -> None
 
 def test_a_file_implementation_is_tested_under_its_stem(pytester, repo) -> None:
     pytester.makepyfile(my_impl=REFERENCE_WRAPPER)
-    result = run(pytester, repo, "--impl", "my_impl.py", "-v")
+    result = run(pytester, repo, "--trainstate-impl", "my_impl.py", "-v")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*test_step_after_is_exactly_one[[]my_impl[]] PASSED*"])
 
@@ -42,14 +46,21 @@ def test_dotted_module_and_several_impls_with_k_selection(pytester, repo) -> Non
     pytester.makepyfile(first_impl=REFERENCE_WRAPPER, second_impl=REFERENCE_WRAPPER)
     pytester.syspathinsert()
     result = run(
-        pytester, repo, "--impl", "first_impl", "--impl", "second_impl.py", "-k", "second_impl"
+        pytester,
+        repo,
+        "--trainstate-impl",
+        "first_impl",
+        "--trainstate-impl",
+        "second_impl.py",
+        "-k",
+        "second_impl",
     )
     result.assert_outcomes(passed=1, deselected=1)
 
 
 def test_env_var_chooses_implementations(pytester, repo, monkeypatch) -> None:
     pytester.makepyfile(env_impl=REFERENCE_WRAPPER)
-    monkeypatch.setenv("TRAINSTATE_IMPL", "env_impl.py, reference.flax_step")
+    monkeypatch.setenv("TRAINSTATE_IMPL", "env_impl.py, conformance.reference.flax_step")
     result = run(pytester, repo, "-v")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*[[]env_impl[]]*", "*[[]reference[]]*"])
@@ -61,8 +72,9 @@ def test_default_is_the_reference_and_header_names_versions(pytester, repo) -> N
     result.stdout.fnmatch_lines(
         [
             "trainstate-conformance: implementations from default:",
-            "  reference: reference.flax_step*",
-            "trainstate-conformance: hypothesis profile ci; jax *, flax *, optax *, numpy *, "
+            "  reference: conformance.reference.flax_step*",
+            "trainstate-conformance: hypothesis profile trainstate-ci; jax *, flax *, optax *, "
+            "numpy *, "
             "hypothesis *",
             "*test_step_after_is_exactly_one[[]reference[]] PASSED*",
         ]
@@ -81,7 +93,7 @@ def test_another_projects_session_does_not_see_the_plugin(pytester) -> None:
 
 def test_wrong_file_fails_naming_property_impl_and_input(pytester, repo) -> None:
     pytester.makepyfile(wrong_step=WRONG_STEP)
-    result = run(pytester, repo, "--impl", "wrong_step.py")
+    result = run(pytester, repo, "--trainstate-impl", "wrong_step.py")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -97,31 +109,31 @@ def test_wrong_file_fails_naming_property_impl_and_input(pytester, repo) -> None
 @pytest.mark.parametrize(
     ("files", "spec", "message"),
     [
-        ({}, "missing.py", "--impl missing.py: no such file"),
+        ({}, "missing.py", "--trainstate-impl missing.py: no such file"),
         (
             {},
             "no_such_module_xyz",
-            "--impl no_such_module_xyz: no module named 'no_such_module_xyz'",
+            "--trainstate-impl no_such_module_xyz: no module named 'no_such_module_xyz'",
         ),
         (
             {"broken": "raise RuntimeError('boom')\n"},
             "broken.py",
-            "--impl broken.py: importing it raised RuntimeError: boom",
+            "--trainstate-impl broken.py: importing it raised RuntimeError: boom",
         ),
         (
             {"syntax": "def one_step(:\n"},
             "syntax.py",
-            "--impl syntax.py: importing it raised SyntaxError: *",
+            "--trainstate-impl syntax.py: importing it raised SyntaxError: *",
         ),
         (
             {"empty": "X = 1\n"},
             "empty.py",
-            "--impl empty.py: defines neither one_step nor TrainState",
+            "--trainstate-impl empty.py: defines neither one_step nor TrainState",
         ),
         (
             {"notcallable": "one_step = 3\n"},
             "notcallable.py",
-            "--impl notcallable.py: one_step is not callable",
+            "--trainstate-impl notcallable.py: one_step is not callable",
         ),
     ],
     ids=[
@@ -136,7 +148,7 @@ def test_wrong_file_fails_naming_property_impl_and_input(pytester, repo) -> None
 def test_bad_impl_is_a_one_line_usage_error(pytester, repo, files, spec, message) -> None:
     if files:
         pytester.makepyfile(**files)
-    result = run(pytester, repo, "--impl", spec)
+    result = run(pytester, repo, "--trainstate-impl", spec)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     errors = [line for line in result.errlines if line.strip()]
     assert len(errors) == 1, result.errlines
@@ -148,10 +160,11 @@ def test_two_impls_with_one_name_are_refused(pytester, repo) -> None:
     pytester.makepyfile(dup=REFERENCE_WRAPPER)
     (pytester.path / "sub").mkdir()
     (pytester.path / "sub" / "dup.py").write_text(REFERENCE_WRAPPER)
-    result = run(pytester, repo, "--impl", "dup.py", "--impl", "sub/dup.py")
+    result = run(pytester, repo, "--trainstate-impl", "dup.py", "--trainstate-impl", "sub/dup.py")
     assert_one_line_usage_error(
         result,
-        "--impl sub/dup.py: its name 'dup' is already taken by --impl dup.py; "
+        "--trainstate-impl sub/dup.py: its name 'dup' is already taken by "
+        "--trainstate-impl dup.py; "
         "rename one of the files",
     )
 

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conformance.strategies.data import DataDescription
+from conformance.strategies.problems import Problem, threshold_of
 
 from conformance import corpus
-from strategies.data import DataDescription
-from strategies.problems import Problem, threshold_of
 
 MODULES = ["conformance/test_step_counter.py", "conformance/test_zero_learning_rate.py"]
-CORRECT = "from reference.flax_step import one_step\n"
+CORRECT = "from conformance.reference.flax_step import one_step\n"
 WRONG_STEP = (
     "import numpy as np\n"
-    "from reference.flax_step import one_step as _reference\n"
+    "from conformance.reference.flax_step import one_step as _reference\n"
     "def one_step(seed, x, y, lr):\n"
     "    return np.array([2.0, _reference(seed, x, y, lr)[1]])\n"
 )
@@ -44,7 +44,7 @@ RARE = _rare_problem()
 # Wrong only on an input Hypothesis will not draw: only a corpus finds it.
 RARE_BUG = (
     "import numpy as np\n"
-    "from reference.flax_step import one_step as _reference\n"
+    "from conformance.reference.flax_step import one_step as _reference\n"
     "def one_step(seed, x, y, lr):\n"
     "    out = _reference(seed, x, y, lr)\n"
     "    if x.shape == (1, 1) and x[0, 0] == np.float32(1.25):\n"
@@ -58,7 +58,7 @@ def run(pytester: pytest.Pytester, repo: Path, cache_dir: Path, *args: str) -> p
         *[str(repo / m) for m in MODULES],
         "-o",
         f"cache_dir={cache_dir}",
-        "--hypothesis-profile=ci",
+        "--hypothesis-profile=trainstate-ci",
         *args,
     )
 
@@ -78,12 +78,12 @@ def test_matrix_and_json_report_merge_every_verdict(
         pytester,
         repo,
         suite_cache_dir,
-        "--impl",
+        "--trainstate-impl",
         "good.py",
-        "--impl",
+        "--trainstate-impl",
         "bad.py",
         *workers,
-        "--conformance-report",
+        "--trainstate-report",
         str(report),
     )
     result.stdout.fnmatch_lines(
@@ -105,7 +105,7 @@ def test_matrix_and_json_report_merge_every_verdict(
     document = json.loads(report.read_text())
     assert document["schema"] == "trainstate-conformance/report"
     assert document["schema_version"] == 2
-    assert document["hypothesis_profile"] == "ci"
+    assert document["hypothesis_profile"] == "trainstate-ci"
     assert set(document["library_versions"]) >= {"jax", "flax", "optax", "numpy", "hypothesis"}
     failed = next(r for r in document["results"] if r["status"] == "failed")
     assert failed["message"].startswith("AssertionError: step_after=2.0")
@@ -123,9 +123,9 @@ def test_repro_snippet_reproduces_the_failure(pytester, repo, suite_cache_dir) -
         pytester,
         repo,
         suite_cache_dir,
-        "--impl",
+        "--trainstate-impl",
         "bad.py",
-        "--conformance-report",
+        "--trainstate-report",
         str(report),
         "-p",
         "no:xdist",
@@ -154,11 +154,11 @@ def test_xfails_file_marks_known_deviations_and_warns_on_stale_ids(
         pytester,
         repo,
         suite_cache_dir,
-        "--impl",
+        "--trainstate-impl",
         "bad.py",
-        "--xfails-file",
+        "--trainstate-xfails-file",
         str(deviations),
-        "--conformance-report",
+        "--trainstate-report",
         str(report),
         "-p",
         "no:xdist",
@@ -172,11 +172,11 @@ def test_xfails_file_marks_known_deviations_and_warns_on_stale_ids(
         pytester,
         repo,
         suite_cache_dir,
-        "--impl",
+        "--trainstate-impl",
         "bad.py",
-        "--xfails-file",
+        "--trainstate-xfails-file",
         str(deviations),
-        "--known-failures-as-skips",
+        "--trainstate-known-failures-as-skips",
         "-p",
         "no:xdist",
     )
@@ -192,11 +192,11 @@ def test_skips_file_by_property_name_skips_every_implementation(
         pytester,
         repo,
         suite_cache_dir,
-        "--impl",
+        "--trainstate-impl",
         "bad.py",
-        "--impl",
+        "--trainstate-impl",
         "good.py",
-        "--skips-file",
+        "--trainstate-skips-file",
         "skips.txt",
         "-p",
         "no:xdist",
@@ -208,7 +208,10 @@ def test_unreadable_deviations_or_corpus_file_is_a_usage_error(
     pytester, repo, suite_cache_dir
 ) -> None:
     (pytester.path / "corpus.jsonl").write_text("{not json\n")
-    for args in (["--xfails-file", "missing.txt"], ["--corpus", "corpus.jsonl"]):
+    for args in (
+        ["--trainstate-xfails-file", "missing.txt"],
+        ["--trainstate-corpus", "corpus.jsonl"],
+    ):
         result = run(pytester, repo, suite_cache_dir, *args)
         assert result.ret == pytest.ExitCode.USAGE_ERROR
         assert next(line for line in result.errlines if line.strip()).startswith(
@@ -219,16 +222,26 @@ def test_unreadable_deviations_or_corpus_file_is_a_usage_error(
 def test_corpus_records_failures_and_replays_them_first(pytester, repo, suite_cache_dir) -> None:
     pytester.makepyfile(bad=WRONG_STEP, rare_bug=RARE_BUG)
     recorded = pytester.path / "corpus.jsonl"
-    run(pytester, repo, suite_cache_dir, "--impl", "bad.py", "--corpus", str(recorded), "-n", "2")
+    run(
+        pytester,
+        repo,
+        suite_cache_dir,
+        "--trainstate-impl",
+        "bad.py",
+        "--trainstate-corpus",
+        str(recorded),
+        "-n",
+        "2",
+    )
     records = [json.loads(line) for line in recorded.read_text().splitlines()]
     assert [(r["implementation"], r["property"]) for r in records] == [
         ("bad", "step_after_is_exactly_one")
     ]
 
     # The rare bug passes on drawn inputs, and fails at once from a corpus entry.
-    run(pytester, repo, suite_cache_dir, "--impl", "rare_bug.py", "-p", "no:xdist").assert_outcomes(
-        passed=2
-    )
+    run(
+        pytester, repo, suite_cache_dir, "--trainstate-impl", "rare_bug.py", "-p", "no:xdist"
+    ).assert_outcomes(passed=2)
     rare = pytester.path / "rare.jsonl"
     rare.write_text(
         corpus.record("rare_bug", "step_after_is_exactly_one", {"problem": RARE}) + "\n"
@@ -237,9 +250,9 @@ def test_corpus_records_failures_and_replays_them_first(pytester, repo, suite_ca
         pytester,
         repo,
         suite_cache_dir,
-        "--impl",
+        "--trainstate-impl",
         "rare_bug.py",
-        "--corpus",
+        "--trainstate-corpus",
         str(rare),
         "-p",
         "no:xdist",
@@ -268,9 +281,9 @@ def test_a_corpus_record_the_strategies_cannot_draw_is_refused(
         "good", "step_after_is_exactly_one", {"problem": RARE.replace(**change)}
     )
     bad.write_text(good_line + "\n" + bad_line + "\n")
-    result = run(pytester, repo, suite_cache_dir, "--corpus", str(bad), "-p", "no:xdist")
+    result = run(pytester, repo, suite_cache_dir, "--trainstate-corpus", str(bad), "-p", "no:xdist")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([f"ERROR: --corpus {bad}:2: refused: *{refusal}*"])
+    result.stderr.fnmatch_lines([f"ERROR: --trainstate-corpus {bad}:2: refused: *{refusal}*"])
 
 
 def test_command_line_exit_code_is_zero_only_when_all_conform(pytester, suite_cache_dir) -> None:
@@ -279,7 +292,7 @@ def test_command_line_exit_code_is_zero_only_when_all_conform(pytester, suite_ca
     good = pytester.run(*cli, "good.py")
     assert good.ret == 0, good.stdout.str()[-3000:]
     good.stdout.fnmatch_lines(["good: CONFORMS (*)"])
-    both = pytester.run(*cli, "good.py", "bad.py", "--", "--impl-maxfail", "1")
+    both = pytester.run(*cli, "good.py", "bad.py", "--", "--trainstate-maxfail", "1")
     assert both.ret == 1
     both.stdout.fnmatch_lines(["good: CONFORMS*", "bad: DOES NOT CONFORM*"])
 

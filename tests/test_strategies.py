@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conformance.strategies.learning_rates import LARGE_FACTOR
+from conformance.strategies.problems import Problem, problems
+from conformance.strategies.seeds import INT32_MAX, INT32_MIN, seeds
+from conformance.strategies.shapes import D_POOL, N_POOL, REPEATABLE_N
 from hypothesis import Phase, given, settings
-
-from strategies.learning_rates import LARGE_FACTOR
-from strategies.problems import Problem, problems
-from strategies.seeds import INT32_MAX, INT32_MIN, seeds
-from strategies.shapes import D_POOL, N_POOL, REPEATABLE_N
 
 DRAWS = 2000
 

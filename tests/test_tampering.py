@@ -7,7 +7,7 @@ beside a correct submission: every tampering one must be judged not conforming,
 the correct one must conform, the exit code must be 1, and the report, the JUnit
 file, the corpus and the JAX cache must be the suite's own after the run, with no
 process of any implementation left.  A second run with the same ``--cache-dir`` and
-``--corpus`` judges a correct and a wrong submission as if the first had not been.
+``--trainstate-corpus`` judges a correct and a wrong submission as if the first had not been.
 
 The attacks include killing every process they can see, so this runs only where
 the implementations are contained: in the bubblewrap sandbox, or as uid 65534
@@ -30,7 +30,7 @@ import pytest
 from conformance.isolation.launcher import choose
 
 TAMPERING = Path(__file__).resolve().parent / "tampering"
-CORRECT = "from reference.flax_step import one_step\n"
+CORRECT = "from conformance.reference.flax_step import one_step\n"
 WRONG = (
     "import numpy as np\n"
     "def one_step(seed, x, y, lr):\n"
@@ -93,14 +93,15 @@ def graded(tmp_path_factory) -> dict:
     impls = [f"{name}.py" for name in names] + ["correct_submission.py"]
     before = {p.name for p in where.iterdir()}
     first = _grade(
-        where, impls, "report.json", cache, "--impl-maxfail", "1", "--corpus", "corpus.jsonl",
+        where, impls, "report.json", cache, "--trainstate-maxfail", "1",
+        "--trainstate-corpus", "corpus.jsonl",
         "--junitxml", "junit.xml",
     )  # fmt: skip
     files = {name: _digest(where / name) for name in ("report.json", "junit.xml")}
     time.sleep(3)  # a detached rewriter would strike now
     second = _grade(
         where, ["correct_submission.py", "wrong_submission.py"], "second.json", cache,
-        "--corpus", "corpus.jsonl",
+        "--trainstate-corpus", "corpus.jsonl",
     )  # fmt: skip
     return {
         "where": where,

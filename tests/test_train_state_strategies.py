@@ -15,6 +15,26 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from conformance.reference.flax_step import one_step as reference_one_step
+from conformance.reference.recipe import one_step_from_train_state
+from conformance.strategies.optax_catalogue import CATALOGUE, OPTIMIZER_NAMES, OptimizerCase, build
+from conformance.strategies.optimizers import optimizers
+from conformance.strategies.pytrees import (
+    FLAX_MODULES,
+    GRAD_BOUND,
+    JIT_SPECS,
+    LEAF_SHAPES,
+    MISMATCH_KINDS,
+    PARAM_BOUND,
+    SPEC_POOL,
+    flax_module_params,
+    flax_module_spec,
+    grad_sequences,
+    mismatched_grads,
+    param_specs,
+    params,
+    spec_of,
+)
 from flax.core import FrozenDict
 from flax.training.train_state import TrainState
 from hypothesis import HealthCheck, given, settings
@@ -30,26 +50,6 @@ from conformance.train_state_checks import (
     optax_loop,
     step_problem,
     trajectory_scales,
-)
-from reference.flax_step import one_step as reference_one_step
-from reference.recipe import one_step_from_train_state
-from strategies.optax_catalogue import CATALOGUE, OPTIMIZER_NAMES, OptimizerCase, build
-from strategies.optimizers import optimizers
-from strategies.pytrees import (
-    FLAX_MODULES,
-    GRAD_BOUND,
-    JIT_SPECS,
-    LEAF_SHAPES,
-    MISMATCH_KINDS,
-    PARAM_BOUND,
-    SPEC_POOL,
-    flax_module_params,
-    flax_module_spec,
-    grad_sequences,
-    mismatched_grads,
-    param_specs,
-    params,
-    spec_of,
 )
 
 META = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])

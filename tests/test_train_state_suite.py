@@ -120,7 +120,11 @@ def mutant_results(tmp_path_factory, repo, suite_cache_dir) -> dict[str, dict]:
         f"{repo}/conformance/test_train_state_{module}.py::{test}[{name}]"
         for name, (module, test, _) in MUTANTS.items()
     ]
-    impls = [arg for name in MUTANTS for arg in ("--impl", f"implementations/mutants/{name}.py")]
+    impls = [
+        arg
+        for name in MUTANTS
+        for arg in ("--trainstate-impl", f"implementations/mutants/{name}.py")
+    ]
     report = tmp_path_factory.mktemp("ts_mutants") / "report.json"
     results = run_suite(
         repo, report, [*targets, *impls, *IN_PROCESS], cache_dir=suite_cache_dir, timeout=1800

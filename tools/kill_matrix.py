@@ -71,18 +71,18 @@ def run(fast: bool, workers: str, extra: list[str]) -> tuple[list[Row], float]:
             workers,
             "-p",
             "no:cacheprovider",
-            "--hypothesis-profile=ci",
-            "--call-timeout",
+            "--hypothesis-profile=trainstate-ci",
+            "--trainstate-call-timeout",
             "120",
-            "--conformance-report",
+            "--trainstate-report",
             str(report),
             *extra,
         ]
         if fast:
-            command += ["--impl-maxfail", "1"]
+            command += ["--trainstate-maxfail", "1"]
         for kind in ("correct", "mutants"):
             for path in bundled(kind):
-                command += ["--impl", str(path.relative_to(REPO))]
+                command += ["--trainstate-impl", str(path.relative_to(REPO))]
         start = time.perf_counter()
         done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
         wall = time.perf_counter() - start

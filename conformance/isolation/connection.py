@@ -2,13 +2,13 @@
 
 One :class:`Host` per implementation in each judging process (an xdist worker,
 or the only process), reused across calls and properties.  A request that
-does not come back within ``--call-timeout`` kills the host's whole process
+does not come back within ``--trainstate-call-timeout`` kills the host's whole process
 tree and fails with :class:`~conformance.failures.ImplementationHung`; a host
 that dies fails the request with the signal or exit status named
 (:class:`~conformance.failures.ImplementationCrashed`).  Either way the next
 request starts a fresh host.
 
-:class:`InProcessHost` is ``--in-process``: the same requests answered by the
+:class:`InProcessHost` is ``--trainstate-in-process``: the same requests answered by the
 same :class:`~conformance.isolation.service.Service`, in this process.
 """
 
@@ -38,7 +38,8 @@ STOP_GRACE = 1.0
 
 IMPORT_TIMEOUT = 120.0
 """Seconds a host may take to import its implementation (JAX and Flax alone take ~2.5 s of
-CPU on the project's 2-core machine, more under load); ``--call-timeout`` above it wins."""
+CPU on the project's 2-core machine, more under load); a longer ``--trainstate-call-timeout``
+wins."""
 
 _LIVE: set[int] = set()
 """Process ids of the hosts this process is running (left alone when orphans are swept)."""
@@ -162,7 +163,11 @@ class Host:
             return protocol.receive(spawned.response_fd, deadline)
         except protocol.TimedOut:
             self._end()
-            limit = "--call-timeout" if seconds == self.call_timeout else "the import time limit"
+            limit = (
+                "--trainstate-call-timeout"
+                if seconds == self.call_timeout
+                else "the import time limit"
+            )
             raise ImplementationHung(
                 f"{what} did not return within {seconds:g} s ({limit}); "
                 f"the process hosting {self.name} was killed"
@@ -240,7 +245,7 @@ class Host:
 
 
 class InProcessHost:
-    """``--in-process``: the implementation imported here, answering the same requests."""
+    """``--trainstate-in-process``: the implementation imported here, answering the requests."""
 
     def __init__(self, name: str, spec: str, call_timeout: float) -> None:
         self.name = name

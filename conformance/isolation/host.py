@@ -5,7 +5,7 @@ Started by :mod:`conformance.isolation.launcher` as::
     python -I -c BOOTSTRAP SYS_PATH REQUEST_FD RESPONSE_FD PARENT_PID MEMORY_LIMIT
 
 Before anything of the implementation runs it puts its own limits in place:
-no core files, the address-space limit (``--memory-limit``), first in line
+no core files, the address-space limit (``--trainstate-memory-limit``), first in line
 for the OOM killer, killed when the judging process dies, and no bytecode
 written next to anybody's sources.  Then it reads one setup message (the
 spec, the JAX cache to use), imports the implementation and answers with its

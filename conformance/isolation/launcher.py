@@ -12,7 +12,7 @@ header (:attr:`Isolation.description`):
   runs as root it runs as uid/gid 65534 (``nobody``), unless that user cannot
   read this Python installation or the implementation, which the header then
   says;
-- **in-process** (``--in-process``): no host at all, the implementation is
+- **in-process** (``--trainstate-in-process``): no host at all, the implementation is
   imported into the judging process (for debugging; it trusts the code).
 
 In the first two the host gets a fresh private directory as its working
@@ -43,9 +43,6 @@ from conformance.isolation.service import is_file_spec
 UNPRIVILEGED_ID = 65534
 """``nobody``/``nogroup`` on Debian and most Linux distributions."""
 
-DEFAULT_MEMORY_LIMIT = 4 << 30
-"""Address space a host may map: a JAX process needs about 1.5 GiB of it."""
-
 OUTPUT_TAIL = 64 << 10
 """Bytes of a host's own stdout/stderr (C-level writes, crash reports) kept for messages."""
 
@@ -67,8 +64,6 @@ BOOTSTRAP = (
     "import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
     "from conformance.isolation.host import main; main(sys.argv[2:])"
 )
-
-SANDBOX_CHOICES = ("auto", "bwrap", "none")
 
 
 class IsolationError(Exception):
@@ -139,7 +134,8 @@ class Isolation:
     description: str
     bwrap: str | None = None
     uid: int | None = None
-    memory_limit: int = DEFAULT_MEMORY_LIMIT
+    memory_limit: int = 0
+    """Bytes of address space a host may map (a JAX process needs about 1.5 GiB); 0: any."""
     hidden: tuple[str, ...] = ()
     """Paths the host must not see: report, corpus, JAX cache, JUnit file."""
 
@@ -182,7 +178,7 @@ def choose(
                 hidden=hidden,
             )
         if sandbox == "bwrap":
-            raise IsolationError(f"--sandbox bwrap: {version}")
+            raise IsolationError(f"--trainstate-sandbox bwrap: {version}")
     if os.geteuid() != 0:
         user = f"uid {os.geteuid()}"
         return Isolation(

@@ -9,7 +9,7 @@
   (:func:`conformance.collection.runs_one_implementation_at_a_time`), each
   host starts with its implementation's first property and stops when the
   next implementation's begin: one host at a time.
-- The xdist controller, when implementations are named and ``--grading`` is
+- The xdist controller, when implementations are named and ``--trainstate-grading`` is
   not given, starts one host per implementation too, only to check that each
   imports and offers something to test: a failure stops the run with a
   one-line usage error before any property runs.  Its hosts then stop; the
@@ -44,9 +44,9 @@ def _is_xdist_controller(config: pytest.Config) -> bool:
 
 
 def _checks_at_start(config: pytest.Config) -> bool:
-    from conformance.plugin import requested_specs
+    from conformance.options import requested_specs
 
-    return bool(requested_specs(config)) and not config.getoption("grading")
+    return bool(requested_specs(config.option)) and not config.getoption("trainstate_grading")
 
 
 @pytest.hookimpl(trylast=True)
@@ -101,8 +101,9 @@ def _check_every_implementation_loads(config: pytest.Config) -> None:
 
 def _one_line(spec: str, exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0]
-    # "name: --impl spec: why" from the host; the usage error starts at "--impl".
-    return text[text.index("--impl ") :] if "--impl " in text else f"--impl {spec}: {text}"
+    # "name: --trainstate-impl spec: why" from the host; the usage error starts at the flag.
+    flag = "--trainstate-impl "
+    return text[text.index(flag) :] if flag in text else f"{flag}{spec}: {text}"
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

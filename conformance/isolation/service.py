@@ -72,11 +72,11 @@ def import_spec(spec: str, target: str | None = None) -> ModuleType:
     if is_file_spec(spec):
         path = Path(target or spec).expanduser()
         if not path.is_file():
-            raise ImportFailed(f"--impl {spec}: no such file")
+            raise ImportFailed(f"--trainstate-impl {spec}: no such file")
         module_name = f"{FILE_MODULE_PREFIX}{path.stem}_{abs(hash(str(path.resolve()))):x}"
         loader_spec = importlib.util.spec_from_file_location(module_name, path)
         if loader_spec is None or loader_spec.loader is None:
-            raise ImportFailed(f"--impl {spec}: cannot be imported as a Python file")
+            raise ImportFailed(f"--trainstate-impl {spec}: cannot be imported as a Python file")
         module = importlib.util.module_from_spec(loader_spec)
         sys.modules[module_name] = module
         try:
@@ -84,20 +84,21 @@ def import_spec(spec: str, target: str | None = None) -> ModuleType:
         except BaseException as exc:
             sys.modules.pop(module_name, None)
             raise ImportFailed(
-                f"--impl {spec}: importing it raised {type(exc).__name__}: {first_line(exc)}"
+                f"--trainstate-impl {spec}: importing it raised {type(exc).__name__}: "
+                f"{first_line(exc)}"
             ) from None
         return module
     try:
         return importlib.import_module(spec)
     except ModuleNotFoundError as exc:
         if exc.name is not None and spec.startswith(exc.name):
-            raise ImportFailed(f"--impl {spec}: no module named {exc.name!r}") from None
+            raise ImportFailed(f"--trainstate-impl {spec}: no module named {exc.name!r}") from None
         raise ImportFailed(
-            f"--impl {spec}: importing it raised ModuleNotFoundError: {first_line(exc)}"
+            f"--trainstate-impl {spec}: importing it raised ModuleNotFoundError: {first_line(exc)}"
         ) from None
     except BaseException as exc:
         raise ImportFailed(
-            f"--impl {spec}: importing it raised {type(exc).__name__}: {first_line(exc)}"
+            f"--trainstate-impl {spec}: importing it raised {type(exc).__name__}: {first_line(exc)}"
         ) from None
 
 
@@ -317,7 +318,7 @@ class Service:
         self.train_state: type | None = train_state
         self.one_step_is_built = one_step is None
         if one_step is None:
-            from reference.recipe import one_step_from_train_state
+            from conformance.reference.recipe import one_step_from_train_state
 
             one_step = one_step_from_train_state(train_state)  # type: ignore[arg-type]
         self.one_step: Callable[..., Any] = one_step
@@ -338,7 +339,7 @@ class Service:
         try:
             return cls(module, let_through)
         except ImportFailed as exc:
-            raise ImportFailed(f"--impl {spec}: {exc}") from None
+            raise ImportFailed(f"--trainstate-impl {spec}: {exc}") from None
 
     def capabilities(self) -> dict[str, Any]:
         return {

@@ -4,7 +4,7 @@ A TrainState property cannot send a class's instances to the judge: they are
 objects of the implementation's own code.  So each property names a
 scenario here, which the hosting process runs on the class with the inputs
 the property drew (trees rebuilt by :mod:`conformance.isolation.trees`, the
-Optax transformation rebuilt from :mod:`strategies.optax_catalogue`), and
+Optax transformation rebuilt from :mod:`conformance.strategies.optax_catalogue`), and
 returns what it observed as plain data: trees described leaf by leaf, steps,
 exceptions, and facts that can only be seen where the objects are (``new is
 state``, ``state.tx is tx``, a refused assignment, a traced ``jax.jit``).
@@ -30,7 +30,7 @@ import optax
 
 from conformance.isolation.service import CANONICAL_FIELDS, class_name, describe_exception
 from conformance.isolation.trees import describe_leaf, describe_tree, show_array, unpack_tree
-from strategies.optax_catalogue import CATALOGUE, build
+from conformance.strategies.optax_catalogue import CATALOGUE, build
 
 PYTREE_FIELDS: tuple[str, ...] = ("step", "params", "opt_state")
 STATIC_FIELDS: tuple[str, ...] = ("apply_fn", "tx")
@@ -48,7 +48,7 @@ def apply_fn_b(variables: Any, x: Any) -> Any:
 
 @functools.cache
 def _dense_apply() -> Callable[..., Any]:
-    from reference.recipe import MODEL
+    from conformance.reference.recipe import MODEL
 
     return MODEL.apply
 

