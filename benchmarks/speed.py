@@ -64,11 +64,12 @@ from conformance.plugin import JAX_CACHE_SUBDIR  # noqa: E402
 
 def bare_draw_rates(examples: int = 1000) -> dict[str, float]:
     """Examples per second Hypothesis draws, with an empty body, for each property family."""
+    from hypothesis import Phase, given, settings
+    from hypothesis import strategies as st
+
     from conformance.strategies.optimizers import optimizers
     from conformance.strategies.problems import problems
     from conformance.strategies.pytrees import grads, params
-    from hypothesis import Phase, given, settings
-    from hypothesis import strategies as st
 
     @st.composite
     def train_state_draw(draw: st.DrawFn) -> object:

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 
 from conformance.calling import call
+from conformance.checks import check_step_after
 from conformance.implementations import Implementation
 from conformance.profiles import suite_settings
 from conformance.repro import reproducible
@@ -20,8 +21,4 @@ pytestmark = pytest.mark.trainstate_one_step
 @given(problem=problems())
 def test_step_after_is_exactly_one(impl: Implementation, problem: Problem) -> None:
     with reproducible(impl, "test_step_after_is_exactly_one", ("problem", problem)):
-        out = call(impl, problem)
-        assert out.step == 1.0, (
-            f"step_after={out.step!r}, but one apply_gradients call from TrainState.create "
-            f"(step 0) gives exactly 1 {problem.label()}"
-        )
+        check_step_after(call(impl, problem).step, problem)

@@ -44,8 +44,8 @@ pytestmark = [pytest.mark.trainstate_train_state, pytest.mark.trainstate_observe
 @given(data=st.data())
 def test_jitted_apply_gradients_matches_eager(impl: Implementation, data: st.DataObject) -> None:
     cls = train_state_class(impl)
-    opt = data.draw(optimizers(JIT_OPTIMIZER_NAMES, default_hyperparams=True), label="tx")
-    p = data.draw(params(jit_specs()), label="params")
+    opt = data.draw(optimizers(names=JIT_OPTIMIZER_NAMES, default_hyperparams=True), label="tx")
+    p = data.draw(params(specs=jit_specs()), label="params")
     k = data.draw(update_counts(), label="k (apply_gradients calls)")
     seq = data.draw(grad_sequences(p.spec, k), label="grads (one tree per call)")
     ctx = Context(impl, {"tx": opt, "params": p.spec, "k": k})

@@ -22,9 +22,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from conformance.reference.validation import validate
 from flax import linen as nn
 from flax.training import train_state
+
+from conformance.reference.validation import validate
 
 TrainState = train_state.TrainState
 """Exported so that the TrainState-contract properties also run on Flax's own class."""

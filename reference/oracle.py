@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from conformance.reference.linen_init import dense_kernel
 from conformance.reference.validation import validate
 

@@ -27,9 +27,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from flax import linen as nn
+
 from conformance.reference.flax_step import initial_params
 from conformance.reference.validation import validate
-from flax import linen as nn
 
 MODEL = nn.Dense(1)
 

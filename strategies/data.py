@@ -18,8 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from conformance.strategies.cached import below, choice, fixed_size_lists
 from hypothesis import strategies as st
+
+from conformance.strategies.cached import below, choice, fixed_size_lists
 
 DTYPES = (np.float32, np.float64)
 SCALE_EXPONENTS = (-3, -2, -1, 0, 1, 2, 3)
@@ -141,9 +142,3 @@ def draw_data(draw: st.DrawFn, n: int, d: int) -> tuple[np.ndarray, np.ndarray, 
 def _index(draw: st.DrawFn, rng: np.random.Generator | None, size: int) -> int:
     """An index below ``size``: from the generator for large data, else drawn (shrinks to 0)."""
     return int(rng.integers(size)) if rng is not None else draw(below(size))
-
-
-@st.composite
-def data(draw: st.DrawFn, n: int, d: int) -> tuple[np.ndarray, np.ndarray, DataDescription]:
-    """The strategy form of :func:`draw_data`."""
-    return draw_data(draw, n, d)

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import numpy as np
+from hypothesis import example
+
 from conformance.strategies.data import DataDescription
 from conformance.strategies.problems import Problem, threshold_of
-from hypothesis import example
 
 F = TypeVar("F", bound=Callable[..., object])
 

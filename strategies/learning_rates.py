@@ -15,8 +15,9 @@ For the MSE loss of a linear model the Hessian is ``H = (2/N) A^T A`` with
 
 from __future__ import annotations
 
-from conformance.strategies.cached import choice
 from hypothesis import strategies as st
+
+from conformance.strategies.cached import choice
 
 LR_KINDS = ("zero", "small", "moderate", "large", "absolute")
 LARGE_FACTOR = 20.0
@@ -41,11 +42,3 @@ def draw_learning_rate(
         value = draw(choice(ABSOLUTE_VALUES))
         return min(value, LARGE_FACTOR * threshold), kind
     return draw(_FACTORS[kind]) * threshold, kind
-
-
-@st.composite
-def learning_rates(
-    draw: st.DrawFn, threshold: float, kinds: tuple[str, ...] = LR_KINDS
-) -> tuple[float, str]:
-    """The strategy form of :func:`draw_learning_rate`."""
-    return draw_learning_rate(draw, threshold, kinds)

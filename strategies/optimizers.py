@@ -8,22 +8,34 @@ the catalogue for why).  Shrinking moves towards the first entry (plain
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 
+from hypothesis import strategies as st
+
+from conformance.strategies.arguments import instance, positive_int, subset
 from conformance.strategies.cached import choice
 from conformance.strategies.optax_catalogue import CATALOGUE, OPTIMIZER_NAMES, OptimizerCase
-from hypothesis import strategies as st
+
+
+def optimizers(
+    *, names: Collection[str] = OPTIMIZER_NAMES, default_hyperparams: bool = False
+) -> st.SearchStrategy[OptimizerCase]:
+    """An entry of the catalogue with hyper-parameters from its pools, as an :class:`OptimizerCase`.
+
+    ``names``: the catalogue entries to draw from (a non-empty subset of
+    :data:`~conformance.strategies.optax_catalogue.OPTIMIZER_NAMES`);
+    ``default_hyperparams`` takes the first value of each pool, so that a
+    property that compiles meets one transformation object per name.
+    """
+    instance("default_hyperparams", default_hyperparams, bool)
+    return _optimizers(subset("names", names, OPTIMIZER_NAMES), default_hyperparams)
 
 
 @functools.cache
 @st.composite
-def optimizers(
-    draw: st.DrawFn, names: tuple[str, ...] = OPTIMIZER_NAMES, default_hyperparams: bool = False
+def _optimizers(
+    draw: st.DrawFn, names: tuple[str, ...], default_hyperparams: bool
 ) -> OptimizerCase:
-    """An entry of the catalogue (by name) with hyper-parameters from its pools.
-
-    ``default_hyperparams`` takes the first value of each pool, so that a
-    property that compiles meets one transformation object per name.
-    """
     name = draw(choice(names))
     pools = CATALOGUE[name].pools
     if default_hyperparams:
@@ -33,7 +45,11 @@ def optimizers(
     return OptimizerCase(name, values)
 
 
-@functools.cache
-def update_counts(max_k: int = 5) -> st.SearchStrategy[int]:
+def update_counts(*, max_k: int = 5) -> st.SearchStrategy[int]:
     """``k``, the number of ``apply_gradients`` calls in a sequence: 1 to ``max_k``."""
+    return _update_counts(positive_int("max_k", max_k))
+
+
+@functools.cache
+def _update_counts(max_k: int) -> st.SearchStrategy[int]:
     return st.integers(1, max_k)

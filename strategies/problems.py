@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
+from hypothesis import strategies as st
+
 from conformance.reference.oracle import descent_threshold
+from conformance.strategies.arguments import subset
 from conformance.strategies.data import DataDescription, draw_data
 from conformance.strategies.learning_rates import LARGE_FACTOR, LR_KINDS, draw_learning_rate
 from conformance.strategies.seeds import SEEDS
 from conformance.strategies.shapes import D_POOL, N_POOL, draw_shape
-from hypothesis import strategies as st
 
 SMALL_ARRAY = 12
 
@@ -117,13 +121,26 @@ def threshold_of(x: np.ndarray) -> float:
     return descent_threshold(np.asarray(x, np.float32))
 
 
-@st.composite
 def problems(
-    draw: st.DrawFn,
-    lr_kinds: tuple[str, ...] = LR_KINDS,
-    n_pool: tuple[int, ...] = N_POOL,
-) -> Problem:
-    """A valid input of ``one_step``, with ``lr`` drawn from ``lr_kinds``."""
+    *, lr_kinds: Collection[str] = LR_KINDS, n_pool: Collection[int] = N_POOL
+) -> st.SearchStrategy[Problem]:
+    """A valid input of ``one_step``, as a :class:`Problem`.
+
+    ``lr_kinds``: the kinds of learning rate to draw (a non-empty subset of
+    :data:`~conformance.strategies.learning_rates.LR_KINDS`: ``"zero"``,
+    ``"small"``, ``"moderate"``, ``"large"``, ``"absolute"``); ``n_pool``: the
+    numbers of rows to draw from (a non-empty subset of
+    :data:`~conformance.strategies.shapes.N_POOL`, whose shapes JAX compiles
+    once each).
+    """
+    return _problems(
+        subset("lr_kinds", lr_kinds, LR_KINDS), tuple(sorted(subset("n_pool", n_pool, N_POOL)))
+    )
+
+
+@functools.cache
+@st.composite
+def _problems(draw: st.DrawFn, lr_kinds: tuple[str, ...], n_pool: tuple[int, ...]) -> Problem:
     n, d = draw_shape(draw, n_pool)
     x, y, description = draw_data(draw, n, d)
     seed = draw(SEEDS)

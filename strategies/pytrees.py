@@ -36,10 +36,13 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
-from conformance.strategies.cached import choice
 from flax.core import FrozenDict, freeze, unfreeze
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
+
+from conformance.strategies.arguments import instance, positive_float
+from conformance.strategies.cached import choice
 
 Shape = tuple[int, ...]
 
@@ -339,21 +342,32 @@ def _to_jax(leaves: list[np.ndarray]) -> list[Any]:
     return [jnp.asarray(leaf) for leaf in leaves]
 
 
+def trees(spec: TreeSpec, *, bound: float = PARAM_BOUND) -> st.SearchStrategy[TreeCase]:
+    """A tree of ``spec`` (a :class:`TreeSpec`) with drawn values in ``[-bound, bound]``."""
+    return _trees(instance("spec", spec, TreeSpec), positive_float("bound", bound))
+
+
 @functools.cache
 @st.composite
-def trees(draw: st.DrawFn, spec: TreeSpec, bound: float = PARAM_BOUND) -> TreeCase:
-    """A tree of ``spec`` with drawn values in ``[-bound, bound]``."""
+def _trees(draw: st.DrawFn, spec: TreeSpec, bound: float) -> TreeCase:
     leaves = [draw(leaf_arrays(shape, bound)) for _, shape in spec.leaf_paths()]
     return TreeCase(spec, spec.build(_to_jax(leaves)))
 
 
-@functools.cache
-@st.composite
-def params(draw: st.DrawFn, specs: st.SearchStrategy[TreeSpec] | None = None) -> TreeCase:
-    """Params: a spec from ``specs`` (default :func:`param_specs`) with values.
+def params(*, specs: st.SearchStrategy[TreeSpec] | None = None) -> st.SearchStrategy[TreeCase]:
+    """Params: a spec from ``specs`` (a strategy of :class:`TreeSpec`; default
+    :func:`param_specs`) with values, as a :class:`TreeCase`.
 
     A Flax module's params get its Linen initial values (seed 0..3) or drawn ones.
     """
+    if specs is not None:
+        instance("specs", specs, st.SearchStrategy)
+    return _params(specs)
+
+
+@functools.cache
+@st.composite
+def _params(draw: st.DrawFn, specs: st.SearchStrategy[TreeSpec] | None) -> TreeCase:
     spec = draw(specs if specs is not None else param_specs())
     if spec.origin in FLAX_MODULES and draw(_BOOLEANS):
         seed = draw(_LINEN_SEEDS)
@@ -361,13 +375,12 @@ def params(draw: st.DrawFn, specs: st.SearchStrategy[TreeSpec] | None = None) ->
         if spec.frozen:
             tree = freeze(tree)
         return TreeCase(spec, tree, values=f"Linen init, seed {seed}")
-    return draw(trees(spec, PARAM_BOUND))
+    return draw(_trees(spec, PARAM_BOUND))
 
 
-@functools.cache
 def grads(spec: TreeSpec) -> st.SearchStrategy[TreeCase]:
     """Gradients matching ``spec`` (structure, container, shapes), within ``GRAD_BOUND``."""
-    return trees(spec, GRAD_BOUND)
+    return _trees(instance("spec", spec, TreeSpec), GRAD_BOUND)
 
 
 @dataclass(frozen=True)
@@ -389,11 +402,21 @@ class GradSequence:
         p.text(repr(self))
 
 
+def grad_sequences(spec: TreeSpec, k: int) -> st.SearchStrategy[GradSequence]:
+    """``k`` gradient trees matching ``spec``, one per ``apply_gradients`` call."""
+    return _grad_sequences(instance("spec", spec, TreeSpec), _count("k", k))
+
+
+def _count(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidArgument(f"{name}={value!r} must be an integer >= 0")
+    return value
+
+
 @functools.cache
 @st.composite
-def grad_sequences(draw: st.DrawFn, spec: TreeSpec, k: int) -> GradSequence:
-    """``k`` gradient trees matching ``spec``."""
-    return GradSequence(spec, tuple(draw(grads(spec)).tree for _ in range(k)))
+def _grad_sequences(draw: st.DrawFn, spec: TreeSpec, k: int) -> GradSequence:
+    return GradSequence(spec, tuple(draw(_trees(spec, GRAD_BOUND)).tree for _ in range(k)))
 
 
 # --------------------------------------------------------------------------- mismatches
@@ -462,12 +485,15 @@ def _thaw(tree: Any) -> dict[str, Any]:
     return unfreeze(tree) if isinstance(tree, FrozenDict) else tree
 
 
+def mismatched_grads(spec: TreeSpec) -> st.SearchStrategy[MismatchCase]:
+    """Gradients with finite values whose structure differs from ``spec``'s in one named way."""
+    return _mismatched_grads(instance("spec", spec, TreeSpec))
+
+
 @functools.cache
 @st.composite
-def mismatched_grads(draw: st.DrawFn, spec: TreeSpec) -> MismatchCase:
-    """Gradients with finite values whose structure differs from ``spec``'s in one named way."""
-
-    base = _thaw(draw(grads(spec)).tree)
+def _mismatched_grads(draw: st.DrawFn, spec: TreeSpec) -> MismatchCase:
+    base = _thaw(draw(_trees(spec, GRAD_BOUND)).tree)
     kind = draw(choice(MISMATCH_KINDS))
     dict_paths = _dict_paths(base)
     nested = [p for p in dict_paths if p]

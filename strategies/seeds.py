@@ -10,8 +10,9 @@ folded to 16 bits or a sign dropped becomes visible.
 from __future__ import annotations
 
 import numpy as np
-from conformance.strategies.cached import choice
 from hypothesis import strategies as st
+
+from conformance.strategies.cached import choice
 
 INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1

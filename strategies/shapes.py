@@ -12,8 +12,9 @@ shows it.
 
 from __future__ import annotations
 
-from conformance.strategies.cached import choice
 from hypothesis import strategies as st
+
+from conformance.strategies.cached import choice
 
 N_POOL = (1, 2, 3, 4, 6, 7, 8, 16, 65, 130, 1025)
 D_POOL = (1, 2, 3, 4, 7, 8)
@@ -38,9 +39,3 @@ def draw_shape(draw: st.DrawFn, n_pool: tuple[int, ...] = N_POOL) -> tuple[int, 
         n = draw(choice(tuple(n for n in n_pool if n > 64) or (max(n_pool),)))
         return n, draw(choice(D_POOL))
     return draw(choice(n_pool)), draw(choice(D_POOL))
-
-
-@st.composite
-def shapes(draw: st.DrawFn, n_pool: tuple[int, ...] = N_POOL) -> tuple[int, int]:
-    """The strategy form of :func:`draw_shape`."""
-    return draw_shape(draw, n_pool)

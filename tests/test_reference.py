@@ -7,16 +7,17 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from flax import linen as nn
+from flax.training import train_state
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from conformance.reference.flax_step import initial_params, one_step, step_with_initial_loss
 from conformance.reference.linen_init import dense_kernel
 from conformance.reference.oracle import oracle_step
 from conformance.reference.tolerance import gamma
 from conformance.strategies.problems import Problem, problems
 from conformance.strategies.seeds import int32_seeds
-from flax import linen as nn
-from flax.training import train_state
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 # An eager run of the recipe takes ~50 ms; these tests need fewer examples than the suite.
 EAGER = settings(max_examples=40, deadline=None)

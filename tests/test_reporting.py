@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conformance.strategies.data import DataDescription
-from conformance.strategies.problems import Problem, threshold_of
 
 from conformance import corpus
+from conformance.strategies.data import DataDescription
+from conformance.strategies.problems import Problem, threshold_of
 
 MODULES = ["conformance/test_step_counter.py", "conformance/test_zero_learning_rate.py"]
 CORRECT = "from conformance.reference.flax_step import one_step\n"

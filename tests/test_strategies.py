@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import Phase, given, settings
+
 from conformance.strategies.learning_rates import LARGE_FACTOR
 from conformance.strategies.problems import Problem, problems
 from conformance.strategies.seeds import INT32_MAX, INT32_MIN, seeds
 from conformance.strategies.shapes import D_POOL, N_POOL, REPEATABLE_N
-from hypothesis import Phase, given, settings
 
 DRAWS = 2000
 

@@ -15,6 +15,14 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from flax.core import FrozenDict
+from flax.training.train_state import TrainState
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conformance.isolation.service import Service, class_name, describe_class
+from conformance.isolation.train_state_scenarios import apply_fn_a
+from conformance.isolation.trees import expected_tree
 from conformance.reference.flax_step import one_step as reference_one_step
 from conformance.reference.recipe import one_step_from_train_state
 from conformance.strategies.optax_catalogue import CATALOGUE, OPTIMIZER_NAMES, OptimizerCase, build
@@ -35,14 +43,6 @@ from conformance.strategies.pytrees import (
     params,
     spec_of,
 )
-from flax.core import FrozenDict
-from flax.training.train_state import TrainState
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from conformance.isolation.service import Service, class_name, describe_class
-from conformance.isolation.train_state_scenarios import apply_fn_a
-from conformance.isolation.trees import expected_tree
 from conformance.train_state_checks import (
     Trajectory,
     bitwise_difference,

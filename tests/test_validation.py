@@ -10,10 +10,11 @@ import re
 
 import numpy as np
 import pytest
-from conformance.reference.flax_step import one_step
-from conformance.reference.oracle import oracle_step
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from conformance.reference.flax_step import one_step
+from conformance.reference.oracle import oracle_step
 
 X = np.ones((3, 2), np.float32)
 Y = np.ones(3, np.float32)
