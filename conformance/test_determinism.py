@@ -69,7 +69,7 @@ def test_no_hidden_state_between_calls(
     sequence = [("first", problem), ("neighbour", neighbour), ("stranger", stranger)]
     sequence.append(("again", problem))
     with reproducible(impl, "test_no_hidden_state_between_calls", *sequence):
-        outputs = []
+        outputs: list[Output] = []
         for name, current in sequence:
             out = call(impl, current)
             want = expected(current)
@@ -77,8 +77,9 @@ def test_no_hidden_state_between_calls(
             assert out.step == 1.0 and error <= want.loss_after_tolerance, (
                 f"call {len(outputs) + 1} ({name}) of a sequence returned [step, loss]="
                 f"{out.values.tolist()}, but the canonical step gives [1.0, {want.loss_after!r}] "
-                f"(tolerance {want.loss_after_tolerance:.3g}): the result depends on earlier "
-                f"calls {current.label()}"
+                f"(tolerance {want.loss_after_tolerance:.3g}), after {len(outputs)} earlier "
+                f"call(s); if it is right when called alone, it depends on earlier calls "
+                f"{current.label()}"
             )
             outputs.append(out)
         assert _identical(outputs[0], outputs[-1]), (
