@@ -76,7 +76,7 @@ def _encode(value: object) -> object:
 def _decode(value: Any) -> object:
     if isinstance(value, dict):
         if "__problem__" in value:
-            raw = {k: _decode(v) for k, v in value["__problem__"].items()}
+            raw: dict[str, Any] = {k: _decode(v) for k, v in value["__problem__"].items()}
             raw["description"] = DataDescription(**value["__problem__"]["description"])
             return Problem(**raw)
         if "__array__" in value:

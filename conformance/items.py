@@ -9,6 +9,8 @@ so that two sessions in one process (pytester) do not share it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from conformance.implementations import Implementation
@@ -22,7 +24,7 @@ ISOLATION = pytest.StashKey[Isolation]()
 """config: how the implementations run in this session."""
 DEVIATIONS = pytest.StashKey[list[tuple[str, Pattern]]]()
 """config: the patterns of ``--xfails-file`` ("xfail") and ``--skips-file`` ("skip")."""
-CORPUS = pytest.StashKey[list[dict]]()
+CORPUS = pytest.StashKey[list[dict[str, Any]]]()
 """config: the entries of ``--corpus``."""
 FAILURES = pytest.StashKey[dict[str, int]]()
 """config: failed properties per implementation name, for ``--impl-maxfail``."""

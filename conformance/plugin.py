@@ -207,9 +207,9 @@ def _jax_cache_root(config: pytest.Config) -> Path | None:
         judge = root / JUDGE_CACHE
         judge.mkdir(exist_ok=True)
         (root / REFERENCE_CACHE).mkdir(exist_ok=True)
-        jax.config.update("jax_compilation_cache_dir", str(judge))
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+        jax.config.update("jax_compilation_cache_dir", str(judge))  # type: ignore[no-untyped-call]
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)  # type: ignore[no-untyped-call]
+        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)  # type: ignore[no-untyped-call]
     config.stash[_JAX_CACHE] = root
     return root
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 from hypothesis import HealthCheck, Phase, seed, settings
 
@@ -33,7 +33,16 @@ THOROUGH_PROFILE = "trainstate-thorough"
 PROFILES = (LOCAL_PROFILE, CI_PROFILE, THOROUGH_PROFILE)
 """Named for the suite: a project's own ``ci`` profile is not overwritten by registering these."""
 
-_COMMON: dict[str, object] = {
+
+class _CommonSettings(TypedDict):
+    """The settings every profile of the suite shares (keyword arguments of ``settings``)."""
+
+    deadline: None
+    phases: tuple[Phase, ...]
+    suppress_health_check: list[HealthCheck]
+
+
+_COMMON: _CommonSettings = {
     "deadline": None,
     "phases": tuple(phase for phase in Phase if phase is not Phase.explain),
     # The implementation under test is a pytest parameter, not a fixture with state:

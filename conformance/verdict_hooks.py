@@ -157,7 +157,9 @@ def pytest_testnodedown(node: Any, error: object) -> None:
         _SESSION.deselected.setdefault(impl, set()).update(props)
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
+) -> None:
     if _is_worker(config) or not _SESSION.verdicts:
         return
     terminalreporter.section("trainstate-conformance verdict")

@@ -48,6 +48,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -163,7 +164,11 @@ def verdict_from_report(report: pytest.TestReport) -> Verdict | None:
         else:
             status = "known-deviation" if "known deviation (" in message else "skipped"
     elif report.failed:
-        status, message = "failed", props.get("message") or _crash_message(report)
+        # report_properties puts a str or None under "message".
+        status, message = (
+            "failed",
+            cast("str | None", props.get("message")) or _crash_message(report),
+        )
     else:
         status, message = "passed", None
     return Verdict(

@@ -17,6 +17,7 @@ halves its cost; ``tests/test_reference.py`` checks that it equals
 from __future__ import annotations
 
 import functools
+from typing import cast
 
 import jax
 import jax.numpy as jnp
@@ -35,23 +36,29 @@ _INIT_CACHE_SIZE = 4096
 
 
 @functools.partial(jax.jit, static_argnums=1)
-def _init(seed: jax.Array, d: int) -> dict:
-    return _MODEL.init(jax.random.PRNGKey(seed), jnp.zeros((1, d), jnp.float32))["params"]
+def _init(seed: jax.Array, d: int) -> dict[str, jax.Array]:
+    # Flax types variables as Any; Dense's params are its "kernel" and "bias" arrays.
+    return cast(
+        "dict[str, jax.Array]",
+        _MODEL.init(jax.random.PRNGKey(seed), jnp.zeros((1, d), jnp.float32))["params"],
+    )
 
 
 @functools.lru_cache(maxsize=_INIT_CACHE_SIZE)
-def initial_params(seed: int, d: int) -> dict:
+def initial_params(seed: int, d: int) -> dict[str, jax.Array]:
     """``nn.Dense(1).init(PRNGKey(seed), x)["params"]`` for any ``x`` with ``D`` columns."""
-    return _init(np.int32(seed), d)
+    # jax.jit's wrapper is typed to return Any; it returns what _init does.
+    return cast("dict[str, jax.Array]", _init(np.int32(seed), d))
 
 
 @jax.jit
 def _canonical_step(
-    params: dict, x: jax.Array, y: jax.Array, lr: jax.Array
+    params: dict[str, jax.Array], x: jax.Array, y: jax.Array, lr: jax.Array
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
-    state = TrainState.create(apply_fn=_MODEL.apply, params=params, tx=optax.sgd(lr))
+    # Flax's TrainState.create has no annotations.
+    state = TrainState.create(apply_fn=_MODEL.apply, params=params, tx=optax.sgd(lr))  # type: ignore[no-untyped-call]
 
-    def loss_fn(p):
+    def loss_fn(p: dict[str, jax.Array]) -> jax.Array:
         preds = state.apply_fn({"params": p}, x).reshape(-1)
         return jnp.mean((preds - y) ** 2)
 

@@ -47,7 +47,7 @@ loss_grad = jax.jit(jax.grad(mse_loss, argnums=1), static_argnums=0)
 """Jitted gradient of :func:`mse_loss` with respect to ``params``."""
 
 
-def one_step_from_train_state(cls: type) -> Callable[[Any, Any, Any, Any], np.ndarray]:
+def one_step_from_train_state(cls: type[Any]) -> Callable[[Any, Any, Any, Any], np.ndarray]:
     """The canonical ``one_step`` with ``cls`` in place of Flax's TrainState.
 
     The returned function validates its inputs like :mod:`conformance.reference.flax_step`

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Hashable
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -27,5 +28,5 @@ def below(size: int) -> st.SearchStrategy[int]:
 
 
 @functools.cache
-def fixed_size_lists(elements: st.SearchStrategy, size: int) -> st.SearchStrategy[list]:
+def fixed_size_lists(elements: st.SearchStrategy, size: int) -> st.SearchStrategy[list[Any]]:
     return st.lists(elements, min_size=size, max_size=size)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 # Imported here, not inside a strategy: importing Flax the first time calls the global
 # `random` module (rich draws an id), which Hypothesis forbids during a draw.
@@ -141,7 +141,7 @@ def spec_of(tree: Any, origin: str = "drawn") -> TreeSpec:
     frozen = isinstance(tree, FrozenDict)
 
     def go(node: Mapping[str, Any]) -> TreeSpec:
-        items = []
+        items: list[tuple[str, Shape | TreeSpec]] = []
         for key, value in node.items():
             if isinstance(value, Mapping):
                 items.append((key, go(value)))
@@ -470,7 +470,8 @@ def _get(node: Any, path: tuple[str, ...]) -> Any:
 def _set(root: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
     """A copy of ``root`` (plain dicts) with ``path`` set to ``value``; ``()`` is the root."""
     if not path:
-        return value
+        # The new root: a dict at every call (a list root is built without this function).
+        return cast("dict[str, Any]", value)
     head, rest = path[0], path[1:]
     out = dict(root)
     out[head] = _set(dict(root[head]), rest, value) if rest else value

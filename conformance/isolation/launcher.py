@@ -332,7 +332,7 @@ def spawn(
         os.close(request_read)
         os.close(response_write)
     spawned = Spawned(process, request_write, response_read, private, OutputTail(process.stdout))
-    setup = {
+    setup: dict[str, object] = {
         "spec": spec,
         "target": str(Path(spec).expanduser().resolve()) if is_file_spec(spec) else spec,
         "jax_cache": None if cache is None else str(cache),

@@ -60,9 +60,11 @@ class TimedOut(Exception):
 def _encode(value: Any, buffers: list[bytes]) -> Any:
     if value is None or isinstance(value, (bool, str)):
         return value
-    if isinstance(value, int) and not isinstance(value, np.integer):
+    # NumPy scalars that subclass int or float (np.float64) keep their dtype: checked first,
+    # so that mypy, which takes the two types for disjoint, does not call the branch dead.
+    if not isinstance(value, np.integer) and isinstance(value, int):
         return int(value)
-    if isinstance(value, float) and not isinstance(value, np.floating):
+    if not isinstance(value, np.floating) and isinstance(value, float):
         return float(value)
     if isinstance(value, np.ndarray):
         if not _PLAIN_DTYPE.match(value.dtype.str):
@@ -97,7 +99,7 @@ def _dtype(text: Any) -> np.dtype:
     return np.dtype(text)
 
 
-def _buffer(node: dict, buffers: list[bytes]) -> bytes:
+def _buffer(node: dict[str, Any], buffers: list[bytes]) -> bytes:
     index = node.get("buffer")
     if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(buffers):
         raise ProtocolError(f"bad buffer index {index!r}")
@@ -137,7 +139,7 @@ def _decode(node: Any, buffers: list[bytes]) -> Any:
     raise ProtocolError(f"unknown tag {tag!r}")
 
 
-def _list(node: dict, key: str) -> list:
+def _list(node: dict[str, Any], key: str) -> list[Any]:
     value = node.get(key)
     if not isinstance(value, list):
         raise ProtocolError(f"{key!r} must be a list")

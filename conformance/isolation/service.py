@@ -22,14 +22,18 @@ import importlib.util
 import io
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from conformance.isolation.protocol import plain_dtype
+
+if TYPE_CHECKING:
+    # What np.geterr() returns; NumPy's stubs name it, NumPy does not export it.
+    from numpy._core._ufunc_config import _ErrDict
 
 OUTPUT_LIMIT = 1 << 20
 """Characters one request may write to ``sys.stdout``/``sys.stderr`` before it fails."""
@@ -182,8 +186,8 @@ class GlobalState:
     """
 
     jax_x64: bool
-    numpy_errors: dict[str, str]
-    numpy_print: dict[str, object]
+    numpy_errors: _ErrDict
+    numpy_print: Mapping[str, object]
 
     @classmethod
     def capture(cls) -> GlobalState:
@@ -199,7 +203,7 @@ class GlobalState:
         jax = sys.modules.get("jax")
         if jax is not None:
             jax.config.update("jax_enable_x64", self.jax_x64)
-        np.seterr(**self.numpy_errors)  # type: ignore[arg-type]
+        np.seterr(**self.numpy_errors)
         np.set_printoptions(**self.numpy_print)  # type: ignore[arg-type]
 
     def changes_since(self, before: GlobalState) -> list[str]:
@@ -222,7 +226,7 @@ _RNG_BASELINE = np.random.get_state(legacy=False)
 
 def _rng_changed() -> bool:
     now = np.random.get_state(legacy=False)
-    a, b = _RNG_BASELINE["state"], now["state"]  # type: ignore[index]
+    a, b = _RNG_BASELINE["state"], now["state"]
     return not (np.array_equal(a["key"], b["key"]) and a["pos"] == b["pos"])
 
 
@@ -247,7 +251,7 @@ def captured(check_rng: bool = False) -> Iterator[Capture]:
     capture = Capture(_BoundedSink())
     before = GlobalState.capture()
     if check_rng:
-        np.random.set_state(_RNG_BASELINE)  # type: ignore[arg-type]
+        np.random.set_state(_RNG_BASELINE)
     try:
         with contextlib.redirect_stdout(capture.sink), contextlib.redirect_stderr(capture.sink):
             yield capture
@@ -257,7 +261,7 @@ def captured(check_rng: bool = False) -> Iterator[Capture]:
             before.restore()
         if check_rng and _rng_changed():
             capture.changes.append("numpy's global random state (reseeded or drawn from)")
-            np.random.set_state(_RNG_BASELINE)  # type: ignore[arg-type]
+            np.random.set_state(_RNG_BASELINE)
 
 
 def _extra_field_default(field: dataclasses.Field[Any]) -> dict[str, Any]:

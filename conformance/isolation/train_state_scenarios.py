@@ -72,7 +72,7 @@ class Stop(Exception):
 class Scenario:
     """The class under test, the decoded inputs, and how to call into the implementation."""
 
-    cls: type
+    cls: type[Any]
     inputs: dict[str, Any]
     let_through: tuple[type[BaseException], ...]
 
@@ -323,7 +323,8 @@ def jitted(s: Scenario) -> dict[str, Any]:
     calls = []
     for i, grads in enumerate(s.trees("grads"), start=1):
         eager = s.update(eager, grads, i)
-        traced = s.call(f"jit {i}", _jitted_apply_gradients(s.cls), traced, grads)
+        # A class is hashable, but mypy does not see type[Any] as Hashable (python/mypy#11470).
+        traced = s.call(f"jit {i}", _jitted_apply_gradients(s.cls), traced, grads)  # type: ignore[arg-type]
         calls.append(
             {
                 "is_cls": type(traced) is s.cls,

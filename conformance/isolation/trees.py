@@ -59,7 +59,8 @@ def unpack_tree(packed: Any) -> Any:
             key: unpack_tree(child)
             for key, child in zip(packed["keys"], packed["children"], strict=True)
         }
-        return FrozenDict(node) if kind == "frozendict" else node
+        # Flax's FrozenDict.__init__ has no annotations.
+        return FrozenDict(node) if kind == "frozendict" else node  # type: ignore[no-untyped-call]
     if kind in ("list", "tuple"):
         children = [unpack_tree(child) for child in packed["children"]]
         return children if kind == "list" else tuple(children)
