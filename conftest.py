@@ -8,7 +8,16 @@ also loaded, as a conftest below the rootdir, when the suite runs from another
 directory, where pytest does not allow that.
 """
 
+import sys
+from pathlib import Path
+
 import pytest
+
+# pytest's default import mode put this directory first on sys.path to import this file. The
+# suite imports nothing by a top-level name from here, and when it runs from a user's project
+# the checkout's strategies/ and reference/ would shadow the user's packages of those names.
+if sys.path and sys.path[0] == str(Path(__file__).parent):
+    del sys.path[0]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -38,9 +38,11 @@ that cannot be imported or defines nothing to test (unless
 
 from __future__ import annotations
 
+import importlib
 import re
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -108,7 +110,18 @@ def pytest_load_initial_conftests(
 
 
 class SuiteModule(pytest.Module):
-    """A property module, collected whatever the session's ``python_*`` settings are."""
+    """A property module, collected whatever the session's ``python_*`` settings are.
+
+    It is imported by its name in the installed package, not by path: pytest's
+    default ``prepend`` import mode would put the checkout first on ``sys.path``,
+    where its top-level ``strategies/`` and ``reference/`` would shadow a user's
+    own packages of those names for the rest of the session.
+    """
+
+    def _getobj(self) -> ModuleType:
+        module = importlib.import_module(f"{SUITE.name}.{self.path.stem}")
+        self.config.pluginmanager.consider_module(module)
+        return module
 
     def funcnamefilter(self, name: str) -> bool:
         return name.startswith("test_")

@@ -50,11 +50,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    from conformance.train_state_checks import DoesNotApply
-
     report = yield
     impl = impl_of(item)
     if impl is not None and report.when in ("setup", "call"):
+        # Imported here, in a suite's run only: it imports JAX, which a session of other
+        # tests (the plugin loads in all of them) should never pay for.
+        from conformance.train_state_checks import DoesNotApply
+
         error = call.excinfo.value if call.excinfo is not None else None
         observed = item.get_closest_marker(OBSERVED_MARKER) is not None
         report.user_properties.extend(
