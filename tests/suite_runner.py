@@ -18,7 +18,13 @@ from pathlib import Path
 
 
 def run_suite(
-    repo: Path, report: Path, args: list[str], *, cache_dir: Path, timeout: float
+    repo: Path,
+    report: Path,
+    args: list[str],
+    *,
+    cache_dir: Path,
+    timeout: float,
+    profile: str = "trainstate-ci",
 ) -> list[dict]:
     """The ``results`` of a suite run with ``args``; fails with its output if none were written."""
     done = subprocess.run(
@@ -31,7 +37,7 @@ def run_suite(
             "2",
             "-o",
             f"cache_dir={cache_dir}",
-            "--hypothesis-profile=trainstate-ci",
+            f"--hypothesis-profile={profile}",
             # Verdicts, not usage errors: no start-up check that imports every implementation.
             "--trainstate-grading",
             "--trainstate-report",

@@ -1,5 +1,6 @@
 """The suite's power, measured: every bundled correct implementation passes every
-property, and every bundled mutant is caught (the ``ci`` profile, as in a gate).
+property, and every bundled mutant is caught (the ``trainstate-ci`` profile, as in a gate;
+the correct implementations with fewer draws, :mod:`tests.meta_profile`).
 
 A surviving mutant is fixed by strengthening the suite, never by deleting the
 mutant; an equivalent mutant (one that cannot differ observably) is not a mutant.
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import meta_profile
 from tests.suite_runner import run_suite
 
 BUNDLED = Path(__file__).resolve().parent.parent / "implementations"
@@ -38,19 +40,30 @@ KILLING_MODULES = [
 
 
 def run_bundled(
-    repo: Path, where: Path, cache_dir: Path, kind: str, names: list[str], *extra: str
+    repo: Path,
+    where: Path,
+    cache_dir: Path,
+    kind: str,
+    names: list[str],
+    *extra: str,
+    profile: str = "trainstate-ci",
 ) -> list[dict]:
     impls = [
         arg for name in names for arg in ("--trainstate-impl", f"implementations/{kind}/{name}.py")
     ]
     report = where / f"{kind}.json"
-    return run_suite(repo, report, [*impls, *extra], cache_dir=cache_dir, timeout=2400)
+    return run_suite(
+        repo, report, [*impls, *extra], cache_dir=cache_dir, timeout=2400, profile=profile
+    )
 
 
 @pytest.fixture(scope="module")
 def correct_results(repo, tmp_path_factory, suite_cache_dir) -> list[dict]:
     where = tmp_path_factory.mktemp("correct")
-    return run_bundled(repo, where, suite_cache_dir, "correct", CORRECT)
+    return run_bundled(
+        repo, where, suite_cache_dir, "correct", CORRECT, "-p", "tests.meta_profile",
+        profile=meta_profile.PROFILE,
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
