@@ -54,12 +54,11 @@ from pathlib import Path
 from hypothesis_time import ENV_VAR as HYPOTHESIS_TIME_DIR
 from hypothesis_time import hypothesis_seconds
 
+from conformance.plugin import JAX_CACHE_SUBDIR
+
 BENCHMARKS = Path(__file__).resolve().parent
 REPO = BENCHMARKS.parent
 DEFAULT_PEER = REPO.parent / "shared" / "peers" / "naive_suite"
-sys.path.insert(0, str(REPO))  # the suite's strategies and plugin
-
-from conformance.plugin import JAX_CACHE_SUBDIR  # noqa: E402
 
 
 def bare_draw_rates(examples: int = 1000) -> dict[str, float]:
