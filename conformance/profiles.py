@@ -68,7 +68,8 @@ def suite_settings() -> Callable[[T], T]:
 
     Hypothesis's pytest plugin loads ``--hypothesis-profile NAME`` before test
     modules are imported, so a current profile other than Hypothesis's own
-    ``default`` was chosen by the user (or by their conftest) and wins.
+    ``default`` was chosen by the user (or by their conftest) and wins, with
+    deadlines and the explain phase off.
 
     Under a derandomized profile (``trainstate-ci``) the test is also seeded by its name:
     Hypothesis would derive the seed from the test id, which carries the
@@ -78,7 +79,18 @@ def suite_settings() -> Callable[[T], T]:
     """
     current = settings.get_current_profile_name()
     if current != "default":
-        chosen = settings(settings.get_profile(current), **_COMMON)
+        named = settings.get_profile(current)
+        # The named profile keeps its own phases (it may turn shrinking off, say), without
+        # explain, and the suite's health checks are suppressed on top of its own.
+        chosen = settings(
+            named,
+            deadline=None,
+            phases=tuple(phase for phase in named.phases if phase is not Phase.explain),
+            suppress_health_check=[
+                *named.suppress_health_check,
+                *_COMMON["suppress_health_check"],
+            ],
+        )
     else:
         chosen = settings.get_profile(default_profile_name())
 

@@ -1,0 +1,51 @@
+"""The suite's Hypothesis profiles, and how a profile the user names is applied."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+
+from conformance.profiles import CI_PROFILE, PROFILES, suite_settings
+
+NAMED = "tests-named-without-shrinking"
+settings.register_profile(
+    NAMED,
+    max_examples=7,
+    deadline=200,
+    phases=[Phase.explicit, Phase.generate, Phase.explain],
+    suppress_health_check=[HealthCheck.filter_too_much],
+)
+
+
+@pytest.fixture
+def named_profile() -> Iterator[None]:
+    previous = settings.get_current_profile_name()
+    settings.load_profile(NAMED)
+    yield
+    settings.load_profile(previous)
+
+
+def applied() -> settings:
+    @suite_settings()
+    def test() -> None: ...
+
+    chosen: settings = test._hypothesis_internal_use_settings  # type: ignore[attr-defined]
+    return chosen
+
+
+def test_a_named_profile_keeps_its_own_settings_but_deadline_and_explain(named_profile) -> None:
+    chosen = applied()
+    assert chosen.max_examples == 7
+    assert chosen.phases == (Phase.explicit, Phase.generate)
+    assert chosen.deadline is None
+    assert {HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture} <= set(
+        chosen.suppress_health_check
+    )
+
+
+def test_the_suites_profiles_carry_its_prefix() -> None:
+    assert all(name.startswith("trainstate-") for name in PROFILES)
+    assert settings.get_profile(CI_PROFILE).derandomize
+    assert Phase.explain not in settings.get_profile(CI_PROFILE).phases
