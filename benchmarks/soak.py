@@ -42,7 +42,7 @@ def main() -> int:
         "--profile", default="trainstate-dev", help="Hypothesis profile (not derandomized)"
     )
     args = parser.parse_args()
-    impls = args.impl or correct_implementations()
+    impls = args.trainstate_impl or correct_implementations()
 
     total_examples = total_failures = 0
     started = time.perf_counter()
