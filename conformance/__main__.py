@@ -119,6 +119,10 @@ def main(argv: list[str] | None = None) -> int:
                 os.environ.pop(name, None)
                 if value is not None:
                     os.environ[name] = value
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        # No run, and no verdicts: the usage error has said why, in one line. (Where another
+        # package named conformance hides the suite, importing the verdicts would raise.)
+        return exit_code(int(code), {})
     # Imported after the run: pytest imports it first, as a plugin (and rewrites its asserts).
     from conformance.verdict_hooks import session_verdicts
 

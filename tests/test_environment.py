@@ -198,6 +198,27 @@ def test_a_project_with_its_own_conformance_package(pytester) -> None:
     errors = [line for line in asked.errlines if line.strip()]
     assert len(errors) == 1 and "the name 'conformance' is taken by" in errors[0], errors
     assert str(pytester.path / "conformance") in errors[0]
+    # The console script imports the installed suite, whatever the working directory holds.
+    pytester.makepyfile(my_step=CORRECT)
+    script = [str(Path(sys.executable).parent / "trainstate-conformance"), "my_step.py"]
+    graded = subprocess.run(
+        [*script, "--", "--co"], cwd=pytester.path, capture_output=True, text=True
+    )
+    assert _collected(graded.stdout) == PROPERTIES, graded.stdout[-3000:] + graded.stderr[-3000:]
+    # Unless the project is first on PYTHONPATH (pytester's run puts it there): one line too.
+    shadowed = pytester.run(*script)
+    assert shadowed.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in shadowed.errlines if line.strip()]
+    assert len(errors) == 1 and "the name 'conformance' is taken by" in errors[0], errors
+
+
+def test_the_suite_beside_a_projects_own_tests(tmp_path, elsewhere) -> None:
+    """The README's form for one session of both: the project's tests and the suite's."""
+    project = _project(tmp_path / "project", {"tests/test_mine.py": "def test_mine():\n    pass\n"})
+    spec = _relative(elsewhere, project)
+    done = _collect(project, "tests", "--pyargs", "conformance", "--trainstate-impl", spec)
+    assert _collected(done.stdout) == PROPERTIES + 1, done.stdout[-3000:]
+    assert "tests/test_mine.py::test_mine" in done.stdout
 
 
 def _readme_example(repo: Path) -> str:
