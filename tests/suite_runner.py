@@ -37,6 +37,9 @@ def run_suite(
             "2",
             "-o",
             f"cache_dir={cache_dir}",
+            # The project's own variants of the profiles (tests/meta_profile.py).
+            "-p",
+            "tests.meta_profile",
             f"--hypothesis-profile={profile}",
             # Verdicts, not usage errors: no start-up check that imports every implementation.
             "--trainstate-grading",

@@ -1,6 +1,7 @@
 """The suite's power, measured: every bundled correct implementation passes every
 property, and every bundled mutant is caught (the ``trainstate-ci`` profile, as in a gate;
-the correct implementations with fewer draws, :mod:`tests.meta_profile`).
+the correct implementations with fewer draws and the mutants without shrinking,
+:mod:`tests.meta_profile`).
 
 A surviving mutant is fixed by strengthening the suite, never by deleting the
 mutant; an equivalent mutant (one that cannot differ observably) is not a mutant.
@@ -61,9 +62,8 @@ def run_bundled(
 def correct_results(repo, tmp_path_factory, suite_cache_dir) -> list[dict]:
     where = tmp_path_factory.mktemp("correct")
     return run_bundled(
-        repo, where, suite_cache_dir, "correct", CORRECT, "-p", "tests.meta_profile",
-        profile=meta_profile.PROFILE,
-    )  # fmt: skip
+        repo, where, suite_cache_dir, "correct", CORRECT, profile=meta_profile.PROFILE
+    )
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +73,10 @@ def mutant_results(repo, tmp_path_factory, suite_cache_dir) -> list[dict]:
     # isolation: in-process they share imports and compiled programs (IN_PROCESS).
     where = tmp_path_factory.mktemp("mutants")
     limits = ["--trainstate-maxfail", "1", *IN_PROCESS]
-    return run_bundled(repo, where, suite_cache_dir, "mutants", MUTANTS, *KILLING_MODULES, *limits)
+    return run_bundled(
+        repo, where, suite_cache_dir, "mutants", MUTANTS, *KILLING_MODULES, *limits,
+        profile=meta_profile.KILL_PROFILE,
+    )  # fmt: skip
 
 
 def test_there_are_enough_mutants_and_alternatives() -> None:
