@@ -41,6 +41,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
 
+from conformance.isolation.trees import show_array
 from conformance.strategies.arguments import instance, positive_float
 from conformance.strategies.cached import choice
 
@@ -56,9 +57,6 @@ PARAM_BOUND = 4.0
 """Params lie in ``[-PARAM_BOUND, PARAM_BOUND]``."""
 GRAD_BOUND = 4.0
 """Gradients lie in ``[-GRAD_BOUND, GRAD_BOUND]``."""
-
-SHOWN_ELEMENTS = 8
-"""Arrays up to this size are printed in full in reprs."""
 
 
 @dataclass(frozen=True)
@@ -296,14 +294,6 @@ def leaf_arrays(draw: st.DrawFn, shape: Shape, bound: float) -> np.ndarray:
     if kind == "mixed scales":
         values = values * 10.0 ** rng.integers(-6, 1, shape)
     return np.asarray(values, np.float32)
-
-
-def show_array(a: Any) -> str:
-    arr = np.asarray(a)
-    if arr.size <= SHOWN_ELEMENTS:
-        # "unique": the shortest digits that round-trip, so printed values reproduce exactly.
-        return np.array2string(arr, floatmode="unique", separator=", ").replace("\n", "")
-    return f"<{arr.dtype}{list(arr.shape)} min {arr.min():.6g} max {arr.max():.6g}>"
 
 
 def show_tree(tree: Any) -> str:
