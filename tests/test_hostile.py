@@ -13,6 +13,7 @@ from xml.etree import ElementTree
 
 import pytest
 
+from tests import meta_profile
 from tests.suite_runner import run_suite
 
 MODULES = [
@@ -22,7 +23,11 @@ MODULES = [
     "conformance/test_reference_agreement.py",
 ]
 
-REFERENCE = "from conformance.reference.flax_step import one_step as _reference\n"
+PLAUSIBLE = "import numpy as np\n_PLAUSIBLE = np.array([1.0, 0.5], np.float32)\n"
+"""A finite float pair for the implementations whose fault is elsewhere.  Not the reference's
+answer: the faults below fail every call whatever it returns, and a call into the reference
+would compile per shape in the host, which may take longer than the run's 2 s call time limit
+on a loaded CI machine."""
 
 HOSTILE = {
     "raises": (
@@ -31,7 +36,7 @@ HOSTILE = {
     ),
     "returns_none": ("def one_step(seed, x, y, lr):\n    return None\n", "returned NoneType"),
     "returns_list": (
-        REFERENCE + "def one_step(seed, x, y, lr):\n    return list(_reference(seed, x, y, lr))\n",
+        PLAUSIBLE + "def one_step(seed, x, y, lr):\n    return _PLAUSIBLE.tolist()\n",
         "but the contract asks for a NumPy or JAX array",
     ),
     "returns_scalar": (
@@ -43,8 +48,7 @@ HOSTILE = {
         "with 3 values, expected the two values",
     ),
     "returns_ints": (
-        REFERENCE
-        + "def one_step(seed, x, y, lr):\n    return _reference(seed, x, y, lr).astype(int)\n",
+        PLAUSIBLE + "def one_step(seed, x, y, lr):\n    return _PLAUSIBLE.astype(int)\n",
         "but the contract asks for a real floating dtype",
     ),
     "returns_nan": (
@@ -82,23 +86,23 @@ HOSTILE = {
         "died: killed by SIGABRT",
     ),
     "prints": (
-        REFERENCE + "def one_step(seed, x, y, lr):\n    print('x' * 1_100_000)\n"
-        "    return _reference(seed, x, y, lr)\n",
+        PLAUSIBLE + "def one_step(seed, x, y, lr):\n    print('x' * 1_100_000)\n"
+        "    return _PLAUSIBLE\n",
         "printed 1100001 characters",
     ),
     "enables_x64": (
-        REFERENCE + "import jax\ndef one_step(seed, x, y, lr):\n"
-        "    jax.config.update('jax_enable_x64', True)\n    return _reference(seed, x, y, lr)\n",
+        PLAUSIBLE + "import jax\ndef one_step(seed, x, y, lr):\n"
+        "    jax.config.update('jax_enable_x64', True)\n    return _PLAUSIBLE\n",
         "jax_enable_x64 False -> True",
     ),
     "numpy_raises": (
-        REFERENCE + "import numpy as np\ndef one_step(seed, x, y, lr):\n"
-        "    np.seterr(all='raise')\n    return _reference(seed, x, y, lr)\n",
+        PLAUSIBLE + "def one_step(seed, x, y, lr):\n"
+        "    np.seterr(all='raise')\n    return _PLAUSIBLE\n",
         "numpy error settings",
     ),
     "reseeds_numpy": (
-        REFERENCE + "import numpy as np\ndef one_step(seed, x, y, lr):\n"
-        "    np.random.seed(1234)\n    return _reference(seed, x, y, lr)\n",
+        PLAUSIBLE + "def one_step(seed, x, y, lr):\n"
+        "    np.random.seed(1234)\n    return _PLAUSIBLE\n",
         "numpy's global random state",
     ),
 }
@@ -131,6 +135,8 @@ def run(tmp_path_factory, repo, suite_cache_dir) -> dict:
         [*args, "--trainstate-call-timeout", "2", "--junitxml", str(junit)],
         cache_dir=suite_cache_dir,
         timeout=900,
+        # The hostile ones fail at their first call; the reference needs no hundred draws here.
+        profile=meta_profile.QUICK_PROFILE,
     )
     by_impl: dict[str, list[dict]] = {}
     for result in results:

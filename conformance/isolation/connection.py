@@ -124,7 +124,7 @@ class Host:
             protocol.send(spawned.request_fd, setup)
 
     def _limit(self, at_least: float = 0.0) -> float | None:
-        """Seconds a request may take (``None``: no limit, with ``--call-timeout 0``)."""
+        """Seconds a request may take (``None``: no limit, with ``--trainstate-call-timeout 0``)."""
         return max(self.call_timeout, at_least) if self.call_timeout > 0 else None
 
     def _ready(self) -> Spawned:
@@ -138,9 +138,8 @@ class Host:
             what = f"importing {self.spec} in its own process"
             hello = self._receive(spawned, self._limit(IMPORT_TIMEOUT), what)
             if not hello.get("ready"):
-                self._unavailable = (
-                    f"{self.name}: {hello.get('error', f'--impl {self.spec}: cannot be loaded')}"
-                )
+                error = hello.get("error", f"--trainstate-impl {self.spec}: cannot be loaded")
+                self._unavailable = f"{self.name}: {error}"
                 self._end()
                 raise ImplementationUnavailable(self._unavailable)
             capabilities = hello.get("capabilities")
@@ -293,7 +292,9 @@ def _time_limit(seconds: float, what: str) -> Iterator[None]:
         return
 
     def expire(signum: int, frame: object) -> None:
-        raise ImplementationHung(f"{what} did not return within {seconds:g} s (--call-timeout)")
+        raise ImplementationHung(
+            f"{what} did not return within {seconds:g} s (--trainstate-call-timeout)"
+        )
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
