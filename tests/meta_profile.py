@@ -10,7 +10,15 @@ under 15 minutes:
   strength is the soak's job (``benchmarks/soak.py``, 100 examples per property
   and a fresh seed per run);
 - ``trainstate-ci-kill``, no shrinking, for the runs that only ask whether a
-  mutant is killed: one failure is enough, the smallest is not needed.
+  mutant is killed: one failure is enough, the smallest is not needed;
+- ``trainstate-ci-quick``, ten drawn examples, for the runs that test the
+  plugin's machinery (ids, reports, known deviations, corpus, the command
+  line) rather than a verdict's strength.  Most of such a run's time is the
+  compilation of every new shape drawn, in the judge and in each host.
+
+Outside the checkout (a ``pytester`` directory, a grading run's working
+directory) this module is loaded from a copy: ``-p meta_profile`` with the
+copy's directory on ``PYTHONPATH`` (the ``quick_profile`` fixture).
 """
 
 from __future__ import annotations
@@ -20,8 +28,13 @@ from hypothesis import Phase, settings
 from conformance.profiles import CI_PROFILE
 
 PROFILE = "trainstate-ci-meta"
-EXAMPLES = 30
+EXAMPLES = 15
 KILL_PROFILE = "trainstate-ci-kill"
+QUICK_PROFILE = "trainstate-ci-quick"
+QUICK_EXAMPLES = 10
+QUICK_ARGS = ("-p", "meta_profile", f"--hypothesis-profile={QUICK_PROFILE}")
+"""pytest arguments for the quick profile, loaded from the copy of this module that the
+``quick_profile`` fixture puts on ``PYTHONPATH``."""
 
 settings.register_profile(PROFILE, settings.get_profile(CI_PROFILE), max_examples=EXAMPLES)
 settings.register_profile(
@@ -30,4 +43,7 @@ settings.register_profile(
     phases=[
         phase for phase in settings.get_profile(CI_PROFILE).phases if phase is not Phase.shrink
     ],
+)
+settings.register_profile(
+    QUICK_PROFILE, settings.get_profile(CI_PROFILE), max_examples=QUICK_EXAMPLES
 )

@@ -7,15 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from tests import meta_profile
+from tests.submissions import CORRECT, WRONG_STEP
+
+# The plugin's machinery, not a verdict's strength, is tested here: ten draws per property.
+pytestmark = pytest.mark.usefixtures("quick_profile")
+
 STEP_COUNTER = "conformance/test_step_counter.py"
-REFERENCE_WRAPPER = "from conformance.reference.flax_step import one_step\n"
-WRONG_STEP = (
-    "import numpy as np\n"
-    "from conformance.reference.flax_step import one_step as _reference\n"
-    "def one_step(seed, x, y, lr):\n"
-    "    out = _reference(seed, x, y, lr)\n"
-    "    return np.array([2.0, out[1]])\n"
-)
 
 
 def run(pytester: pytest.Pytester, repo: Path, *args: str) -> pytest.RunResult:
@@ -23,7 +21,7 @@ def run(pytester: pytest.Pytester, repo: Path, *args: str) -> pytest.RunResult:
         str(repo / STEP_COUNTER),
         "-p",
         "no:cacheprovider",
-        "--hypothesis-profile=trainstate-ci",
+        *meta_profile.QUICK_ARGS,
         *args,
     )
 
@@ -36,14 +34,14 @@ def assert_one_line_usage_error(result: pytest.RunResult, expected: str) -> None
 
 
 def test_a_file_implementation_is_tested_under_its_stem(pytester, repo) -> None:
-    pytester.makepyfile(my_impl=REFERENCE_WRAPPER)
+    pytester.makepyfile(my_impl=CORRECT)
     result = run(pytester, repo, "--trainstate-impl", "my_impl.py", "-v")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*test_step_after_is_exactly_one[[]my_impl[]] PASSED*"])
 
 
 def test_dotted_module_and_several_impls_with_k_selection(pytester, repo) -> None:
-    pytester.makepyfile(first_impl=REFERENCE_WRAPPER, second_impl=REFERENCE_WRAPPER)
+    pytester.makepyfile(first_impl=CORRECT, second_impl=CORRECT)
     pytester.syspathinsert()
     result = run(
         pytester,
@@ -59,7 +57,7 @@ def test_dotted_module_and_several_impls_with_k_selection(pytester, repo) -> Non
 
 
 def test_env_var_chooses_implementations(pytester, repo, monkeypatch) -> None:
-    pytester.makepyfile(env_impl=REFERENCE_WRAPPER)
+    pytester.makepyfile(env_impl=CORRECT)
     monkeypatch.setenv("TRAINSTATE_IMPL", "env_impl.py, conformance.reference.flax_step")
     result = run(pytester, repo, "-v")
     result.assert_outcomes(passed=2)
@@ -73,9 +71,8 @@ def test_default_is_the_reference_and_header_names_versions(pytester, repo) -> N
         [
             "trainstate-conformance: implementations from default:",
             "  reference: conformance.reference.flax_step*",
-            "trainstate-conformance: hypothesis profile trainstate-ci; jax *, flax *, optax *, "
-            "numpy *, "
-            "hypothesis *",
+            f"trainstate-conformance: hypothesis profile {meta_profile.QUICK_PROFILE}; "
+            "jax *, flax *, optax *, numpy *, hypothesis *",
             "*test_step_after_is_exactly_one[[]reference[]] PASSED*",
         ]
     )
@@ -157,9 +154,9 @@ def test_bad_impl_is_a_one_line_usage_error(pytester, repo, files, spec, message
 
 
 def test_two_impls_with_one_name_are_refused(pytester, repo) -> None:
-    pytester.makepyfile(dup=REFERENCE_WRAPPER)
+    pytester.makepyfile(dup=CORRECT)
     (pytester.path / "sub").mkdir()
-    (pytester.path / "sub" / "dup.py").write_text(REFERENCE_WRAPPER)
+    (pytester.path / "sub" / "dup.py").write_text(CORRECT)
     result = run(pytester, repo, "--trainstate-impl", "dup.py", "--trainstate-impl", "sub/dup.py")
     assert_one_line_usage_error(
         result,

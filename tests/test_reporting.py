@@ -13,15 +13,13 @@ import pytest
 from conformance import corpus
 from conformance.strategies.data import DataDescription
 from conformance.strategies.problems import Problem, threshold_of
+from tests import meta_profile
+from tests.submissions import CORRECT, WRONG_STEP, built_on_correct
+
+# The machinery, not a verdict's strength, is tested here: ten draws per property.
+pytestmark = pytest.mark.usefixtures("quick_profile")
 
 MODULES = ["conformance/test_step_counter.py", "conformance/test_zero_learning_rate.py"]
-CORRECT = "from conformance.reference.flax_step import one_step\n"
-WRONG_STEP = (
-    "import numpy as np\n"
-    "from conformance.reference.flax_step import one_step as _reference\n"
-    "def one_step(seed, x, y, lr):\n"
-    "    return np.array([2.0, _reference(seed, x, y, lr)[1]])\n"
-)
 
 
 def _rare_problem() -> Problem:
@@ -42,11 +40,9 @@ RARE = _rare_problem()
 """The one input on which ``RARE_BUG`` is wrong."""
 
 # Wrong only on an input Hypothesis will not draw: only a corpus finds it.
-RARE_BUG = (
-    "import numpy as np\n"
-    "from conformance.reference.flax_step import one_step as _reference\n"
+RARE_BUG = built_on_correct(
     "def one_step(seed, x, y, lr):\n"
-    "    out = _reference(seed, x, y, lr)\n"
+    "    out = _correct(seed, x, y, lr)\n"
     "    if x.shape == (1, 1) and x[0, 0] == np.float32(1.25):\n"
     "        return np.array([3.0, out[1]])\n"
     "    return out\n"
@@ -58,7 +54,7 @@ def run(pytester: pytest.Pytester, repo: Path, cache_dir: Path, *args: str) -> p
         *[str(repo / m) for m in MODULES],
         "-o",
         f"cache_dir={cache_dir}",
-        "--hypothesis-profile=trainstate-ci",
+        *meta_profile.QUICK_ARGS,
         *args,
     )
 
@@ -105,7 +101,7 @@ def test_matrix_and_json_report_merge_every_verdict(
     document = json.loads(report.read_text())
     assert document["schema"] == "trainstate-conformance/report"
     assert document["schema_version"] == 2
-    assert document["hypothesis_profile"] == "trainstate-ci"
+    assert document["hypothesis_profile"] == meta_profile.QUICK_PROFILE
     assert set(document["library_versions"]) >= {"jax", "flax", "optax", "numpy", "hypothesis"}
     failed = next(r for r in document["results"] if r["status"] == "failed")
     assert failed["message"].startswith("AssertionError: step_after=2.0")
@@ -113,7 +109,7 @@ def test_matrix_and_json_report_merge_every_verdict(
     assert "example: test_step_after_is_exactly_one(" in failed["falsifying_example"]
     assert failed["first_failure_at"] == 1 and failed["examples"] >= 1
     passed = next(r for r in document["results"] if r["status"] == "passed")
-    assert passed["examples"] >= 100
+    assert passed["examples"] >= meta_profile.QUICK_EXAMPLES
 
 
 def test_repro_snippet_reproduces_the_failure(pytester, repo, suite_cache_dir) -> None:
@@ -289,12 +285,13 @@ def test_a_corpus_record_the_strategies_cannot_draw_is_refused(
 def test_command_line_exit_code_is_zero_only_when_all_conform(pytester, suite_cache_dir) -> None:
     pytester.makepyfile(good=CORRECT, bad=WRONG_STEP)
     cli = [sys.executable, "-m", "conformance", "--workers", "2", "--cache-dir", suite_cache_dir]
-    good = pytester.run(*cli, "good.py")
+    good = pytester.run(*cli, "good.py", "--", *meta_profile.QUICK_ARGS)
     assert good.ret == 0, good.stdout.str()[-3000:]
     good.stdout.fnmatch_lines(["good: CONFORMS (*)"])
-    both = pytester.run(*cli, "good.py", "bad.py", "--", "--trainstate-maxfail", "1")
-    assert both.ret == 1
-    both.stdout.fnmatch_lines(["good: CONFORMS*", "bad: DOES NOT CONFORM*"])
+    # A run where one of several does not conform exits 1 too: tests/test_tampering.py.
+    bad = pytester.run(*cli, "bad.py", "--", *meta_profile.QUICK_ARGS, "--trainstate-maxfail", "1")
+    assert bad.ret == 1, bad.stdout.str()[-3000:]
+    bad.stdout.fnmatch_lines(["bad: DOES NOT CONFORM*"])
 
 
 def test_command_line_verdict_on_a_selection_is_incomplete(pytester, suite_cache_dir) -> None:
@@ -302,7 +299,8 @@ def test_command_line_verdict_on_a_selection_is_incomplete(pytester, suite_cache
     pytester.makepyfile(good=CORRECT)
     subset = pytester.run(
         sys.executable, "-m", "conformance", "good.py", "--workers", "1",
-        "--cache-dir", suite_cache_dir, "--", "-k", "step_after_is_exactly_one",
+        "--cache-dir", suite_cache_dir, "--", *meta_profile.QUICK_ARGS,
+        "-k", "step_after_is_exactly_one",
     )  # fmt: skip
     assert subset.ret == 1
     subset.stdout.fnmatch_lines(["good: INCOMPLETE (1 passed, * not selected)"])
@@ -311,7 +309,7 @@ def test_command_line_verdict_on_a_selection_is_incomplete(pytester, suite_cache
 def test_command_line_writes_nothing_and_cache_dir_keeps_the_jax_cache(pytester) -> None:
     pytester.makepyfile(good=CORRECT)
     # The judge compiles the oracle's initialisation for this property: something to cache.
-    select = ["--", "-k", "loss_after_agrees_with_reference"]
+    select = ["--", *meta_profile.QUICK_ARGS, "-k", "loss_after_agrees_with_reference"]
     # pytester.run keeps the command's output in the directory's "stdout" and "stderr".
     before = {p.name for p in pytester.path.iterdir()} | {"stdout", "stderr"}
     plain = pytester.run(sys.executable, "-m", "conformance", "good.py", "--workers", "1", *select)

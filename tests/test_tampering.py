@@ -28,9 +28,10 @@ from pathlib import Path
 import pytest
 
 from conformance.isolation.launcher import choose
+from tests import meta_profile
+from tests.submissions import CORRECT
 
 TAMPERING = Path(__file__).resolve().parent / "tampering"
-CORRECT = "from conformance.reference.flax_step import one_step\n"
 WRONG = (
     "import numpy as np\n"
     "def one_step(seed, x, y, lr):\n"
@@ -60,12 +61,15 @@ def _digest(path: Path) -> str:
 
 
 def _grade(
-    where: Path, impls: list[str], report: str, cache: Path, *pytest_args: str
+    where: Path, impls: list[str], report: str, cache: Path, profile: Path, *pytest_args: str
 ) -> subprocess.CompletedProcess:
+    # The quick profile (tests/meta_profile.py, found in ``profile``): the attacks are judged
+    # at their first call, and the correct submission needs no hundred draws per property.
     return subprocess.run(
         [sys.executable, "-m", "conformance", *impls, "--workers", "2", "--report", report,
-         "--cache-dir", str(cache), "--", *pytest_args],
+         "--cache-dir", str(cache), "--", *meta_profile.QUICK_ARGS, *pytest_args],
         cwd=where, capture_output=True, text=True, timeout=1500,
+        env={**os.environ, "PYTHONPATH": str(profile)},
     )  # fmt: skip
 
 
@@ -82,7 +86,7 @@ def _leftovers(marker: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> dict:
+def graded(tmp_path_factory, meta_profile_dir) -> dict:
     where = tmp_path_factory.mktemp("grading")
     names = sorted(p.stem for p in TAMPERING.glob("*.py"))
     for name in names:
@@ -93,7 +97,7 @@ def graded(tmp_path_factory) -> dict:
     impls = [f"{name}.py" for name in names] + ["correct_submission.py"]
     before = {p.name for p in where.iterdir()}
     first = _grade(
-        where, impls, "report.json", cache, "--trainstate-maxfail", "1",
+        where, impls, "report.json", cache, meta_profile_dir, "--trainstate-maxfail", "1",
         "--trainstate-corpus", "corpus.jsonl",
         "--junitxml", "junit.xml",
     )  # fmt: skip
@@ -101,6 +105,7 @@ def graded(tmp_path_factory) -> dict:
     time.sleep(3)  # a detached rewriter would strike now
     second = _grade(
         where, ["correct_submission.py", "wrong_submission.py"], "second.json", cache,
+        meta_profile_dir,
         "--trainstate-corpus", "corpus.jsonl",
     )  # fmt: skip
     return {
