@@ -88,10 +88,6 @@ class TreeSpec:
         """``(path, shape)`` of every leaf, in the sorted-key order JAX flattens dicts."""
         return list(_leaf_paths(self, ()))
 
-    @property
-    def n_leaves(self) -> int:
-        return len(self.leaf_paths())
-
     def with_frozen(self, frozen: bool) -> TreeSpec:
         return TreeSpec(self.items, frozen=frozen, origin=self.origin)
 

@@ -12,10 +12,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
+from conformance.reference.validation import INT32_MAX, INT32_MIN
 from conformance.strategies.cached import choice
-
-INT32_MIN = -(2**31)
-INT32_MAX = 2**31 - 1
 
 EDGE_SEEDS = (0, 1, -1, 2, 42, 2**16, -(2**16), 2**24 + 1, INT32_MAX, INT32_MIN, INT32_MAX - 1)
 

@@ -43,3 +43,30 @@ def quick_profile(monkeypatch: pytest.MonkeyPatch, meta_profile_dir: Path) -> No
     """
     path = os.pathsep.join(filter(None, [str(meta_profile_dir), os.environ.get("PYTHONPATH")]))
     monkeypatch.setenv("PYTHONPATH", path)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The two longest tests to the two ends of the run, so that each starts a worker's share.
+
+    Each is one whole suite run in a subprocess (every correct implementation: a third of the
+    session's work; every mutant: a tenth).  Under ``-n 2`` with work stealing (below) each
+    worker gets one contiguous half of the items: one starts with the first, the other ends
+    with the second, and the worker that is done first takes over what is left of the other's.
+    """
+    first = [item for item in items if "correct_results" in getattr(item, "fixturenames", ())]
+    last = [item for item in items if "mutant_results" in getattr(item, "fixturenames", ())]
+    middle = [item for item in items if item not in first and item not in last]
+    items[:] = [*first, *middle, *last]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Work stealing instead of xdist's ``load`` for the project's tests: ``load`` deals the
+    first quarter of the items out one by one and the rest as workers ask, so the two longest
+    could queue behind each other on one worker while the other ran out of work (543 s, of
+    which about 60 s one worker idle, measured)."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import WorkStealingScheduling
+
+    return WorkStealingScheduling(config, log)

@@ -62,7 +62,7 @@ def run_bundled(
 def correct_results(repo, tmp_path_factory, suite_cache_dir) -> list[dict]:
     where = tmp_path_factory.mktemp("correct")
     return run_bundled(
-        repo, where, suite_cache_dir, "correct", CORRECT, profile=meta_profile.PROFILE
+        repo, where, suite_cache_dir, "correct", CORRECT, profile=meta_profile.QUICK_PROFILE
     )
 
 

@@ -28,6 +28,7 @@ from conformance.collection import runs_one_implementation_at_a_time
 from conformance.failures import CallAborted
 from conformance.implementations import Implementation
 from conformance.isolation import process_tree
+from conformance.isolation.service import first_line
 from conformance.items import IMPLS, impl_of
 
 _STARTED = pytest.StashKey[bool]()
@@ -100,7 +101,7 @@ def _check_every_implementation_loads(config: pytest.Config) -> None:
 
 
 def _one_line(spec: str, exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0]
+    text = first_line(exc)
     # "name: --trainstate-impl spec: why" from the host; the usage error starts at the flag.
     flag = "--trainstate-impl "
     return text[text.index(flag) :] if flag in text else f"{flag}{spec}: {text}"
