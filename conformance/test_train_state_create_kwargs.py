@@ -14,12 +14,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.implementations import Implementation
+from conformance.not_applicable import DoesNotApply
 from conformance.profiles import suite_settings
 from conformance.strategies.optimizers import optimizers
 from conformance.strategies.pytrees import grads, params
 from conformance.train_state_checks import (
     Context,
-    DoesNotApply,
     Tree,
     extra_value,
     observe,

@@ -27,18 +27,14 @@ from typing import Any
 import jax
 import numpy as np
 import optax
-import pytest
 
 from conformance.failures import HostMisbehaved, ImplementationFailed, ImplementationRaised
 from conformance.implementations import ExtraField, Implementation, TrainStateClass
 from conformance.isolation.service import CANONICAL_FIELDS
 from conformance.isolation.trees import Leaf, TreeData, expected_tree, pack_tree, tree_data
+from conformance.not_applicable import DoesNotApply
 from conformance.reference.tolerance import UNIT_ROUNDOFF
 from conformance.strategies.optax_catalogue import OptimizerCase
-
-
-class DoesNotApply(pytest.skip.Exception):  # type: ignore[misc, name-defined]
-    """The property does not apply to this implementation (a verdict of its own, not a skip)."""
 
 
 def train_state_class(impl: Implementation) -> TrainStateClass:

@@ -18,6 +18,7 @@ import pytest
 
 from conformance import __version__
 from conformance.items import COUNT, FAILURES, impl_of, property_name
+from conformance.not_applicable import DoesNotApply
 from conformance.verdicts import (
     IMPLEMENTATION_PROCESS,
     JUDGE,
@@ -53,10 +54,6 @@ def pytest_runtest_makereport(
     report = yield
     impl = impl_of(item)
     if impl is not None and report.when in ("setup", "call"):
-        # Imported here, in a suite's run only: it imports JAX, which a session of other
-        # tests (the plugin loads in all of them) should never pay for.
-        from conformance.train_state_checks import DoesNotApply
-
         error = call.excinfo.value if call.excinfo is not None else None
         observed = item.get_closest_marker(OBSERVED_MARKER) is not None
         report.user_properties.extend(
