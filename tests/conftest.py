@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
+
+from tests import meta_profile
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -41,8 +42,7 @@ def quick_profile(monkeypatch: pytest.MonkeyPatch, meta_profile_dir: Path) -> No
     For the tests of the plugin's machinery.  The subprocess finds the profile's module on
     ``PYTHONPATH``, so nothing is added to the directory the run is judged from.
     """
-    path = os.pathsep.join(filter(None, [str(meta_profile_dir), os.environ.get("PYTHONPATH")]))
-    monkeypatch.setenv("PYTHONPATH", path)
+    monkeypatch.setenv("PYTHONPATH", meta_profile.pythonpath(meta_profile_dir))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -24,6 +24,9 @@ copy's directory on ``PYTHONPATH`` (the ``quick_profile`` fixture).
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from hypothesis import Phase, settings
 
 from conformance.profiles import CI_PROFILE
@@ -34,6 +37,12 @@ QUICK_ARGS = ("-p", "meta_profile", f"--hypothesis-profile={QUICK_PROFILE}")
 """pytest arguments for the quick profile, loaded from the copy of this module that the
 ``quick_profile`` fixture puts on ``PYTHONPATH``."""
 KILL_PROFILE = "trainstate-ci-kill"
+
+
+def pythonpath(copy_dir: Path) -> str:
+    """``PYTHONPATH`` for a subprocess that loads the copy of this module in ``copy_dir``."""
+    return os.pathsep.join(filter(None, [str(copy_dir), os.environ.get("PYTHONPATH")]))
+
 
 settings.register_profile(
     QUICK_PROFILE, settings.get_profile(CI_PROFILE), max_examples=QUICK_EXAMPLES

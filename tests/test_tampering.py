@@ -69,7 +69,7 @@ def _grade(
         [sys.executable, "-m", "conformance", *impls, "--workers", "2", "--report", report,
          "--cache-dir", str(cache), "--", *meta_profile.QUICK_ARGS, *pytest_args],
         cwd=where, capture_output=True, text=True, timeout=1500,
-        env={**os.environ, "PYTHONPATH": str(profile)},
+        env={**os.environ, "PYTHONPATH": meta_profile.pythonpath(profile)},
     )  # fmt: skip
 
 
