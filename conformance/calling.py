@@ -2,7 +2,8 @@
 
 Every one-step property calls the implementation through :func:`call` or
 :func:`call_raw`, which send the problem to the implementation's own process
-and read its answer as data (:class:`Returned`).  An implementation that
+and read its answer as data (:class:`Returned`), or reuse the answer to the
+same question (see :func:`call_raw`).  An implementation that
 raises, prints too much, or returns something that is not ``[step_after,
 loss_after]`` fails with a message that says so, names the implementation
 and the input, and never with an unrelated error from the property's own
@@ -12,6 +13,7 @@ arithmetic.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from typing import Any
 
 import numpy as np
@@ -102,7 +104,7 @@ class Output:
 
 @dataclasses.dataclass(frozen=True)
 class CallResult:
-    """A call's output, and (on request) its inputs as they were after the call."""
+    """A call's output, and its inputs as they were after the call."""
 
     returned: Returned
     x_after: Any = None
@@ -122,22 +124,67 @@ def _raised(impl: Implementation, exception: Any, label: str) -> ImplementationR
     return ImplementationRaised(f"{impl.name}.one_step raised {shown}: {message}{note} {label}")
 
 
+ANSWERS_KEPT = 1024
+"""Answers one judging process keeps per implementation (a few KB each; the 15 one-step
+properties' draws of one run, per family, fit in it)."""
+
+
 def call_raw(
     impl: Implementation,
     problem: Problem,
     *,
     read_only: bool = False,
-    return_inputs: bool = False,
     check_global_state: bool = False,
+    fresh: bool = False,
 ) -> CallResult:
-    """Call ``impl.one_step`` on ``problem`` in its process.
+    """Call ``impl.one_step`` on ``problem`` in its process, or reuse the answer of that call.
 
     The implementation gets its own copies of ``x`` and ``y`` (read-only ones
-    with ``read_only``); ``return_inputs`` sends them back as they are after
-    the call.  Process-wide settings the call changes are put back in its
-    process, and with ``check_global_state`` a change is also a failure.
+    with ``read_only``), and sends them back as they are after the call.
+    Process-wide settings the call changes are put back in its process, and
+    with ``check_global_state`` a change is also a failure.
+
+    ``one_step`` is a pure function by contract, so one call answers every
+    property that asks the same question (the same problem, bit for bit, and
+    the same ``read_only``); the judging process keeps the answers
+    (:data:`ANSWERS_KEPT`, per implementation).  The properties of purity
+    itself (determinism, hidden state) ask with ``fresh``: a new call, made
+    now, whose answer is not kept.  Every call asks for everything a property
+    may check (the inputs after it, the global state around it), so that its
+    answer serves them all.
     """
-    answer = impl.connection.request(
+    key = _question(problem, read_only)
+    answer = None if fresh else impl.answers.get(key)
+    if answer is None:
+        answer = _ask(impl, problem, read_only)
+        output = str(answer.get("output", ""))
+        if output:
+            # What the call printed goes on to the test's captured output, within the limit.
+            print(output, end="")
+        if not fresh:
+            impl.answers[key] = answer
+            if len(impl.answers) > ANSWERS_KEPT:
+                impl.answers.popitem(last=False)
+    else:
+        impl.answers.move_to_end(key)
+    return _read_answer(impl, problem, answer, check_global_state)
+
+
+def _question(problem: Problem, read_only: bool) -> bytes:
+    """A digest of everything the call is given, exact to the bit and the type."""
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (problem.seed, problem.lr):
+        digest.update(f"{type(part).__module__}.{type(part).__qualname__}:{part!r};".encode())
+    for array in (problem.x, problem.y):
+        digest.update(f"{array.dtype.str}{array.shape};".encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update(b"read-only" if read_only else b"writable")
+    return digest.digest()
+
+
+def _ask(impl: Implementation, problem: Problem, read_only: bool) -> dict[str, Any]:
+    impl.calls["one_step"] += 1
+    return impl.connection.request(
         {
             "op": "one_step",
             "seed": problem.seed,
@@ -145,15 +192,16 @@ def call_raw(
             "y": problem.y,
             "lr": problem.lr,
             "read_only": read_only,
-            "return_inputs": return_inputs,
-            "check_rng": check_global_state,
+            "return_inputs": True,
+            "check_rng": True,
         },
         f"{impl.name}.one_step {problem.label()}",
     )
-    output = str(answer.get("output", ""))
-    if output:
-        # What the call printed goes on to the test's captured output, within the limit.
-        print(output, end="")
+
+
+def _read_answer(
+    impl: Implementation, problem: Problem, answer: dict[str, Any], check_global_state: bool
+) -> CallResult:
     changes = [str(c) for c in answer.get("state_changes", [])]
     if check_global_state and changes:
         raise GlobalStateChanged(
@@ -190,5 +238,6 @@ def read(raw: Returned, impl: Implementation, problem: Problem) -> Output:
 
 
 def call(impl: Implementation, problem: Problem, **options: bool) -> Output:
-    """Call ``impl.one_step`` on ``problem`` and read ``[step_after, loss_after]``."""
+    """Call ``impl.one_step`` on ``problem`` (see :func:`call_raw`) and read
+    ``[step_after, loss_after]``."""
     return read(call_raw(impl, problem, **options).returned, impl, problem)

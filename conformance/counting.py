@@ -10,6 +10,7 @@ Hypothesis runs it last to report it.
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Generator
 from pathlib import Path
 
@@ -26,17 +27,22 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     handle = getattr(getattr(item, "obj", None), "hypothesis", None)
     if handle is None or impl_of(item) is None:
         return (yield)
-    from hypothesis.errors import UnsatisfiedAssumption
+    from hypothesis.errors import StopTest, UnsatisfiedAssumption
 
     count = item.stash[COUNT] = ExampleCount()
     inner = handle.inner_test
+    impl = impl_of(item)
+    assert impl is not None
+    calls_before = Counter(impl.calls)
 
     @functools.wraps(inner)
     def counted(*args: object, **kwargs: object) -> object:
         count.examples += 1
         try:
             return inner(*args, **kwargs)
-        except UnsatisfiedAssumption:
+        except (UnsatisfiedAssumption, StopTest):
+            # Hypothesis's own control flow (a rejected example; a draw inside the test that
+            # ran out of data), not a failure of the implementation.
             raise
         except BaseException:
             if count.first_failure_at is None:
@@ -50,6 +56,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
         return (yield)
     finally:
         handle.inner_test = inner
+        count.calls = dict(impl.calls - calls_before)
         _record_failure(item)
 
 

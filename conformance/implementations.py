@@ -13,6 +13,7 @@ recipe with that class, so every one-step property runs on it too.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter, OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,13 @@ class Implementation:
     name: str
     spec: str
     connection: Connection
+    calls: Counter[str] = dataclasses.field(default_factory=Counter)
+    """Calls of ``one_step``, ``create`` and ``apply_gradients`` made in this process so far.
+
+    Counted, not timed, so that what a verdict costs does not depend on the machine."""
+    answers: OrderedDict[bytes, dict[str, Any]] = dataclasses.field(default_factory=OrderedDict)
+    """The answers of this process's calls of ``one_step``, by question
+    (:func:`conformance.calling.call_raw`), oldest first."""
 
     @property
     def location(self) -> str:

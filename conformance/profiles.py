@@ -52,7 +52,7 @@ _COMMON: _CommonSettings = {
 
 settings.register_profile(LOCAL_PROFILE, max_examples=100, **_COMMON)
 settings.register_profile(
-    CI_PROFILE, max_examples=100, derandomize=True, database=None, print_blob=True, **_COMMON
+    CI_PROFILE, max_examples=25, derandomize=True, database=None, print_blob=True, **_COMMON
 )
 settings.register_profile(THOROUGH_PROFILE, max_examples=2000, **_COMMON)
 
@@ -71,11 +71,15 @@ def suite_settings() -> Callable[[T], T]:
     ``default`` was chosen by the user (or by their conftest) and wins, with
     deadlines and the explain phase off.
 
-    Under a derandomized profile (``trainstate-ci``) the test is also seeded by its name:
-    Hypothesis would derive the seed from the test id, which carries the
-    implementation, so every implementation would get other inputs.  Seeded by
-    the property, all of them are judged on the same inputs (a grader's class
-    takes one exam), and the judge computes what each input should give once.
+    Under a derandomized profile (``trainstate-ci``) the test is also seeded by
+    what it draws (:func:`draws_of`).  Hypothesis would derive the seed from the
+    test id, which carries the implementation, so every implementation would
+    get other inputs.  Seeded by its strategies, every implementation is judged
+    on the same inputs (a grader's class takes one exam), the judge computes
+    what each input should give once, and the properties that draw alike draw
+    the same problems: one call of ``one_step`` then answers all of them
+    (:func:`conformance.calling.call_raw`).  Each property still runs every
+    one of its examples; they are fewer distinct problems in the run.
     """
     current = settings.get_current_profile_name()
     if current != "default":
@@ -97,7 +101,19 @@ def suite_settings() -> Callable[[T], T]:
     def decorate(test: T) -> T:
         decorated = chosen(test)
         if chosen.derandomize:
-            decorated = seed(test.__name__)(decorated)
+            decorated = seed(draws_of(test))(decorated)
         return decorated
 
     return decorate
+
+
+def draws_of(test: Callable[..., object]) -> str:
+    """What a ``@given`` test draws, as its arguments' strategies: ``problem=problems()``.
+
+    Strategies print as the calls that built them, so two tests get the same
+    text exactly when they draw alike; a test without ``@given`` is named.
+    """
+    given_kwargs = getattr(getattr(test, "hypothesis", None), "_given_kwargs", None)
+    if not given_kwargs:
+        return getattr(test, "__name__", repr(test))
+    return ", ".join(f"{name}={strategy!r}" for name, strategy in given_kwargs.items())

@@ -35,7 +35,7 @@ def _shown(after: object) -> str:
 @given(problem=problems())
 def test_inputs_are_not_modified(impl: Implementation, problem: Problem) -> None:
     with reproducible(impl, "test_inputs_are_not_modified", ("problem", problem)):
-        result = call_raw(impl, problem, return_inputs=True)
+        result = call_raw(impl, problem)
         for name, before, after in (
             ("x", problem.x, result.x_after),
             ("y", problem.y, result.y_after),

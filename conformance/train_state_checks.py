@@ -31,6 +31,7 @@ import optax
 from conformance.failures import HostMisbehaved, ImplementationFailed, ImplementationRaised
 from conformance.implementations import ExtraField, Implementation, TrainStateClass
 from conformance.isolation.service import CANONICAL_FIELDS
+from conformance.isolation.train_state_scenarios import SCENARIO_CALLS
 from conformance.isolation.trees import Leaf, TreeData, expected_tree, pack_tree, tree_data
 from conformance.not_applicable import DoesNotApply
 from conformance.reference.tolerance import UNIT_ROUNDOFF
@@ -101,6 +102,7 @@ def observe(ctx: Context, scenario: str, **inputs: Any) -> dict[str, Any]:
         {"op": "train_state", "scenario": scenario, "inputs": sent},
         f"{ctx.name}: the TrainState scenario {scenario!r} {ctx}",
     )
+    _count_calls(ctx.impl, answer.get("calls"))
     output = str(answer.get("output", ""))
     if output:
         print(output, end="")
@@ -110,6 +112,19 @@ def observe(ctx: Context, scenario: str, **inputs: Any) -> dict[str, Any]:
     if "stopped" in observed:
         raise _stopped(ctx, scenario, observed["stopped"], inputs)
     return observed
+
+
+def _count_calls(impl: Implementation, calls: object) -> None:
+    """Add the scenario's own count of its ``create`` and ``apply_gradients`` calls.
+
+    The count comes from the implementation's process and is only ever used to
+    say what a verdict cost, never to decide one.
+    """
+    if isinstance(calls, dict):
+        for name in SCENARIO_CALLS:
+            count = calls.get(name)
+            if isinstance(count, int) and count >= 0:
+                impl.calls[name] += count
 
 
 def _send(value: Any) -> Any:

@@ -17,9 +17,9 @@ An implementation's overall verdict (:func:`overall`):
   known deviation).  "Does not apply" (the TrainState properties for a
   module with only ``one_step``) is a status of its own and counts for neither.
 
-JSON report (``--conformance-report PATH``), schema version 2::
+JSON report (``--trainstate-report PATH``), schema version 3::
 
-    {"schema": "trainstate-conformance/report", "schema_version": 2,
+    {"schema": "trainstate-conformance/report", "schema_version": 3,
      "suite_version": str, "library_versions": {name: version},
      "hypothesis_profile": str, "hypothesis_seed": str | null,
      "isolation": str,
@@ -30,7 +30,11 @@ JSON report (``--conformance-report PATH``), schema version 2::
                   "evidence": "judge" | "implementation-process",
                   "message": str | null, "examples": int | null,
                   "first_failure_at": int | null,
-                  "falsifying_example": str | null, "repro": str | null}]}
+                  "falsifying_example": str | null, "repro": str | null,
+                  "calls": {"one_step" | "create" | "apply_gradients": int} | null}]}
+
+``calls`` counts the calls into the implementation the property made, shrinking
+included: what the verdict cost, in a unit that does not depend on the machine.
 
 ``evidence`` says what a verdict rests on: ``judge`` when only on the values
 the implementation returned, compared in the judging process;
@@ -45,7 +49,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import cast
@@ -53,7 +57,7 @@ from typing import cast
 import pytest
 
 SCHEMA = "trainstate-conformance/report"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 KEY_PREFIX = "trainstate_"
 STATUS_MARKS = {
     "passed": "pass",
@@ -70,10 +74,12 @@ CONFORMS, DOES_NOT_CONFORM, INCOMPLETE = "CONFORMS", "DOES NOT CONFORM", "INCOMP
 
 @dataclass
 class ExampleCount:
-    """Examples a property ran for one implementation, and the index of the first failure."""
+    """Examples a property ran for one implementation, the index of the first failure, and
+    the calls into the implementation they made (``{"one_step": n}``, say)."""
 
     examples: int = 0
     first_failure_at: int | None = None
+    calls: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,7 @@ class Verdict:
     first_failure_at: int | None
     falsifying_example: str | None
     repro: str | None
+    calls: dict[str, int] | None = None
 
 
 def report_properties(
@@ -123,6 +130,7 @@ def report_properties(
         (KEY_PREFIX + "property", property_name),
         (KEY_PREFIX + "examples", None if count is None else count.examples),
         (KEY_PREFIX + "first_failure_at", None if count is None else count.first_failure_at),
+        (KEY_PREFIX + "calls", None if count is None else dict(count.calls)),
         (KEY_PREFIX + "repro", repro),
         (KEY_PREFIX + "falsifying", falsifying),
         (KEY_PREFIX + "message", message),
@@ -182,6 +190,7 @@ def verdict_from_report(report: pytest.TestReport) -> Verdict | None:
         first_failure_at=props.get("first_failure_at"),  # type: ignore[arg-type]
         falsifying_example=props.get("falsifying"),  # type: ignore[arg-type]
         repro=props.get("repro"),  # type: ignore[arg-type]
+        calls=props.get("calls"),  # type: ignore[arg-type]
     )
 
 
@@ -253,7 +262,7 @@ def format_matrix(
         parts = [f"{n} {s.replace('-', ' ')}" for s, n in counts.items() if n]
         if unselected:
             parts.append(f"{len(unselected)} not selected")
-        line = f"{impl}: {overall(mine, unselected)} ({', '.join(parts)})"
+        line = f"{impl}: {overall(mine, unselected)} ({', '.join(parts)}){_calls_phrase(mine)}"
         failed = [v.property for v in mine if v.status == "failed"]
         skipped = [v for v in mine if v.status == "skipped"]
         if failed:
@@ -264,6 +273,30 @@ def format_matrix(
             )
         lines.append(line)
     return lines
+
+
+CALL_NAMES = ("one_step", "create", "apply_gradients")
+
+
+def total_calls(counts: Iterable[dict[str, int] | None]) -> dict[str, int]:
+    """The sum of per-property ``calls`` (a verdict's, or a JSON report result's)."""
+    totals: dict[str, int] = {}
+    for calls in counts:
+        for name, count in (calls or {}).items():
+            totals[name] = totals.get(name, 0) + count
+    return totals
+
+
+def _calls_phrase(verdicts: list[Verdict]) -> str:
+    """`` after 560 calls of one_step, 240 of create``: what the verdict cost."""
+    totals = total_calls(v.calls for v in verdicts)
+    named = [name for name in CALL_NAMES if totals.get(name)]
+    if not named:
+        return ""
+    first, *rest = named
+    return f" after {totals[first]} calls of {first}" + "".join(
+        f", {totals[name]} of {name}" for name in rest
+    )
 
 
 LIBRARIES = ("jax", "jaxlib", "flax", "optax", "numpy", "hypothesis", "pytest")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
-from conformance.profiles import CI_PROFILE, PROFILES, suite_settings
+from conformance.profiles import CI_PROFILE, PROFILES, draws_of, suite_settings
 
 NAMED = "tests-named-without-shrinking"
 settings.register_profile(
@@ -49,3 +50,27 @@ def test_the_suites_profiles_carry_its_prefix() -> None:
     assert all(name.startswith("trainstate-") for name in PROFILES)
     assert settings.get_profile(CI_PROFILE).derandomize
     assert Phase.explain not in settings.get_profile(CI_PROFILE).phases
+
+
+@pytest.fixture
+def ci_profile() -> Iterator[None]:
+    previous = settings.get_current_profile_name()
+    settings.load_profile(CI_PROFILE)
+    yield
+    settings.load_profile(previous)
+
+
+def test_under_ci_properties_that_draw_alike_share_their_seed(ci_profile) -> None:
+    from conformance.strategies.problems import problems
+
+    def seeded(strategy: st.SearchStrategy[object], name: str) -> object:
+        def body(problem: object) -> None: ...
+
+        body.__name__ = name
+        test = suite_settings()(given(problem=strategy)(body))
+        return test._hypothesis_internal_use_seed  # type: ignore[attr-defined]
+
+    one = seeded(problems(), "test_one")
+    assert one == seeded(problems(), "test_other") == "problem=" + repr(problems())
+    assert seeded(problems(lr_kinds=("zero",)), "test_one") != one
+    assert draws_of(lambda: None) == "<lambda>"

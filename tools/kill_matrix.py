@@ -2,12 +2,14 @@
 
     python tools/kill_matrix.py            # full matrix (every property of every implementation)
     python tools/kill_matrix.py --fast     # stop each implementation at its first failure
+    python tools/kill_matrix.py --profile trainstate-dev   # under another Hypothesis profile
 
 For each implementation in ``implementations/correct`` and ``implementations/mutants``
 it prints the verdict, how many properties failed, the property that failed
 first (the one that needed the fewest examples) with that number of examples,
-and every failed property.  It exits with 1 if a correct implementation fails
-or a mutant survives.  ``tests/test_bundled.py`` asserts the same in CI.
+every failed property, and the calls of ``one_step`` (and of ``create`` and
+``apply_gradients``) its verdict cost.  It exits with 1 if a correct
+implementation fails or a mutant survives.  ``tests/test_bundled.py`` asserts the same in CI.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ BUNDLED = REPO / "implementations"
 sys.path.insert(0, str(REPO))
 
 from conformance.collection import run_rank  # noqa: E402
+from conformance.verdicts import total_calls  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Row:
     examples_to_first_failure: int | None
     passed: int
     skipped: int
+    calls: dict[str, int]
 
     @property
     def verdict(self) -> str:
@@ -58,7 +62,9 @@ def bundled(kind: str) -> list[Path]:
     return sorted((BUNDLED / kind).glob("*.py"))
 
 
-def run(fast: bool, workers: str, extra: list[str]) -> tuple[list[Row], float]:
+def run(
+    fast: bool, workers: str, extra: list[str], profile: str = "trainstate-ci"
+) -> tuple[list[Row], float]:
     kinds = {path.stem: kind for kind in ("correct", "mutants") for path in bundled(kind)}
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
@@ -71,7 +77,7 @@ def run(fast: bool, workers: str, extra: list[str]) -> tuple[list[Row], float]:
             workers,
             "-p",
             "no:cacheprovider",
-            "--hypothesis-profile=trainstate-ci",
+            f"--hypothesis-profile={profile}",
             "--trainstate-call-timeout",
             "120",
             "--trainstate-report",
@@ -105,6 +111,7 @@ def run(fast: bool, workers: str, extra: list[str]) -> tuple[list[Row], float]:
                 examples_to_first_failure=first["first_failure_at"] if first else None,
                 passed=sum(r["status"] == "passed" for r in mine),
                 skipped=sum(r["status"] == "skipped" for r in mine),
+                calls=total_calls(r["calls"] for r in mine),
             )
         )
     return rows, wall
@@ -112,14 +119,15 @@ def run(fast: bool, workers: str, extra: list[str]) -> tuple[list[Row], float]:
 
 def markdown(rows: list[Row]) -> list[str]:
     lines = [
-        "| implementation | kind | verdict | failed | first failure (examples) | which |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| implementation | kind | verdict | failed | first failure (examples) | calls | which |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in rows:
         first = f"{row.first_failed} ({row.examples_to_first_failure})" if row.first_failed else "-"
+        calls = " + ".join(f"{n} {name}" for name, n in row.calls.items()) or "-"
         lines.append(
             f"| {row.name} | {row.kind} | {row.verdict} | {len(row.failed)} | {first} | "
-            f"{', '.join(row.failed) or '-'} |"
+            f"{calls} | {', '.join(row.failed) or '-'} |"
         )
     return lines
 
@@ -130,9 +138,10 @@ def main() -> int:
         "--fast", action="store_true", help="stop each implementation at its first failure"
     )
     parser.add_argument("--workers", default="auto")
+    parser.add_argument("--profile", default="trainstate-ci", help="Hypothesis profile")
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     args = parser.parse_args()
-    rows, wall = run(args.fast, args.workers, args.pytest_args)
+    rows, wall = run(args.fast, args.workers, args.pytest_args, args.profile)
     for line in markdown(rows):
         print(line)
     mutants = [r for r in rows if r.kind == "mutant"]

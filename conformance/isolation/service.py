@@ -386,10 +386,10 @@ class Service:
         if self.train_state is None:
             return {"error": "the implementation defines no TrainState class"}
         with captured() as capture:
-            observed = run(
+            observed, calls = run(
                 self.train_state, str(request.get("scenario")), request["inputs"], self.let_through
             )
-        return {"observed": observed, **capture.report()}
+        return {"observed": observed, "calls": calls, **capture.report()}
 
 
 def _sendable(array: Any) -> Any:

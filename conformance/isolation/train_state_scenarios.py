@@ -33,6 +33,8 @@ from conformance.isolation.trees import describe_leaf, describe_tree, show_array
 from conformance.strategies.optax_catalogue import CATALOGUE, build
 
 PYTREE_FIELDS: tuple[str, ...] = ("step", "params", "opt_state")
+SCENARIO_CALLS: tuple[str, ...] = ("create", "apply_gradients")
+"""The calls into the class a scenario counts (``answer["calls"]``), for what a verdict costs."""
 STATIC_FIELDS: tuple[str, ...] = ("apply_fn", "tx")
 
 
@@ -75,6 +77,13 @@ class Scenario:
     cls: type[Any]
     inputs: dict[str, Any]
     let_through: tuple[type[BaseException], ...]
+    calls: dict[str, int] = dataclasses.field(
+        default_factory=lambda: dict.fromkeys(SCENARIO_CALLS, 0)
+    )
+
+    def counted(self, name: str) -> None:
+        """One more call of ``create`` or ``apply_gradients``, made or attempted."""
+        self.calls[name] += 1
 
     def tx(self, key: str = "tx") -> optax.GradientTransformation:
         name, hyperparams = self.inputs[key]
@@ -112,6 +121,7 @@ class Scenario:
         return {"returned": describe_value(result)}
 
     def create(self, params: Any, tx: Any, apply_fn: str = "a", **kwargs: Any) -> Any:
+        self.counted("create")
         return self.call(
             "create",
             self.cls.create,
@@ -122,6 +132,7 @@ class Scenario:
         )
 
     def update(self, state: Any, grads: Any, index: int = 1, **kwargs: Any) -> Any:
+        self.counted("apply_gradients")
         return self.call(f"apply_gradients {index}", _apply_gradients(state), grads=grads, **kwargs)
 
     def field(self, state: Any, name: str) -> Any:
@@ -204,11 +215,13 @@ def create(s: Scenario) -> dict[str, Any]:
 def positional_grads(s: Scenario) -> dict[str, Any]:
     state = s.create(s.tree("params"), s.tx())
     before = _fields(s, state, PYTREE_FIELDS)
+    s.counted("apply_gradients")
     outcome = s.attempt(_apply_gradients(state), s.tree("grads"))
     return {"outcome": outcome, "before": before, "after": _fields(s, state, PYTREE_FIELDS)}
 
 
 def positional_create(s: Scenario) -> dict[str, Any]:
+    s.counted("create")
     return {"outcome": s.attempt(s.cls.create, apply_fn_a, s.tree("params"), s.tx())}
 
 
@@ -222,6 +235,7 @@ def create_extra_fields(s: Scenario) -> dict[str, Any]:
 
 
 def create_unknown_field(s: Scenario) -> dict[str, Any]:
+    s.counted("create")
     outcome = s.attempt(
         s.cls.create,
         apply_fn=apply_fn_a,
@@ -302,6 +316,7 @@ def assign_field(s: Scenario) -> dict[str, Any]:
 
 def mismatched_grads(s: Scenario) -> dict[str, Any]:
     state = s.create(s.tree("params"), s.tx())
+    s.counted("apply_gradients")
     return {"outcome": s.attempt(_apply_gradients(state), grads=s.tree("grads"))}
 
 
@@ -324,6 +339,7 @@ def jitted(s: Scenario) -> dict[str, Any]:
     for i, grads in enumerate(s.trees("grads"), start=1):
         eager = s.update(eager, grads, i)
         # A class is hashable, but mypy does not see type[Any] as Hashable (python/mypy#11470).
+        s.counted("apply_gradients")
         traced = s.call(f"jit {i}", _jitted_apply_gradients(s.cls), traced, grads)  # type: ignore[arg-type]
         calls.append(
             {
@@ -513,25 +529,26 @@ def run(
     name: str,
     inputs: dict[str, Any],
     let_through: tuple[type[BaseException], ...] = (),
-) -> dict[str, Any]:
-    """Run scenario ``name`` on ``cls``; what it observed, or ``{"stopped": ...}``."""
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """Run scenario ``name`` on ``cls``: what it observed (or ``{"stopped": ...}``), and the
+    calls of ``create`` and ``apply_gradients`` it made."""
     scenario = SCENARIOS.get(name)
+    state = Scenario(cls, inputs, let_through)
     if scenario is None:
-        return {"stopped": {"kind": "unknown_scenario", "name": name}}
+        return {"stopped": {"kind": "unknown_scenario", "name": name}}, state.calls
     try:
-        return scenario(Scenario(cls, inputs, let_through))
+        return scenario(state), state.calls
     except Stop as stop:
-        return {"stopped": stop.observed}
+        return {"stopped": stop.observed}, state.calls
     except Exception as exc:
         # Something the implementation returned broke the scenario itself (a state whose
         # fields cannot be read or flattened, say): that is the implementation's failure.
         if isinstance(exc, let_through):
             raise
         where = traceback.extract_tb(exc.__traceback__)[-1]
-        return {
-            "stopped": {
-                "kind": "error",
-                "exception": describe_exception(exc),
-                "where": f"{where.name}, line {where.lineno}",
-            }
+        stopped = {
+            "kind": "error",
+            "exception": describe_exception(exc),
+            "where": f"{where.name}, line {where.lineno}",
         }
+        return {"stopped": stopped}, state.calls

@@ -1,0 +1,129 @@
+"""One call of ``one_step`` answers every property that asks the same question, and no more."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from conformance.calling import ANSWERS_KEPT, call, call_raw
+from conformance.failures import GlobalStateChanged
+from conformance.implementations import Implementation
+from conformance.strategies.data import DataDescription
+from conformance.strategies.problems import Problem, threshold_of
+
+
+class CountingConnection:
+    """A host that answers ``[1, k]`` to its k-th request, and records what it was asked."""
+
+    name = "counting"
+    spec = "counting.py"
+
+    def __init__(self, state_changes: tuple[str, ...] = ()) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.state_changes = list(state_changes)
+
+    def start(self) -> None:
+        pass
+
+    def capabilities(self) -> dict[str, Any]:
+        return {}
+
+    def request(self, message: dict[str, Any], what: str) -> dict[str, Any]:
+        self.requests.append(message)
+        values = np.array([1.0, float(len(self.requests))])
+        returned = {
+            "type": "numpy.ndarray",
+            "is_ndarray": True,
+            "shape": [2],
+            "dtype": "float64",
+            "dtype_kind": "f",
+            "as_array_dtype": "float64",
+            "values": values,
+        }
+        inputs = {"x": message["x"].copy(), "y": message["y"].copy()}
+        return {"returned": returned, "inputs_after": inputs, "state_changes": self.state_changes}
+
+    def stop(self) -> None:
+        pass
+
+
+def problem(seed: object = 3, lr: float = 0.5, rows: int = 2) -> Problem:
+    x = np.arange(rows * 2, dtype=np.float32).reshape(rows, 2)
+    return Problem(
+        seed=seed,
+        x=x,
+        y=np.ones(rows, np.float32),
+        lr=lr,
+        lr_kind="small",
+        threshold=threshold_of(x),
+        description=DataDescription("float32", 1.0, "pinned", "test", "pinned", "test"),
+    )
+
+
+def implementation(connection: CountingConnection) -> Implementation:
+    return Implementation("counting", "counting.py", connection)  # type: ignore[arg-type]
+
+
+def test_the_same_question_is_asked_once() -> None:
+    impl = implementation(connection := CountingConnection())
+    first = call(impl, problem())
+    again = call(impl, problem())
+    assert first.loss == again.loss == 1.0
+    assert len(connection.requests) == 1 and impl.calls["one_step"] == 1
+    # Every call asks for everything a property may check, so one answer serves them all.
+    assert connection.requests[0]["return_inputs"] and connection.requests[0]["check_rng"]
+    assert call_raw(impl, problem()).x_after is not None
+    assert len(connection.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        problem(seed=3.0),  # the same int(seed), another type: another question
+        problem(seed=np.int64(3)),
+        problem(lr=0.25),
+        problem(rows=3),
+    ],
+    ids=["float seed", "numpy seed", "lr", "shape"],
+)
+def test_a_different_question_is_a_new_call(other: Problem) -> None:
+    impl = implementation(connection := CountingConnection())
+    call(impl, problem())
+    assert call(impl, other).loss == 2.0
+    assert len(connection.requests) == 2
+
+
+def test_read_only_inputs_are_another_question() -> None:
+    impl = implementation(connection := CountingConnection())
+    call(impl, problem())
+    call(impl, problem(), read_only=True)
+    assert [r["read_only"] for r in connection.requests] == [False, True]
+
+
+def test_a_fresh_call_is_made_now_and_not_kept() -> None:
+    impl = implementation(CountingConnection())
+    assert call(impl, problem()).loss == 1.0
+    assert call(impl, problem(), fresh=True).loss == 2.0
+    assert call(impl, problem(), fresh=True).loss == 3.0
+    # The kept answer is still the first one: a fresh call does not replace it.
+    assert call(impl, problem()).loss == 1.0
+    assert impl.calls["one_step"] == 3
+
+
+def test_a_kept_answer_still_fails_the_property_that_checks_it() -> None:
+    impl = implementation(CountingConnection(state_changes=("jax_enable_x64",)))
+    call(impl, problem())
+    with pytest.raises(GlobalStateChanged, match="jax_enable_x64"):
+        call_raw(impl, problem(), check_global_state=True)
+
+
+def test_the_oldest_answers_are_dropped_beyond_the_limit() -> None:
+    impl = implementation(connection := CountingConnection())
+    for lr in range(ANSWERS_KEPT + 1):
+        call(impl, problem(lr=float(lr)))
+    call(impl, problem(lr=float(ANSWERS_KEPT)))
+    assert len(connection.requests) == ANSWERS_KEPT + 1
+    call(impl, problem(lr=0.0))
+    assert len(connection.requests) == ANSWERS_KEPT + 2
