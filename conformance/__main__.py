@@ -76,6 +76,13 @@ def build_arguments(argv: list[str], scratch: Path) -> list[str]:
         "(required), none",
     )
     parser.add_argument(
+        "--verdict-budget",
+        type=float,
+        metavar="SECONDS",
+        help="give the verdict within SECONDS: pins and corpus first, then draws; INCOMPLETE "
+        "if a property could not start in time",
+    )
+    parser.add_argument(
         "--cache-dir",
         metavar="PATH",
         help="keep pytest's and JAX's compilation cache here between runs (default: none kept)",
@@ -93,6 +100,8 @@ def build_arguments(argv: list[str], scratch: Path) -> list[str]:
     command += [f"--trainstate-impl={_absolute(impl)}" for impl in args.impls]
     if args.report:
         command.append(f"--trainstate-report={Path(args.report).resolve()}")
+    if args.verdict_budget is not None:
+        command.append(f"--trainstate-verdict-budget={args.verdict_budget:g}")
     return command + passthrough
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance import budget
 from conformance.items import CORPUS, COUNT, impl_of, property_name
 from conformance.verdicts import ExampleCount
 
@@ -37,6 +38,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
 
     @functools.wraps(inner)
     def counted(*args: object, **kwargs: object) -> object:
+        if not budget.may_run(item):
+            count.not_run += 1
+            return None
         count.examples += 1
         try:
             return inner(*args, **kwargs)

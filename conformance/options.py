@@ -96,6 +96,16 @@ def add_options(parser: Any) -> None:
         "(per process: under xdist each worker counts its own); 0: never",
     )
     group.addoption(
+        "--trainstate-verdict-budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        dest="trainstate_verdict_budget",
+        help="give the verdict within SECONDS of wall time: every property runs its pinned "
+        "examples and corpus first, then draws within its share; a property not started in "
+        "time makes the verdict INCOMPLETE",
+    )
+    group.addoption(
         "--trainstate-xfails-file",
         action="append",
         default=[],

@@ -63,6 +63,7 @@ from conformance.verdicts import library_version
 pytest_plugins = [
     "conformance.profile_loading",
     "conformance.collection",
+    "conformance.budget",
     "conformance.counting",
     "conformance.verdict_hooks",
     "conformance.scheduling",

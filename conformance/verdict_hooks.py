@@ -145,6 +145,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             or profiles.default_profile_name(),
             "hypothesis_seed": config.getoption("hypothesis_seed", None),
             "isolation": isolation(config).description,
+            "verdict_budget": config.getoption("trainstate_verdict_budget"),
         },
     )
 

@@ -22,7 +22,7 @@ JSON report (``--trainstate-report PATH``), schema version 3::
     {"schema": "trainstate-conformance/report", "schema_version": 3,
      "suite_version": str, "library_versions": {name: version},
      "hypothesis_profile": str, "hypothesis_seed": str | null,
-     "isolation": str,
+     "isolation": str, "verdict_budget": float | null,
      "implementations": [{"name", "spec", "verdict", "not_selected": [property]}],
      "results": [{"implementation", "property", "nodeid",
                   "status": "passed" | "failed" | "skipped" | "known-deviation"
@@ -31,10 +31,14 @@ JSON report (``--trainstate-report PATH``), schema version 3::
                   "message": str | null, "examples": int | null,
                   "first_failure_at": int | null,
                   "falsifying_example": str | null, "repro": str | null,
-                  "calls": {"one_step" | "create" | "apply_gradients": int} | null}]}
+                  "calls": {"one_step" | "create" | "apply_gradients": int} | null,
+                  "not_run": int | null}]}
 
 ``calls`` counts the calls into the implementation the property made, shrinking
 included: what the verdict cost, in a unit that does not depend on the machine.
+``not_run`` counts the draws Hypothesis made that were not run because the
+property's share of ``--trainstate-verdict-budget`` was spent (the header's
+``verdict_budget``, in seconds, or null); ``examples`` are those that ran.
 
 ``evidence`` says what a verdict rests on: ``judge`` when only on the values
 the implementation returned, compared in the judging process;
@@ -80,6 +84,8 @@ class ExampleCount:
     examples: int = 0
     first_failure_at: int | None = None
     calls: dict[str, int] = field(default_factory=dict)
+    not_run: int = 0
+    """Draws not run because the property's share of ``--trainstate-verdict-budget`` was spent."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,7 @@ class Verdict:
     falsifying_example: str | None
     repro: str | None
     calls: dict[str, int] | None = None
+    not_run: int | None = None
 
 
 def report_properties(
@@ -131,6 +138,7 @@ def report_properties(
         (KEY_PREFIX + "examples", None if count is None else count.examples),
         (KEY_PREFIX + "first_failure_at", None if count is None else count.first_failure_at),
         (KEY_PREFIX + "calls", None if count is None else dict(count.calls)),
+        (KEY_PREFIX + "not_run", None if count is None else count.not_run),
         (KEY_PREFIX + "repro", repro),
         (KEY_PREFIX + "falsifying", falsifying),
         (KEY_PREFIX + "message", message),
@@ -191,6 +199,7 @@ def verdict_from_report(report: pytest.TestReport) -> Verdict | None:
         falsifying_example=props.get("falsifying"),  # type: ignore[arg-type]
         repro=props.get("repro"),  # type: ignore[arg-type]
         calls=props.get("calls"),  # type: ignore[arg-type]
+        not_run=props.get("not_run"),  # type: ignore[arg-type]
     )
 
 

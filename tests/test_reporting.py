@@ -333,3 +333,50 @@ def test_command_line_writes_nothing_and_cache_dir_keeps_the_jax_cache(pytester)
     jax_cache = pytester.path / "cache" / "d" / "trainstate-jax-compilation-cache"
     assert any(p.is_file() for p in jax_cache.rglob("*")), "no compiled program was cached"
     assert not (pytester.path / ".hypothesis").exists()
+
+
+SLOW = built_on_correct(
+    "import time\n\n\n"
+    "def one_step(seed, x, y, lr):\n"
+    "    time.sleep(1.0)\n"
+    "    return _correct(seed, x, y, lr)\n"
+)
+"""Correct, and 1 s a call: the step counter's 16 pins and 10 draws take 26 s."""
+
+
+def test_verdict_budget_runs_pins_then_draws_in_time(pytester, repo, suite_cache_dir) -> None:
+    pytester.makepyfile(slow=SLOW, bad=WRONG_STEP)
+    report = pytester.path / "report.json"
+    result = pytester.runpytest_subprocess(
+        str(repo / "conformance/test_step_counter.py"),
+        *("-o", f"cache_dir={suite_cache_dir}", *meta_profile.QUICK_ARGS, "-p", "no:xdist"),
+        # bad first: its failure comes at once, and slow then starts well before the deadline.
+        *("--trainstate-impl", "bad.py", "--trainstate-impl", "slow.py"),
+        *("--trainstate-verdict-budget", "30", "--trainstate-report", str(report)),
+    )
+    result.stdout.fnmatch_lines(["bad: DOES NOT CONFORM *", "slow: CONFORMS (1 passed) *"])
+    document = json.loads(report.read_text())
+    assert document["verdict_budget"] == 30
+    (slow,) = [r for r in document["results"] if r["implementation"] == "slow"]
+    # Every pin ran, and the draws stopped at the property's share of the budget.
+    assert slow["examples"] >= 16 and slow["not_run"] > 0
+    assert slow["examples"] + slow["not_run"] == 16 + meta_profile.QUICK_EXAMPLES
+
+
+def test_verdict_budget_spent_before_a_property_starts_is_incomplete(
+    pytester, repo, suite_cache_dir
+) -> None:
+    pytester.makepyfile(slow=SLOW)
+    result = run(
+        pytester,
+        repo,
+        suite_cache_dir,
+        *("--trainstate-impl", "slow.py", "-p", "no:xdist"),
+        *("--trainstate-verdict-budget", "0.001"),
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "slow: INCOMPLETE (2 skipped); did not run to the end: *the verdict budget (0.001 s,"
+            " --trainstate-verdict-budget) was spent before this property ran its pinned*",
+        ]
+    )
