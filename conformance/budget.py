@@ -27,6 +27,8 @@ import time
 from typing import Any
 
 import pytest
+from hypothesis.control import current_build_context
+from hypothesis.errors import InvalidArgument
 
 from conformance.items import impl_of
 
@@ -90,9 +92,6 @@ def may_run(item: pytest.Item) -> bool:
     until = item.stash.get(_DRAWS_UNTIL, None)
     if until is None or time.time() < until:
         return True
-    from hypothesis.control import current_build_context
-    from hypothesis.errors import InvalidArgument
-
     try:
         # Hypothesis runs explicit examples and the final replay of a failure as "final".
         return current_build_context().is_final
