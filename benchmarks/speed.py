@@ -125,9 +125,16 @@ class Environment:
 
     pycache: Path
     write_bytecode: bool = True
+    pythonpath: str | None = None
+    """Put first on ``PYTHONPATH`` (another installation of the suite, say)."""
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = dict(os.environ, PYTHONPYCACHEPREFIX=str(self.pycache), **extra)
+        env = dict(os.environ, PYTHONPYCACHEPREFIX=str(self.pycache))
+        if self.pythonpath:
+            env["PYTHONPATH"] = os.pathsep.join(
+                p for p in (self.pythonpath, os.environ.get("PYTHONPATH")) if p
+            )
+        env.update(extra)
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         if not self.write_bytecode:
             env["PYTHONDONTWRITEBYTECODE"] = "1"
