@@ -5,12 +5,15 @@ verdict within a wall-time budget.  The deadline is the controller's start
 plus the budget, the same for every xdist worker.  It is spent like this:
 
 - a property's pinned examples (``@example``) and its corpus entries always
-  run once the property has started, whatever the time: they are its minimum;
+  run once the property has started, whatever the time: they are its minimum
+  (a property without pins runs at least its first draw);
 - its random draws run until the property's share of what is left is spent:
   the time to the deadline divided by the properties this process has still
   to run (so a property that finishes early leaves more to the next);
 - a property that has not started by the deadline is skipped, with the
-  reason, and the implementation's verdict is ``INCOMPLETE``.
+  reason, and the implementation's verdict is ``INCOMPLETE`` (a TrainState
+  property of a module without a TrainState still runs, to say at once that
+  it does not apply).
 
 So the verdict is ``CONFORMS`` only when every property ran at least its
 pins (the report gives the examples each actually ran), and ``DOES NOT
@@ -77,13 +80,24 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     now = time.time()
     left = item.config.stash.get(_LEFT, 1)
     item.config.stash[_LEFT] = max(1, left - 1)
-    if now >= deadline:
+    if now >= deadline and not _does_not_apply(item):
         budget = item.config.getoption("trainstate_verdict_budget")
         pytest.skip(
             f"the verdict budget ({budget:g} s, --trainstate-verdict-budget) was spent before "
             "this property ran its pinned examples"
         )
     item.stash[_DRAWS_UNTIL] = now + (deadline - now) / left
+
+
+def _does_not_apply(item: pytest.Item) -> bool:
+    """A TrainState property of a module without a TrainState: it runs even after the deadline,
+    and says at once that it does not apply, which costs nothing and keeps the verdict whole."""
+    impl = impl_of(item)
+    return (
+        impl is not None
+        and item.get_closest_marker("trainstate_train_state") is not None
+        and impl.capabilities().train_state is None
+    )
 
 
 def may_run(item: pytest.Item) -> bool:

@@ -38,7 +38,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
 
     @functools.wraps(inner)
     def counted(*args: object, **kwargs: object) -> object:
-        if not budget.may_run(item):
+        # A property runs at least one example, whatever the budget: its first pin, or its
+        # first draw when it has none. Passing on no example at all would be a verdict on nothing.
+        if count.examples and not budget.may_run(item):
             count.not_run += 1
             return None
         count.examples += 1
