@@ -20,12 +20,16 @@ settings.register_profile(
 )
 
 
-@pytest.fixture
-def named_profile() -> Iterator[None]:
+def _loaded(name: str) -> Iterator[None]:
     previous = settings.get_current_profile_name()
-    settings.load_profile(NAMED)
+    settings.load_profile(name)
     yield
     settings.load_profile(previous)
+
+
+@pytest.fixture
+def named_profile() -> Iterator[None]:
+    yield from _loaded(NAMED)
 
 
 def applied() -> settings:
@@ -54,10 +58,7 @@ def test_the_suites_profiles_carry_its_prefix() -> None:
 
 @pytest.fixture
 def ci_profile() -> Iterator[None]:
-    previous = settings.get_current_profile_name()
-    settings.load_profile(CI_PROFILE)
-    yield
-    settings.load_profile(previous)
+    yield from _loaded(CI_PROFILE)
 
 
 def test_under_ci_properties_that_draw_alike_share_their_seed(ci_profile) -> None:
