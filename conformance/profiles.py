@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import TypedDict, TypeVar
 
 from hypothesis import HealthCheck, Phase, seed, settings
+from hypothesis import strategies as st
 
 T = TypeVar("T", bound=Callable[..., object])
 
@@ -111,9 +112,15 @@ def draws_of(test: Callable[..., object]) -> str:
     """What a ``@given`` test draws, as its arguments' strategies: ``problem=problems()``.
 
     Strategies print as the calls that built them, so two tests get the same
-    text exactly when they draw alike; a test without ``@given`` is named.
+    text exactly when they draw alike.  A test that also draws inside its body
+    (``st.data()``) draws what its body decides, which no other test shares:
+    its name comes first, so that such tests do not all draw from one stream.
+    A test without ``@given`` is named.
     """
+    name = getattr(test, "__name__", repr(test))
     given_kwargs = getattr(getattr(test, "hypothesis", None), "_given_kwargs", None)
     if not given_kwargs:
-        return getattr(test, "__name__", repr(test))
-    return ", ".join(f"{name}={strategy!r}" for name, strategy in given_kwargs.items())
+        return name
+    drawn = ", ".join(f"{arg}={strategy!r}" for arg, strategy in given_kwargs.items())
+    inside = any(isinstance(strategy, type(st.data())) for strategy in given_kwargs.values())
+    return f"{name}: {drawn}" if inside else drawn

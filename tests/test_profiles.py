@@ -74,4 +74,6 @@ def test_under_ci_properties_that_draw_alike_share_their_seed(ci_profile) -> Non
     one = seeded(problems(), "test_one")
     assert one == seeded(problems(), "test_other") == "problem=" + repr(problems())
     assert seeded(problems(lr_kinds=("zero",)), "test_one") != one
+    # What a test draws in its body is its own: such tests do not share one stream.
+    assert seeded(st.data(), "test_one") != seeded(st.data(), "test_other")
     assert draws_of(lambda: None) == "<lambda>"
