@@ -33,6 +33,8 @@ CI_PROFILE = "trainstate-ci"
 THOROUGH_PROFILE = "trainstate-thorough"
 PROFILES = (LOCAL_PROFILE, CI_PROFILE, THOROUGH_PROFILE)
 """Named for the suite: a project's own ``ci`` profile is not overwritten by registering these."""
+HYPOTHESIS_CI = "ci"
+"""The profile Hypothesis loads by itself when it finds a CI environment variable."""
 
 
 class _CommonSettings(TypedDict):
@@ -70,7 +72,9 @@ def suite_settings() -> Callable[[T], T]:
     Hypothesis's pytest plugin loads ``--hypothesis-profile NAME`` before test
     modules are imported, so a current profile other than Hypothesis's own
     ``default`` was chosen by the user (or by their conftest) and wins, with
-    deadlines and the explain phase off.
+    deadlines and the explain phase off.  Hypothesis's own ``ci`` is no choice
+    either: Hypothesis loads it by itself on a CI machine, and there the suite
+    uses ``trainstate-ci`` (a profile of yours for the suite needs another name).
 
     Under a derandomized profile (``trainstate-ci``) the test is also seeded by
     what it draws (:func:`draws_of`).  Hypothesis would derive the seed from the
@@ -83,7 +87,9 @@ def suite_settings() -> Callable[[T], T]:
     one of its examples; they are fewer distinct problems in the run.
     """
     current = settings.get_current_profile_name()
-    if current != "default":
+    if current == HYPOTHESIS_CI:
+        chosen = settings.get_profile(CI_PROFILE)
+    elif current != "default":
         named = settings.get_profile(current)
         # The named profile keeps its own phases (it may turn shrinking off, say), without
         # explain, and the suite's health checks are suppressed on top of its own.

@@ -50,6 +50,14 @@ def test_a_named_profile_keeps_its_own_settings_but_deadline_and_explain(named_p
     )
 
 
+def test_hypothesis_own_ci_profile_is_no_choice_the_suite_uses_its_own() -> None:
+    # Hypothesis loads "ci" by itself wherever a CI variable is set, as on this project's CI.
+    for _ in _loaded("ci"):
+        chosen = applied()
+        assert chosen.max_examples == settings.get_profile(CI_PROFILE).max_examples
+        assert chosen.derandomize
+
+
 def test_the_suites_profiles_carry_its_prefix() -> None:
     assert all(name.startswith("trainstate-") for name in PROFILES)
     assert settings.get_profile(CI_PROFILE).derandomize
