@@ -14,7 +14,7 @@ under 15 minutes:
   (``benchmarks/soak.py``: 100 examples per property and a fresh seed per run);
 - ``trainstate-ci-kill``, no shrinking, for the runs that only ask whether a
   mutant is killed: one failure is enough, the smallest is not needed.  It
-  keeps ``trainstate-ci``'s hundred examples: the kill matrix is measured at the
+  keeps ``trainstate-ci``'s 25 draws and every pin: the kill matrix is measured at the
   strength a gate uses.
 
 Outside the checkout (a ``pytester`` directory, a grading run's working
