@@ -26,14 +26,13 @@ _LAST_FAILURE = pytest.StashKey[dict[str, object]]()
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     handle = getattr(getattr(item, "obj", None), "hypothesis", None)
-    if handle is None or impl_of(item) is None:
+    impl = impl_of(item)
+    if handle is None or impl is None:
         return (yield)
     from hypothesis.errors import StopTest, UnsatisfiedAssumption
 
     count = item.stash[COUNT] = ExampleCount()
     inner = handle.inner_test
-    impl = impl_of(item)
-    assert impl is not None
     calls_before = Counter(impl.calls)
 
     @functools.wraps(inner)
