@@ -1,0 +1,441 @@
+"""Whole TrainState cases: what a TrainState property sends to ``create`` and ``apply_gradients``.
+
+A :class:`TrainStateCase` is one drawn value: an optimizer, params, the
+gradient trees of ``k`` ``apply_gradients`` calls and, for the properties that
+need them, another tree of the params' structure or gradients of a broken
+structure.  Drawn through ``@given`` as one argument, a case can be pinned
+with ``@example`` (:func:`train_state_pins`), saved in the regression
+corpus and rebuilt bit for bit by a repro snippet, like a one-step
+:class:`~conformance.strategies.problems.Problem`.
+
+:class:`ExtraValues` are the values a property gives the extra dataclass
+fields of a class it has not seen yet: drawn before the class is known, one
+pool per kind of default, and handed out field by field so that each value
+differs from the field's default.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+from flax.core import FrozenDict, freeze
+from hypothesis import strategies as st
+
+from conformance.strategies.arguments import instance
+from conformance.strategies.optax_catalogue import CATALOGUE, OptimizerCase
+from conformance.strategies.optimizers import optimizers
+from conformance.strategies.pytrees import (
+    GRAD_BOUND,
+    PARAM_BOUND,
+    SPEC_POOL,
+    GradSequence,
+    MismatchCase,
+    TreeCase,
+    TreeSpec,
+    flax_module_params,
+    flax_module_spec,
+    grad_sequences,
+    leaf_arrays,
+    mismatched_grads,
+    params,
+    spec_of,
+    trees,
+)
+
+MAX_UPDATES = 5
+"""The most ``apply_gradients`` calls a case makes."""
+
+
+@dataclass(frozen=True)
+class TrainStateCase:
+    """``tx``, ``params`` and the gradients of ``k`` calls, with what some properties add.
+
+    ``other`` is another tree of the params' structure (new params for
+    ``replace``, values that must not change the treedef); ``mismatch`` is a
+    gradient tree whose structure differs from the params'.
+    """
+
+    tx: OptimizerCase
+    params: TreeCase
+    grads: GradSequence
+    other: TreeCase | None = None
+    mismatch: MismatchCase | None = None
+    pin: str = ""
+    """The edge the case was pinned for, empty for a drawn case."""
+
+    @property
+    def k(self) -> int:
+        return self.grads.k
+
+    def __repr__(self) -> str:
+        parts = [f"pin={self.pin!r}"] if self.pin else []
+        parts += [f"tx={self.tx!r}", f"params={self.params!r}", f"grads={self.grads!r}"]
+        if self.other is not None:
+            parts.append(f"other={self.other!r}")
+        if self.mismatch is not None:
+            parts.append(f"mismatch={self.mismatch!r}")
+        return "TrainStateCase(" + ", ".join(parts) + ")"
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        """Hypothesis prints drawn values with this (not with the dataclass fields)."""
+        p.text(repr(self))
+
+    def inconsistency(self) -> str | None:
+        """Why the suite could not have drawn this case (a corpus record, say), or ``None``."""
+        entry = CATALOGUE.get(self.tx.name)
+        if entry is None:
+            return f"no optimizer {self.tx.name!r} in the catalogue"
+        chosen = dict(self.tx.hyperparams)
+        if set(chosen) != set(entry.pools) or any(
+            chosen[key] not in pool for key, pool in entry.pools.items()
+        ):
+            return f"{self.tx!r} has hyper-parameters outside the catalogue's pools"
+        if self.k > MAX_UPDATES:
+            return f"k={self.k} is more than {MAX_UPDATES} apply_gradients calls"
+        checks = [(self.params.tree, PARAM_BOUND, "params")]
+        checks += [(g, GRAD_BOUND, f"grads {i}") for i, g in enumerate(self.grads.trees, 1)]
+        if self.other is not None:
+            checks.append((self.other.tree, PARAM_BOUND, "other"))
+        for tree, bound, what in checks:
+            why = _tree_problem(tree, self.params.spec, bound)
+            if why is not None:
+                return f"its {what} {why}"
+        if self.mismatch is not None and self.mismatch.spec != self.params.spec:
+            return "its mismatched grads were made for another params structure"
+        return None
+
+
+def _tree_problem(tree: Any, spec: TreeSpec, bound: float) -> str | None:
+    try:
+        found = spec_of(tree)
+    except (TypeError, ValueError, AttributeError) as exc:
+        return f"is not a tree of float32 arrays ({exc})"
+    if found.items != spec.items or found.frozen != spec.frozen:
+        return f"has the structure {found}, not {spec}"
+    for leaf in _leaves(tree):
+        array = np.asarray(leaf)
+        if array.dtype != np.float32:
+            return f"has a {array.dtype} leaf, not float32"
+        if not np.all(np.isfinite(array)) or np.any(np.abs(array) > bound):
+            return f"has values outside [-{bound}, {bound}]"
+    return None
+
+
+def _leaves(tree: Any) -> list[Any]:
+    if isinstance(tree, (dict, FrozenDict)):
+        return [leaf for key in sorted(tree) for leaf in _leaves(tree[key])]
+    return [tree]
+
+
+def train_state_cases(
+    *,
+    tx: st.SearchStrategy[OptimizerCase] | None = None,
+    specs: st.SearchStrategy[TreeSpec] | None = None,
+    k: st.SearchStrategy[int] | None = None,
+    other: bool = False,
+    mismatch: bool = False,
+) -> st.SearchStrategy[TrainStateCase]:
+    """A :class:`TrainStateCase`.
+
+    ``tx``: the optimizers (default :func:`~conformance.strategies.optimizers.optimizers`);
+    ``specs``: the params structures (default :func:`~conformance.strategies.pytrees.param_specs`);
+    ``k``: how many ``apply_gradients`` calls get gradients (default none);
+    ``other`` / ``mismatch``: also draw another tree of the params' structure,
+    or gradients of a mismatched one.
+    """
+    if tx is not None:
+        instance("tx", tx, st.SearchStrategy)
+    if k is not None:
+        instance("k", k, st.SearchStrategy)
+    instance("other", other, bool)
+    instance("mismatch", mismatch, bool)
+    return _train_state_cases(tx, specs, k, other, mismatch)
+
+
+@functools.cache
+@st.composite
+def _train_state_cases(
+    draw: st.DrawFn,
+    tx: st.SearchStrategy[OptimizerCase] | None,
+    specs: st.SearchStrategy[TreeSpec] | None,
+    k: st.SearchStrategy[int] | None,
+    other: bool,
+    mismatch: bool,
+) -> TrainStateCase:
+    opt = draw(tx if tx is not None else optimizers())
+    p = draw(params(specs=specs))
+    seq = draw(grad_sequences(p.spec, draw(k) if k is not None else 0))
+    return TrainStateCase(
+        opt,
+        p,
+        seq,
+        other=draw(trees(p.spec)) if other else None,
+        mismatch=draw(mismatched_grads(p.spec)) if mismatch else None,
+    )
+
+
+# --------------------------------------------------------------------------- pins
+
+
+def _filled(spec: TreeSpec, scale: float, offset: float = 0.0) -> Any:
+    """A tree of ``spec`` with fixed, distinct values of magnitude up to ``scale``."""
+    leaves = []
+    for i, (_, shape) in enumerate(spec.leaf_paths()):
+        size = int(np.prod(shape))
+        values = (np.arange(size, dtype=np.float64) % 5 - 2.0 + offset + 0.25 * i) / 2.0
+        leaves.append(jnp.asarray(np.clip(values * scale, -scale, scale).reshape(shape), "float32"))
+    return spec.build(leaves)
+
+
+def _case(
+    pin: str,
+    tx: OptimizerCase,
+    spec: TreeSpec,
+    k: int,
+    *,
+    scale: float = 1.0,
+    other: bool,
+    mismatch: MismatchCase | None,
+    values: Any = None,
+) -> TrainStateCase:
+    p = TreeCase(spec, _filled(spec, scale) if values is None else values, "pinned")
+    seq = GradSequence(
+        spec, tuple(_filled(spec, min(scale, GRAD_BOUND), offset=i + 1) for i in range(k))
+    )
+    return TrainStateCase(
+        tx,
+        p,
+        seq,
+        other=TreeCase(spec, _filled(spec, scale, offset=0.5), "pinned") if other else None,
+        mismatch=mismatch,
+        pin=pin,
+    )
+
+
+def _extra_key(spec: TreeSpec) -> MismatchCase:
+    grads = dict(_filled(spec.with_frozen(False), 1.0, offset=1.0))
+    grads["zz_extra"] = jnp.zeros((3,), jnp.float32)
+    tree = freeze(grads) if spec.frozen else grads
+    return MismatchCase(spec, "extra key", "'zz_extra' at the root", tree)
+
+
+def train_state_pins(
+    ks: Sequence[int] = (1, MAX_UPDATES),
+    *,
+    other: bool = False,
+    mismatch: bool = False,
+    **other_arguments: object,
+) -> list[dict[str, object]]:
+    """The ``@example`` arguments that pin every TrainState edge as ``case``, with ``k``
+    calls from ``ks`` and ``other_arguments`` beside each (for a property that draws more).
+
+    A scalar leaf; the same nesting as a ``FrozenDict`` and as a ``dict``;
+    schedule-free SGD, whose ``init`` copies the params into its state;
+    Linen's own ``nn.Dense`` params; leaves at the params bound.  ``ks``
+    gives the update counts (one and five by default; ``(0,)`` for a
+    property that makes no update).
+    """
+    sgd = OptimizerCase("sgd", (("learning_rate", 0.1),))
+    adam = OptimizerCase(
+        "adam", (("learning_rate", 0.01), ("b1", 0.9), ("b2", 0.999), ("eps", 1e-8))
+    )
+    schedule_free = OptimizerCase("schedule_free_sgd", (("learning_rate", 0.1), ("b1", 0.9)))
+    nested = SPEC_POOL[3]
+    dense = flax_module_spec("nn.Dense(3) on D=2")
+    edges: list[tuple[str, OptimizerCase, TreeSpec, dict[str, Any]]] = [
+        ("a scalar leaf", sgd, SPEC_POOL[0], {}),
+        ("nested dict", adam, nested, {}),
+        ("the same nesting as a FrozenDict", adam, nested.with_frozen(True), {}),
+        ("schedule-free SGD: opt_state copies the params", schedule_free, nested, {}),
+        (
+            "Linen's nn.Dense params",
+            adam,
+            dense,
+            {"values": dict(flax_module_params(dense.origin, 0))},
+        ),
+        ("leaves at the params bound", sgd, SPEC_POOL[6], {"scale": PARAM_BOUND}),
+    ]
+    return [
+        {
+            "case": _case(
+                f"{pin}, k={k}",
+                tx,
+                spec,
+                k,
+                other=other,
+                mismatch=_extra_key(spec) if mismatch else None,
+                **kw,
+            ),
+            **other_arguments,
+        }
+        for k in ks
+        for pin, tx, spec, kw in edges
+    ]
+
+
+# --------------------------------------------------------------------------- extra fields
+
+EXTRA_KINDS: tuple[str, ...] = ("bool", "int", "float", "str", "array")
+"""The kinds of default an extra field can have (``conformance.implementations.ExtraField``)."""
+
+_POOL_SIZE = 4
+
+
+@dataclass(frozen=True)
+class ExtraValues:
+    """Candidate values for extra dataclass fields, ``_POOL_SIZE`` of each kind, distinct."""
+
+    ints: tuple[int, ...]
+    floats: tuple[float, ...]
+    strs: tuple[str, ...]
+    arrays: tuple[np.ndarray, ...] = field(compare=False)
+
+    def for_fields(self, extra_fields: Sequence[Any]) -> dict[str, Any]:
+        """A value for each field, differing from its default and, where the pool
+        allows, from the values of the other fields of its kind."""
+        pools: dict[str, list[Any]] = {
+            "int": list(self.ints),
+            "float": list(self.floats),
+            "str": list(self.strs),
+        }
+        out: dict[str, Any] = {}
+        arrays = iter(self.arrays * (1 + len(extra_fields)))
+        for f in extra_fields:
+            if f.default_kind == "bool":
+                out[f.name] = not f.default
+            elif f.default_kind in pools:
+                pool = pools[f.default_kind]
+                value = next((v for v in pool if v != f.default), pool[0])
+                if len(pool) > 1:
+                    pool.remove(value)
+                out[f.name] = value
+            else:
+                out[f.name] = jnp.asarray(next(arrays))
+        return out
+
+    def __repr__(self) -> str:
+        shown = ", ".join(np.array2string(a, separator=", ") for a in self.arrays)
+        return (
+            f"ExtraValues(ints={self.ints}, floats={self.floats}, strs={self.strs}, "
+            f"arrays=[{shown}])"
+        )
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(repr(self))
+
+    def inconsistency(self) -> str | None:
+        if not all(isinstance(v, int) and 1 <= v <= 1000 for v in self.ints):
+            return "an int outside 1..1000"
+        if not all(isinstance(v, float) and abs(v) <= 100 for v in self.floats):
+            return "a float outside [-100, 100]"
+        if not all(isinstance(v, str) and 1 <= len(v) <= 4 for v in self.strs):
+            return "a str that is not 1 to 4 characters"
+        if not all(np.asarray(a).shape == (2,) for a in self.arrays):
+            return "an array not of shape (2,)"
+        return None
+
+
+EDGE_EXTRA_VALUES = ExtraValues(
+    ints=(1, 2, 1000, 7),
+    floats=(1.5, -100.0, 0.25, 100.0),
+    strs=("a", "xyz", "abcx", "b"),
+    arrays=(np.array([4.0, -4.0], np.float32), np.array([0.5, 0.0], np.float32)),
+)
+"""The pinned extra-field values: the bounds of each pool."""
+
+
+def _distinct(elements: st.SearchStrategy[Any]) -> st.SearchStrategy[tuple[Any, ...]]:
+    return st.lists(elements, min_size=_POOL_SIZE, max_size=_POOL_SIZE, unique=True).map(tuple)
+
+
+@functools.cache
+def extra_values() -> st.SearchStrategy[ExtraValues]:
+    """:class:`ExtraValues`: ints in 1..1000, float32 floats in [-100, 100], short strs,
+    float32 arrays of shape ``(2,)`` within the params bound."""
+    return st.builds(
+        ExtraValues,
+        ints=_distinct(st.integers(1, 1000)),
+        floats=_distinct(st.floats(-100, 100, width=32)),
+        strs=_distinct(st.text("abcxyz", min_size=1, max_size=4)),
+        arrays=st.tuples(leaf_arrays((2,), PARAM_BOUND), leaf_arrays((2,), PARAM_BOUND)),
+    )
+
+
+# --------------------------------------------------------------------------- nn.Dense(1)
+
+DENSE_N_POOL = (1, 2, 4, 8)
+DENSE_D_POOL = (1, 2, 3)
+DENSE_SEEDS = (0, 3)
+"""The Linen seeds of the ``nn.Dense(1)`` problems, inclusive."""
+
+
+@dataclass(frozen=True)
+class DenseProblem:
+    """``nn.Dense(1)`` on ``x`` (``N x D``), MSE against ``y``, seed, ``lr`` as a fraction of
+    the loss's descent threshold."""
+
+    x: np.ndarray = field(compare=False)
+    y: np.ndarray = field(compare=False)
+    seed: int
+    fraction: float
+
+    def __repr__(self) -> str:
+        return (
+            f"DenseProblem(x={np.array2string(self.x, separator=', ')}, "
+            f"y={np.array2string(self.y, separator=', ')}, seed={self.seed}, "
+            f"fraction={self.fraction!r})"
+        )
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(repr(self))
+
+    def inconsistency(self) -> str | None:
+        n, d = self.x.shape if self.x.ndim == 2 else (0, 0)
+        if n not in DENSE_N_POOL or d not in DENSE_D_POOL or self.y.shape != (n,):
+            return f"x {self.x.shape} and y {self.y.shape} are not N x D and N from the pools"
+        if self.x.dtype != np.float32 or self.y.dtype != np.float32:
+            return "x and y must be float32"
+        if not (np.all(np.abs(self.x) <= 2) and np.all(np.abs(self.y) <= 2)):
+            return "x and y lie in [-2, 2]"
+        if not DENSE_SEEDS[0] <= self.seed <= DENSE_SEEDS[1]:
+            return f"seed {self.seed} is not in {DENSE_SEEDS}"
+        if not 0.01 <= self.fraction <= 1.0:
+            return f"fraction {self.fraction} is not in [0.01, 1]"
+        return None
+
+
+@functools.cache
+@st.composite
+def dense_problems(draw: st.DrawFn) -> DenseProblem:
+    """A :class:`DenseProblem`: small data in ``[-2, 2]``, ``lr`` at most the descent threshold."""
+    from hypothesis.extra import numpy as hnp
+
+    n = draw(st.sampled_from(DENSE_N_POOL))
+    d = draw(st.sampled_from(DENSE_D_POOL))
+    elements = st.floats(-2, 2, width=32, allow_subnormal=False)
+    x = draw(hnp.arrays(np.float32, (n, d), elements=elements))
+    y = draw(hnp.arrays(np.float32, (n,), elements=elements))
+    seed = draw(st.integers(*DENSE_SEEDS))
+    return DenseProblem(x, y, seed, draw(st.floats(0.01, 1.0)))
+
+
+EDGE_DENSE_PROBLEMS: list[dict[str, object]] = [
+    {"problem": DenseProblem(x, y, seed, fraction)}
+    for x, y, seed, fraction in (
+        (np.array([[1.5]], np.float32), np.array([-2.0], np.float32), 0, 1.0),
+        (np.eye(3, dtype=np.float32), np.array([1.0, -1.0, 0.5], np.float32), 3, 0.5),
+        (
+            np.linspace(-2, 2, 24, dtype=np.float32).reshape(8, 3),
+            np.full(8, 2.0, np.float32),
+            1,
+            0.01,
+        ),
+    )
+]
+"""``@example`` arguments: a single row and feature at the threshold itself, square ``x``,
+the largest ``N`` and ``D`` with the smallest step."""
