@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import warnings
+from collections.abc import Iterable
 
 import pytest
 
@@ -15,49 +16,36 @@ from conformance.items import DEVIATIONS, impl_of
 from conformance.known_deviations import UnmatchedDeviationWarning, matches
 from conformance.plugin import named_implementations
 
-BASIC_PROPERTIES_FIRST = (
-    "test_reference_agreement.py",
-    "test_output_contract.py",
-    "test_step_counter.py",
-    "test_zero_learning_rate.py",
-)
-"""Modules run before the others, so that ``--trainstate-maxfail`` and ``-x`` stop on the most
-basic broken promise, and a grader reads the contract's failures first."""
 
-TRAIN_STATE_MODULE_PREFIX = "test_train_state_"
+def run_rank(markers: Iterable[str]) -> int:
+    """Where a property with these marker names comes in the run order (0 first).
 
-TRAIN_STATE_PROPERTIES_WITHOUT_UPDATES = (
-    "test_create_starts_at_step_zero_and_keeps_its_inputs",
-    "test_create_rejects_unknown_fields",
-    "test_assigning_a_field_raises_attribute_error",
-    "test_mismatched_grads_structure_raises",
-    "test_positional_grads_raise_type_error",
-    "test_positional_create_raises_type_error",
-    "test_apply_fn_and_tx_are_static",
-    "test_replace_returns_a_modified_copy",
-)
-"""TrainState properties that never complete an ``apply_gradients`` call.
+    The order goes by the markers a property carries (:mod:`conformance.skeleton`):
 
-They run JAX's eager ops for ``tx.init`` only, about a third of the programs
-the update properties compile, so they come last: under work stealing
-(:mod:`conformance.scheduling`) the tail of the order is what an idle worker
-takes over, and a worker that has run the one-step properties can take these
-without compiling every Optax update program a second time."""
+    0. the basic promises (``trainstate_basic``), so that ``--trainstate-maxfail``
+       and ``-x`` stop on the most basic broken promise, and a grader reads the
+       contract's failures first;
+    1. the other one-step properties;
+    2. the TrainState properties that apply updates;
+    3. the TrainState properties that never complete an update
+       (``trainstate_no_updates``).  They run JAX's eager ops for ``tx.init`` only,
+       about a third of the programs the update properties compile, so they come
+       last: under work stealing (:mod:`conformance.scheduling`) the tail of the
+       order is what an idle worker takes over, and a worker that has run the
+       one-step properties can take these without compiling every Optax update
+       program a second time.
+    """
+    names = set(markers)
+    if "trainstate_basic" in names:
+        return 0
+    if "trainstate_train_state" not in names:
+        return 1
+    return 3 if "trainstate_no_updates" in names else 2
 
 
-def run_rank(nodeid: str) -> int:
-    """Where a test comes in the run order: the basic one-step modules, the other one-step
-    properties, the TrainState properties that apply updates, then the other TrainState
-    properties (each group in a block)."""
-    path, _, test = nodeid.partition("::")
-    module = path.rsplit("/", 1)[-1]
-    if module in BASIC_PROPERTIES_FIRST:
-        return BASIC_PROPERTIES_FIRST.index(module)
-    if not module.startswith(TRAIN_STATE_MODULE_PREFIX):
-        return len(BASIC_PROPERTIES_FIRST)
-    if test.partition("[")[0] in TRAIN_STATE_PROPERTIES_WITHOUT_UPDATES:
-        return len(BASIC_PROPERTIES_FIRST) + 2
-    return len(BASIC_PROPERTIES_FIRST) + 1
+def marker_names(item: pytest.Item) -> list[str]:
+    """The suite's markers on ``item`` (``trainstate_...``), sorted."""
+    return sorted({m.name for m in item.iter_markers() if m.name.startswith("trainstate_")})
 
 
 def runs_one_implementation_at_a_time(config: pytest.Config) -> bool:
@@ -76,7 +64,7 @@ def runs_one_implementation_at_a_time(config: pytest.Config) -> bool:
 
 
 def _rank(item: pytest.Item) -> int:
-    return run_rank(item.nodeid)
+    return run_rank(marker_names(item))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

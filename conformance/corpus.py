@@ -10,15 +10,18 @@ and every later run calls the property with each matching record *before*
 Hypothesis draws anything, so a fixed bug that comes back fails at once, on
 the exact inputs, whatever the Hypothesis database or seed.  Arrays are
 stored as base64 of their bytes with dtype and shape, floats with
-``float.hex``: the replay is bit-exact.  Properties that draw interactively
-(``st.data()``) have no fixed inputs to store and are not recorded.
+``float.hex``, pytrees with their containers (``dict``, ``FrozenDict``, JAX
+or NumPy arrays) and key order: the replay is bit-exact, for the one-step
+problems and the TrainState cases alike.  A repro snippet holds the same
+record (:mod:`conformance.repro`).
 
 Only the judging processes read and write the file; implementations never
 see its path.  Each record is checked when the file is read: a record whose
 inputs the suite's strategies could not have drawn (a problem outside the
 contract, a ``threshold`` or ``lr_kind`` that does not fit its data, an input
 no property takes) is refused with a usage error, because replaying it could
-make a correct implementation fail.
+make a correct implementation fail.  A record names its drawn types
+(``TrainStateCase``...) from a fixed list only.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import base64
 import fcntl
 import json
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +46,7 @@ class CorpusError(Exception):
 
 
 class NotRecordable(Exception):
-    """An input with no JSON form (a Hypothesis data object, say)."""
+    """An input with no exact JSON form (a Hypothesis data object, say)."""
 
 
 _NUMPY_SCALARS: dict[str, type] = {
@@ -56,40 +59,105 @@ _NUMPY_SCALARS: dict[str, type] = {
 }
 
 
+def _recordable_cases() -> dict[str, type]:
+    """The drawn types a record may hold, by name: a record's name must not choose any
+    other class."""
+    from conformance.strategies.optax_catalogue import OptimizerCase
+    from conformance.strategies.pytrees import GradSequence, MismatchCase, TreeCase, TreeSpec
+    from conformance.strategies.sequences import CallSequence
+    from conformance.strategies.train_state_cases import DenseProblem, ExtraValues, TrainStateCase
+
+    kinds = (
+        OptimizerCase,
+        TreeSpec,
+        TreeCase,
+        GradSequence,
+        MismatchCase,
+        TrainStateCase,
+        ExtraValues,
+        DenseProblem,
+        CallSequence,
+    )
+    return {kind.__name__: kind for kind in kinds}
+
+
+def _array(value: np.ndarray) -> dict[str, object]:
+    data = base64.b64encode(np.ascontiguousarray(value).tobytes()).decode("ascii")
+    return {"__array__": data, "dtype": value.dtype.str, "shape": list(value.shape)}
+
+
 def _encode(value: object) -> object:
+    import jax
+    from flax.core import FrozenDict
+
     if isinstance(value, Problem):
         return {"__problem__": {f.name: _encode(getattr(value, f.name)) for f in fields(value)}}
     if isinstance(value, DataDescription):
         return {f.name: getattr(value, f.name) for f in fields(value)}
+    if type(value).__name__ in _recordable_cases() and is_dataclass(value):
+        return {
+            "__case__": type(value).__name__,
+            "fields": {f.name: _encode(getattr(value, f.name)) for f in fields(value)},
+        }
     if isinstance(value, np.ndarray):
-        data = base64.b64encode(np.ascontiguousarray(value).tobytes()).decode("ascii")
-        return {"__array__": data, "dtype": value.dtype.str, "shape": list(value.shape)}
+        return _array(value)
+    if isinstance(value, jax.Array):
+        return {"__jax__": _array(np.asarray(value))}
     if isinstance(value, np.generic):
         return {"__numpy__": type(value).__name__, "value": _encode(value.item())}
     if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
         return value
     if isinstance(value, float):
         return {"__float__": value.hex()}
+    if isinstance(value, FrozenDict):
+        return {"__frozen__": [[k, _encode(v)] for k, v in value.items()]}  # type: ignore[no-untyped-call]
+    if isinstance(value, dict):
+        return {"__dict__": [[k, _encode(v)] for k, v in value.items()]}
+    if isinstance(value, tuple):
+        return {"__tuple__": [_encode(v) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
     raise NotRecordable(type(value).__name__)
 
 
+def _decode_array(value: dict[str, Any]) -> np.ndarray:
+    data = base64.b64decode(value["__array__"])
+    return np.frombuffer(data, dtype=value["dtype"]).reshape(value["shape"]).copy()
+
+
 def _decode(value: Any) -> object:
-    if isinstance(value, dict):
-        if "__problem__" in value:
-            raw: dict[str, Any] = {k: _decode(v) for k, v in value["__problem__"].items()}
-            raw["description"] = DataDescription(**value["__problem__"]["description"])
-            return Problem(**raw)
-        if "__array__" in value:
-            data = base64.b64decode(value["__array__"])
-            return np.frombuffer(data, dtype=value["dtype"]).reshape(value["shape"]).copy()
-        if "__numpy__" in value:
-            # Only NumPy's scalar types: the name must not choose any other callable.
-            kind = _NUMPY_SCALARS[value["__numpy__"]]
-            return kind(_decode(value["value"]))
-        if "__float__" in value:
-            return float.fromhex(value["__float__"])
-        return {k: _decode(v) for k, v in value.items()}
-    return value
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "__problem__" in value:
+        raw: dict[str, Any] = {k: _decode(v) for k, v in value["__problem__"].items()}
+        raw["description"] = DataDescription(**value["__problem__"]["description"])
+        return Problem(**raw)
+    if "__case__" in value:
+        kind = _recordable_cases()[value["__case__"]]
+        return kind(**{k: _decode(v) for k, v in value["fields"].items()})
+    if "__array__" in value:
+        return _decode_array(value)
+    if "__jax__" in value:
+        import jax.numpy as jnp
+
+        return jnp.asarray(_decode_array(value["__jax__"]))
+    if "__numpy__" in value:
+        # Only NumPy's scalar types: the name must not choose any other callable.
+        kind = _NUMPY_SCALARS[value["__numpy__"]]
+        return kind(_decode(value["value"]))
+    if "__float__" in value:
+        return float.fromhex(value["__float__"])
+    if "__frozen__" in value:
+        from flax.core import FrozenDict
+
+        return FrozenDict({k: _decode(v) for k, v in value["__frozen__"]})  # type: ignore[no-untyped-call]
+    if "__dict__" in value:
+        return {k: _decode(v) for k, v in value["__dict__"]}
+    if "__tuple__" in value:
+        return tuple(_decode(v) for v in value["__tuple__"])
+    return {k: _decode(v) for k, v in value.items()}
 
 
 def record(implementation: str, prop: str, inputs: dict[str, object]) -> str:
@@ -100,15 +168,32 @@ def record(implementation: str, prop: str, inputs: dict[str, object]) -> str:
     )
 
 
+def _int32(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**31) <= value < 2**31
+
+
+def _fields(value: object) -> bool:
+    from conformance.isolation.service import CANONICAL_FIELDS
+
+    names = list(value) if isinstance(value, (list, tuple)) else []
+    return 1 <= len(names) == len(set(names)) and all(n in CANONICAL_FIELDS for n in names)
+
+
 SCALAR_INPUTS: dict[str, Callable[[object], bool]] = {
     "alias_form": lambda v: v in SEED_FORMS,
     "alias_fraction": lambda v: isinstance(v, float) and 0.0 < abs(v) <= 0.999,
     "permutation_seed": lambda v: isinstance(v, int) and 0 <= v < 2**32,
+    "other_seed": _int32,
+    "new_step": lambda v: _int32(v) and 1 <= v <= 1000,  # type: ignore[operator]
+    "value": lambda v: _int32(v) and 1 <= v <= 1000,  # type: ignore[operator]
+    "field": lambda v: _fields([v]),
+    "fields": _fields,
 }
-"""The inputs besides ``problem`` that one-step properties draw, and their domains."""
+"""The plain inputs the properties draw beside their cases, and their domains.  A drawn
+case (a ``Problem``, a ``TrainStateCase``...) checks itself: ``inconsistency()``."""
 
 
-def _problem_in_record(entry: object) -> str | None:
+def refusal(entry: object) -> str | None:
     """Why ``entry`` is not a record the suite writes, or ``None``."""
     if not isinstance(entry, dict) or not isinstance(entry.get("inputs"), dict):
         return "not a record with inputs"
@@ -116,15 +201,14 @@ def _problem_in_record(entry: object) -> str | None:
         return "no implementation or property"
     try:
         inputs = inputs_of(entry)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         return f"undecodable inputs ({type(exc).__name__}: {exc})"
     for name, value in inputs.items():
-        if name == "problem":
-            if not isinstance(value, Problem):
-                return "its problem is not a Problem"
-            why = value.inconsistency()
+        check = getattr(value, "inconsistency", None)
+        if callable(check):
+            why = check()
             if why is not None:
-                return f"its problem cannot be drawn: {why}"
+                return f"its {name} cannot be drawn: {why}"
         elif name not in SCALAR_INPUTS or not SCALAR_INPUTS[name](value):
             return f"{name}={value!r} is not an input the properties draw"
     return None
@@ -144,7 +228,7 @@ def load(path: Path) -> list[dict[str, Any]]:
             f"--trainstate-corpus {path}: cannot read it ({type(exc).__name__}: {exc})"
         ) from None
     for number, entry in records:
-        why = _problem_in_record(entry)
+        why = refusal(entry)
         if why is not None:
             raise CorpusError(f"--trainstate-corpus {path}:{number}: refused: {why}")
     return [entry for _, entry in records]

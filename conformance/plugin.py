@@ -84,6 +84,10 @@ MARKERS = {
     "trainstate_train_state": "a property of a TrainState-like class (trainstate-conformance)",
     "trainstate_observed": "the verdict rests on what the suite observed inside the "
     "implementation's own process (trainstate-conformance)",
+    "trainstate_basic": "a basic promise of the contract, run before the other properties "
+    "(trainstate-conformance)",
+    "trainstate_no_updates": "a TrainState property that never completes an apply_gradients "
+    "call, run last (trainstate-conformance)",
 }
 
 

@@ -66,7 +66,7 @@ def default_profile_name(environ: os._Environ[str] | dict[str, str] = os.environ
     return CI_PROFILE if on_ci else LOCAL_PROFILE
 
 
-def suite_settings() -> Callable[[T], T]:
+def suite_settings(*, shares_draws: bool = True) -> Callable[[T], T]:
     """Decorate a conformance test with the profile named on the command line, if any.
 
     Hypothesis's pytest plugin loads ``--hypothesis-profile NAME`` before test
@@ -85,6 +85,9 @@ def suite_settings() -> Callable[[T], T]:
     the same problems: one call of ``one_step`` then answers all of them
     (:func:`conformance.calling.call_raw`).  Each property still runs every
     one of its examples; they are fewer distinct problems in the run.
+    ``shares_draws=False`` seeds it by its name too: for properties whose
+    answers cannot be shared (each TrainState scenario asks its own
+    question), other properties' inputs would only narrow what the run meets.
     """
     current = settings.get_current_profile_name()
     if current == HYPOTHESIS_CI:
@@ -108,20 +111,20 @@ def suite_settings() -> Callable[[T], T]:
     def decorate(test: T) -> T:
         decorated = chosen(test)
         if chosen.derandomize:
-            decorated = seed(draws_of(test))(decorated)
+            decorated = seed(draws_of(test, by_name=not shares_draws))(decorated)
         return decorated
 
     return decorate
 
 
-def draws_of(test: Callable[..., object]) -> str:
+def draws_of(test: Callable[..., object], *, by_name: bool = False) -> str:
     """What a ``@given`` test draws, as its arguments' strategies: ``problem=problems()``.
 
     Strategies print as the calls that built them, so two tests get the same
     text exactly when they draw alike.  A test that also draws inside its body
     (``st.data()``) draws what its body decides, which no other test shares:
-    its name comes first, so that such tests do not all draw from one stream.
-    A test without ``@given`` is named.
+    its name comes first, so that such tests do not all draw from one stream;
+    so it does ``by_name``.  A test without ``@given`` is named.
     """
     name = getattr(test, "__name__", repr(test))
     given_kwargs = getattr(getattr(test, "hypothesis", None), "_given_kwargs", None)
@@ -129,4 +132,4 @@ def draws_of(test: Callable[..., object]) -> str:
         return name
     drawn = ", ".join(f"{arg}={strategy!r}" for arg, strategy in given_kwargs.items())
     inside = any(isinstance(strategy, type(st.data())) for strategy in given_kwargs.values())
-    return f"{name}: {drawn}" if inside else drawn
+    return f"{name}: {drawn}" if inside or by_name else drawn

@@ -1,75 +1,161 @@
-"""Repro snippets: a standalone Python block attached to every failing property.
+"""Repro snippets: a standalone Python block attached to every failing property, and what it runs.
 
-The snippet rebuilds the failing inputs bit for bit (arrays as base64 of their
-bytes with their dtype; Python floats by ``repr``, which round-trips exactly),
-imports the implementation into the Python it is pasted into (it is the
-user's own code), calls it and the reference on each, and prints both, so a
-failure can be replayed in a notebook or under a debugger without Hypothesis
-or pytest.
+A snippet holds the failing inputs as a corpus record (:mod:`conformance.corpus`:
+arrays as base64 of their bytes with dtype and shape, floats by ``float.hex``),
+so it rebuilds them bit for bit, and calls :func:`replay`.  That runs the
+property's own code once on those inputs, with no Hypothesis and no pytest,
+and so ends with the same ``AssertionError`` and message as the failure did.
+The same record in a corpus file makes every later run try those inputs first.
+
+By default :func:`replay` imports the implementation into the Python the
+snippet is pasted into, so that a debugger can step into it: it is your own
+code.  ``isolated=True`` hosts it in its own process, sandboxed where the
+machine allows, as the suite does (for a submission you do not trust).
 """
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Iterator
-from contextlib import contextmanager
+import importlib
+import json
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 
-import numpy as np
+from conformance.implementations import REFERENCE_NAME, REFERENCE_SPEC, Implementation
 
-from conformance.failures import CallAborted
-from conformance.implementations import Implementation
-from conformance.strategies.problems import Problem
+__all__ = ["REPRO_HEADER", "replay", "snippet"]
 
+REPRO_HEADER = "# Reproduce "
+"""How a snippet begins: the report finds it among an exception's notes by this."""
 
-def _scalar(value: object) -> str:
-    if isinstance(value, np.generic):
-        kind = type(value).__name__
-        python_value = value.item()
-        return f"np.{kind}({python_value!r})"
-    return repr(value)
+SHOWN_CHARS = 400
+"""How much of each input's ``repr`` the snippet's comment shows (the record is exact)."""
 
-
-def _array(a: np.ndarray) -> str:
-    data = base64.b64encode(np.ascontiguousarray(a).tobytes()).decode("ascii")
-    return f'_array("{data}", "{a.dtype.str}", {a.shape!r})'
+_REPLAYING: ContextVar[bool] = ContextVar("replaying", default=False)
 
 
-def snippet(impl: Implementation, property_name: str, calls: list[tuple[str, Problem]]) -> str:
-    """Python source that replays ``calls`` on ``impl`` and on the reference."""
+def property_name(test: Callable[..., object]) -> str:
+    """A property's name in verdicts, reports and corpus records: the function's, less ``test_``."""
+    return test.__name__.removeprefix("test_")
+
+
+def snippet(impl: Implementation, test: Callable[..., object], inputs: Mapping[str, object]) -> str:
+    """Python source that runs ``test`` on ``impl`` with ``inputs`` again.
+
+    Raises :class:`conformance.corpus.NotRecordable` for an input with no exact
+    form in a record.
+    """
+    from conformance import corpus
+
+    record = corpus.record(impl.name, property_name(test), dict(inputs))
     lines = [
-        f"# Reproduce {property_name} for {impl.name}: paste into Python and run.",
-        "import base64",
-        "import numpy as np",
-        "from conformance.isolation.service import Service",
-        "from conformance.reference.flax_step import one_step as reference_one_step",
-        "",
-        "def _array(data, dtype, shape):",
-        "    return np.frombuffer(base64.b64decode(data), dtype=dtype).reshape(shape).copy()",
-        "",
-        f"impl = Service.load({impl.location!r})  # one_step, or built from its TrainState",
-        "calls = {",
+        f"{REPRO_HEADER}{test.__name__} for {impl.name}: paste into Python and run.",
+        "# It runs the property once on the failing inputs and raises its AssertionError:",
     ]
-    for label, problem in calls:
-        lines.append(
-            f"    {label!r}: ({_scalar(problem.seed)}, {_array(problem.x)}, "
-            f"{_array(problem.y)}, {_scalar(problem.lr)}),"
-        )
+    for name, value in sorted(inputs.items()):
+        shown = repr(value)
+        if len(shown) > SHOWN_CHARS:
+            shown = shown[:SHOWN_CHARS] + " ..."
+        lines.append(f"#   {name} = {shown}".replace("\n", " "))
     lines += [
-        "}",
-        "for name, (seed, x, y, lr) in calls.items():",
-        '    print(name, "implementation:", impl.one_step(seed, x.copy(), y.copy(), lr))',
-        '    print(name, "reference:     ", reference_one_step(seed, x, y, lr))',
+        "from conformance.repro import replay",
+        "",
+        "replay(",
+        f"    {impl.location!r},",
+        f"    {test.__module__ + ':' + test.__name__!r},",
+        f"    {record!r},",
+        ")",
     ]
     return "\n".join(lines)
 
 
 @contextmanager
-def reproducible(
-    impl: Implementation, property_name: str, *calls: tuple[str, Problem]
+def attached_to_failures(
+    impl: Implementation, test: Callable[..., object], inputs: Mapping[str, object]
 ) -> Iterator[None]:
-    """On failure inside the block, attach a repro snippet of ``calls`` to the exception."""
+    """On a failure inside the block, add :func:`snippet` to the exception's notes.
+
+    Hypothesis's own control flow and "does not apply" are not failures.
+    """
+    from hypothesis.errors import HypothesisException
+
+    from conformance import corpus
+    from conformance.failures import CallAborted
+    from conformance.not_applicable import DoesNotApply
+
     try:
         yield
-    except (Exception, CallAborted) as exc:
-        exc.add_note("\n" + snippet(impl, property_name, list(calls)))
+    except (HypothesisException, DoesNotApply):
         raise
+    except (Exception, CallAborted) as exc:
+        if not _REPLAYING.get():
+            with suppress(corpus.NotRecordable):
+                exc.add_note("\n" + snippet(impl, test, inputs))
+        raise
+
+
+def _property(target: str) -> Callable[..., object]:
+    module_name, _, function = target.partition(":")
+    test = getattr(importlib.import_module(module_name), function)
+    inner = getattr(getattr(test, "hypothesis", None), "inner_test", None)
+    if inner is None:
+        raise ValueError(f"{target} is not a property of the suite")
+    return inner  # type: ignore[no-any-return]
+
+
+def replay(
+    implementation: str,
+    target: str,
+    record: str,
+    *,
+    isolated: bool = False,
+    call_timeout: float = 300.0,
+) -> None:
+    """Run the property ``target`` (``module:function``) on ``implementation`` with
+    the inputs of ``record`` (a corpus line); its failure propagates.
+
+    ``implementation`` is a ``.py`` path or a dotted module name, as for
+    ``--trainstate-impl``.  Prints what happened when the property passes or
+    does not apply.
+    """
+    from conformance import corpus
+    from conformance.isolation.connection import Connection, Host, InProcessHost
+    from conformance.isolation.launcher import choose
+    from conformance.isolation.service import spec_name
+    from conformance.not_applicable import DoesNotApply
+
+    entry = json.loads(record)
+    why = corpus.refusal(entry)
+    if why is not None:
+        raise ValueError(f"the record is refused: {why}")
+    inputs = corpus.inputs_of(entry)
+    test = _property(target)
+    name = REFERENCE_NAME if implementation == REFERENCE_SPEC else spec_name(implementation)
+    connection: Connection
+    if isolated:
+        chosen = choose(
+            "auto",
+            in_process=False,
+            memory_limit=0,
+            hidden=(),
+            readable_paths=[*sys.path, implementation],
+        )
+        connection = Host(name, implementation, chosen, call_timeout)
+    else:
+        connection = InProcessHost(name, implementation, call_timeout)
+    connection.start()
+    token = _REPLAYING.set(True)
+    try:
+        test(impl=Implementation(name, implementation, connection), **inputs)
+    except DoesNotApply as exc:
+        print(f"{target} does not apply to {name}: {exc}")
+    else:
+        print(
+            f"{target} passed on these inputs for {name}: the failure did not come back "
+            "(if it depends on calls made before it, the implementation keeps state between "
+            "calls, which test_determinism.py looks for)"
+        )
+    finally:
+        _REPLAYING.reset(token)
+        connection.stop()

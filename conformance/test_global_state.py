@@ -9,22 +9,13 @@ this property reports the change.
 
 from __future__ import annotations
 
-import pytest
-from hypothesis import given
-
 from conformance.calling import call_raw
 from conformance.implementations import Implementation
-from conformance.profiles import suite_settings
-from conformance.repro import reproducible
-from conformance.strategies.edge_cases import pin_edge_cases
+from conformance.skeleton import one_step_property
+from conformance.strategies.edge_cases import edge_pins
 from conformance.strategies.problems import Problem, problems
 
-pytestmark = pytest.mark.trainstate_one_step
 
-
-@suite_settings()
-@pin_edge_cases("small")
-@given(problem=problems())
+@one_step_property(pins=edge_pins("small"), problem=problems())
 def test_global_state_is_left_alone(impl: Implementation, problem: Problem) -> None:
-    with reproducible(impl, "test_global_state_is_left_alone", ("problem", problem)):
-        call_raw(impl, problem, check_global_state=True)
+    call_raw(impl, problem, check_global_state=True)

@@ -9,18 +9,14 @@ non-increase check independent of the initialisation.
 
 from __future__ import annotations
 
-import pytest
-from hypothesis import event, given
+from hypothesis import event
 
 from conformance.calling import call
 from conformance.expected import expected
 from conformance.implementations import Implementation
-from conformance.profiles import suite_settings
-from conformance.repro import reproducible
-from conformance.strategies.edge_cases import pin_edge_cases
+from conformance.skeleton import one_step_property
+from conformance.strategies.edge_cases import edge_pins
 from conformance.strategies.problems import Problem, problems
-
-pytestmark = pytest.mark.trainstate_one_step
 
 DESCENDING_LR_KINDS = ("small", "moderate")
 # "Well above float32 rounding": the predicted decrease must exceed the rounding slack
@@ -36,41 +32,33 @@ def _rounding_slack(problem: Problem) -> tuple[float, float]:
     return slack, decrease
 
 
-@suite_settings()
-@pin_edge_cases(*DESCENDING_LR_KINDS)
-@given(problem=problems(lr_kinds=DESCENDING_LR_KINDS))
+@one_step_property(
+    pins=edge_pins(*DESCENDING_LR_KINDS), problem=problems(lr_kinds=DESCENDING_LR_KINDS)
+)
 def test_small_lr_does_not_increase_loss(impl: Implementation, problem: Problem) -> None:
     still = problem.replace(lr=0.0, lr_kind="zero")
-    with reproducible(
-        impl, "test_small_lr_does_not_increase_loss", ("lr=0", still), ("lr", problem)
-    ):
-        before = call(impl, still).loss
-        after = call(impl, problem).loss
-        slack, _ = _rounding_slack(problem)
-        assert after <= before + slack, (
-            f"loss_after={after!r} with lr={problem.lr!r}, but with lr=0 the same call gives "
-            f"{before!r}: the step increased the loss by {after - before:.3g} (> float32 "
-            f"slack {slack:.3g}) although lr < 2/lambda_max={2 * problem.threshold:.6g} must "
-            f"descend {problem.label()}"
-        )
+    before = call(impl, still).loss
+    after = call(impl, problem).loss
+    slack, _ = _rounding_slack(problem)
+    assert after <= before + slack, (
+        f"loss_after={after!r} with lr={problem.lr!r}, but with lr=0 the same call gives "
+        f"{before!r}: the step increased the loss by {after - before:.3g} (> float32 "
+        f"slack {slack:.3g}) although lr < 2/lambda_max={2 * problem.threshold:.6g} must "
+        f"descend {problem.label()}"
+    )
 
 
-@suite_settings()
-@pin_edge_cases("small")
-@given(problem=problems(lr_kinds=DESCENDING_LR_KINDS))
+@one_step_property(pins=edge_pins("small"), problem=problems(lr_kinds=DESCENDING_LR_KINDS))
 def test_small_lr_strictly_decreases_loss(impl: Implementation, problem: Problem) -> None:
     slack, decrease = _rounding_slack(problem)
     if decrease <= STRICT_DECREASE_MARGIN * slack:
         event("predicted decrease within rounding: not checked")
         return
     still = problem.replace(lr=0.0, lr_kind="zero")
-    with reproducible(
-        impl, "test_small_lr_strictly_decreases_loss", ("lr=0", still), ("lr", problem)
-    ):
-        before = call(impl, still).loss
-        after = call(impl, problem).loss
-        assert after < before, (
-            f"loss_after={after!r} with lr={problem.lr!r}, but with lr=0 the same call gives "
-            f"{before!r}; the gradient predicts a decrease of at least {decrease:.3g}, far "
-            f"above float32 rounding ({slack:.3g}) {problem.label()}"
-        )
+    before = call(impl, still).loss
+    after = call(impl, problem).loss
+    assert after < before, (
+        f"loss_after={after!r} with lr={problem.lr!r}, but with lr=0 the same call gives "
+        f"{before!r}; the gradient predicts a decrease of at least {decrease:.3g}, far "
+        f"above float32 rounding ({slack:.3g}) {problem.label()}"
+    )

@@ -16,21 +16,16 @@ rather than the magnitude.
 from __future__ import annotations
 
 import numpy as np
-import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.calling import call
 from conformance.expected import expected
 from conformance.implementations import Implementation
-from conformance.profiles import suite_settings
 from conformance.reference.tolerance import pairwise
-from conformance.repro import reproducible
-from conformance.strategies.edge_cases import pin_edge_cases
+from conformance.skeleton import one_step_property
+from conformance.strategies.edge_cases import edge_pins
 from conformance.strategies.problems import Problem, problems
 from conformance.strategies.shapes import REPEATABLE_N
-
-pytestmark = pytest.mark.trainstate_one_step
 
 
 def _loss_scale(own_loss: float, reference_loss: float) -> float:
@@ -38,9 +33,11 @@ def _loss_scale(own_loss: float, reference_loss: float) -> float:
     return max(1.0, abs(own_loss) / max(abs(reference_loss), 1e-30))
 
 
-@suite_settings()
-@pin_edge_cases("small", "large", permutation_seed=1)
-@given(problem=problems(), permutation_seed=st.integers(0, 2**32 - 1))
+@one_step_property(
+    pins=edge_pins("small", "large", permutation_seed=1),
+    problem=problems(),
+    permutation_seed=st.integers(0, 2**32 - 1),
+)
 def test_row_permutation_invariance(
     impl: Implementation, problem: Problem, permutation_seed: int
 ) -> None:
@@ -48,40 +45,32 @@ def test_row_permutation_invariance(
     if problem.n > 1 and np.array_equal(order, np.arange(problem.n)):
         order = np.roll(order, 1)
     permuted = problem.replace(x=problem.x[order], y=problem.y[order])
-    with reproducible(
-        impl, "test_row_permutation_invariance", ("original", problem), ("permuted", permuted)
-    ):
-        original = call(impl, problem).loss
-        shuffled = call(impl, permuted).loss
-        want = expected(problem)
-        bound = want.oracle.loss_after_error * _loss_scale(original, want.loss_after)
-        tolerance = pairwise(bound, bound)
-        assert abs(original - shuffled) <= tolerance, (
-            f"loss_after={shuffled!r} with the rows permuted by {order.tolist()[:12]}, but "
-            f"{original!r} in the original order (|difference| "
-            f"{abs(original - shuffled):.3g} > tolerance {tolerance:.3g}); the mean-squared "
-            f"loss does not depend on the order of the rows {problem.label()}"
-        )
+    original = call(impl, problem).loss
+    shuffled = call(impl, permuted).loss
+    want = expected(problem)
+    bound = want.oracle.loss_after_error * _loss_scale(original, want.loss_after)
+    tolerance = pairwise(bound, bound)
+    assert abs(original - shuffled) <= tolerance, (
+        f"loss_after={shuffled!r} with the rows permuted by {order.tolist()[:12]}, but "
+        f"{original!r} in the original order (|difference| "
+        f"{abs(original - shuffled):.3g} > tolerance {tolerance:.3g}); the mean-squared "
+        f"loss does not depend on the order of the rows {problem.label()}"
+    )
 
 
-@suite_settings()
-@pin_edge_cases("small", "absolute")
-@given(problem=problems(n_pool=REPEATABLE_N))
+@one_step_property(pins=edge_pins("small", "absolute"), problem=problems(n_pool=REPEATABLE_N))
 def test_dataset_repetition_invariance(impl: Implementation, problem: Problem) -> None:
     doubled = problem.replace(x=np.concatenate([problem.x, problem.x]), y=np.tile(problem.y, 2))
-    with reproducible(
-        impl, "test_dataset_repetition_invariance", ("original", problem), ("doubled", doubled)
-    ):
-        once = call(impl, problem).loss
-        twice = call(impl, doubled).loss
-        want_once, want_twice = expected(problem), expected(doubled)
-        scale = _loss_scale(once, want_once.loss_after)
-        tolerance = scale * pairwise(
-            want_once.oracle.loss_after_error, want_twice.oracle.loss_after_error
-        )
-        assert abs(once - twice) <= tolerance, (
-            f"loss_after={twice!r} on the dataset repeated twice (N={2 * problem.n}), but "
-            f"{once!r} on it once (|difference| {abs(once - twice):.3g} > tolerance "
-            f"{tolerance:.3g}); the mean over a repeated dataset equals the mean over it "
-            f"{problem.label()}"
-        )
+    once = call(impl, problem).loss
+    twice = call(impl, doubled).loss
+    want_once, want_twice = expected(problem), expected(doubled)
+    scale = _loss_scale(once, want_once.loss_after)
+    tolerance = scale * pairwise(
+        want_once.oracle.loss_after_error, want_twice.oracle.loss_after_error
+    )
+    assert abs(once - twice) <= tolerance, (
+        f"loss_after={twice!r} on the dataset repeated twice (N={2 * problem.n}), but "
+        f"{once!r} on it once (|difference| {abs(once - twice):.3g} > tolerance "
+        f"{tolerance:.3g}); the mean over a repeated dataset equals the mean over it "
+        f"{problem.label()}"
+    )

@@ -12,21 +12,24 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.implementations import Implementation
-from conformance.profiles import suite_settings
-from conformance.strategies.optimizers import optimizers
-from conformance.strategies.pytrees import grads, params
+from conformance.skeleton import train_state_property
+from conformance.strategies.train_state_cases import (
+    EDGE_EXTRA_VALUES,
+    ExtraValues,
+    TrainStateCase,
+    train_state_cases,
+    train_state_pins,
+)
+from conformance.strategies.train_state_cases import extra_values as extra_value_pools
 from conformance.train_state_checks import (
     Context,
     Tree,
     check_step,
     close_difference,
     expected_loop,
-    extra_value,
     leaf,
     observe,
     same_value,
@@ -34,21 +37,20 @@ from conformance.train_state_checks import (
     tree,
 )
 
-pytestmark = [pytest.mark.trainstate_train_state, pytest.mark.trainstate_observed]
 
-
-@suite_settings()
-@given(data=st.data())
-def test_apply_gradients_kwargs_replace_fields(impl: Implementation, data: st.DataObject) -> None:
+@train_state_property(
+    pins=train_state_pins((1,), extra_values=EDGE_EXTRA_VALUES),
+    case=train_state_cases(k=st.just(1)),
+    extra_values=extra_value_pools(),
+)
+def test_apply_gradients_kwargs_replace_fields(
+    impl: Implementation, case: TrainStateCase, extra_values: ExtraValues
+) -> None:
     cls = train_state_class(impl)
-    opt = data.draw(optimizers(), label="tx")
-    p = data.draw(params(), label="params")
-    g = data.draw(grads(p.spec), label="grads")
-    extras: dict[str, Any] = {
-        f.name: extra_value(data, f, f"apply_gradients({f.name}=...)") for f in cls.extra_fields
-    }
+    opt, p, (g,) = case.tx, case.params, case.grads.trees
+    extras: dict[str, Any] = extra_values.for_fields(cls.extra_fields)
     ctx = Context(impl, {"tx": opt, "params": p.spec, "kwargs": ", ".join(["apply_fn", *extras])})
-    expected = expected_loop(opt, p.tree, [g.tree])
+    expected = expected_loop(opt, p.tree, [g])
     p_scale, s_scale = expected.scales
     want_params, want_opt_states = expected.described
     seen = observe(
@@ -56,7 +58,7 @@ def test_apply_gradients_kwargs_replace_fields(impl: Implementation, data: st.Da
         "update_with_fields",
         tx=opt,
         params=Tree(p.tree),
-        grads=Tree(g.tree),
+        grads=Tree(g),
         extra={name: Tree(value) for name, value in extras.items()},
     )
     apply_fn = seen["fields"]["apply_fn"]

@@ -12,15 +12,14 @@ implementation's process.
 
 from __future__ import annotations
 
-import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from conformance.implementations import Implementation
 from conformance.isolation.trees import expected_tree
-from conformance.profiles import suite_settings
-from conformance.strategies.optimizers import optimizers
-from conformance.strategies.pytrees import params
+from conformance.skeleton import train_state_property
+from conformance.strategies.train_state_cases import (
+    TrainStateCase,
+    train_state_cases,
+    train_state_pins,
+)
 from conformance.train_state_checks import (
     Context,
     Tree,
@@ -32,17 +31,13 @@ from conformance.train_state_checks import (
     tree,
 )
 
-pytestmark = [pytest.mark.trainstate_train_state, pytest.mark.trainstate_observed]
 
-
-@suite_settings()
-@given(data=st.data())
+@train_state_property(pins=train_state_pins((0,)), updates=False, case=train_state_cases())
 def test_create_starts_at_step_zero_and_keeps_its_inputs(
-    impl: Implementation, data: st.DataObject
+    impl: Implementation, case: TrainStateCase
 ) -> None:
     cls = train_state_class(impl)
-    opt = data.draw(optimizers(), label="tx")
-    p = data.draw(params(), label="params")
+    opt, p = case.tx, case.params
     ctx = Context(impl, {"tx": opt, "params": p.spec})
     passed = expected_tree(p.tree)
     seen = observe(ctx, "create", tx=opt, params=Tree(p.tree))

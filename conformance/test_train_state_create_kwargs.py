@@ -9,32 +9,38 @@ class's dataclass fields beyond Flax's five, as its process reports them.
 
 from __future__ import annotations
 
-import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.implementations import Implementation
 from conformance.not_applicable import DoesNotApply
-from conformance.profiles import suite_settings
-from conformance.strategies.optimizers import optimizers
-from conformance.strategies.pytrees import grads, params
+from conformance.skeleton import train_state_property
+from conformance.strategies.train_state_cases import (
+    EDGE_EXTRA_VALUES,
+    ExtraValues,
+    TrainStateCase,
+    extra_values,
+    train_state_cases,
+    train_state_pins,
+)
 from conformance.train_state_checks import (
     Context,
     Tree,
-    extra_value,
     observe,
     same_value,
     train_state_class,
 )
 
-pytestmark = [pytest.mark.trainstate_train_state, pytest.mark.trainstate_observed]
-
 UNKNOWN_FIELD = "not_a_train_state_field"
 
 
-@suite_settings()
-@given(data=st.data())
-def test_create_passes_extra_fields(impl: Implementation, data: st.DataObject) -> None:
+@train_state_property(
+    pins=train_state_pins((1,), extras=EDGE_EXTRA_VALUES),
+    case=train_state_cases(k=st.just(1)),
+    extras=extra_values(),
+)
+def test_create_passes_extra_fields(
+    impl: Implementation, case: TrainStateCase, extras: ExtraValues
+) -> None:
     cls = train_state_class(impl)
     if not cls.is_dataclass:
         raise DoesNotApply(f"{impl.name}'s TrainState is not a dataclass: it has no extra fields")
@@ -43,17 +49,15 @@ def test_create_passes_extra_fields(impl: Implementation, data: st.DataObject) -
             f"{impl.name}'s TrainState has no fields beyond Flax's five; "
             "test_create_rejects_unknown_fields covers its create(**kwargs)"
         )
-    opt = data.draw(optimizers(), label="tx")
-    p = data.draw(params(), label="params")
-    g = data.draw(grads(p.spec), label="grads")
-    values = {f.name: extra_value(data, f, f"create({f.name}=...)") for f in cls.extra_fields}
+    opt, p, (g,) = case.tx, case.params, case.grads.trees
+    values = extras.for_fields(cls.extra_fields)
     ctx = Context(impl, {"tx": opt, "params": p.spec, "extra": ", ".join(values)})
     seen = observe(
         ctx,
         "create_extra_fields",
         tx=opt,
         params=Tree(p.tree),
-        grads=Tree(g.tree),
+        grads=Tree(g),
         extra={name: Tree(value) for name, value in values.items()},
     )
     for name, value in values.items():
@@ -72,13 +76,17 @@ def test_create_passes_extra_fields(impl: Implementation, data: st.DataObject) -
         )
 
 
-@suite_settings()
-@given(data=st.data())
-def test_create_rejects_unknown_fields(impl: Implementation, data: st.DataObject) -> None:
+@train_state_property(
+    pins=train_state_pins((0,), value=7),
+    updates=False,
+    case=train_state_cases(),
+    value=st.integers(1, 1000),
+)
+def test_create_rejects_unknown_fields(
+    impl: Implementation, case: TrainStateCase, value: int
+) -> None:
     train_state_class(impl)
-    opt = data.draw(optimizers(), label="tx")
-    p = data.draw(params(), label="params")
-    value = data.draw(st.integers(1, 1000), label=f"create({UNKNOWN_FIELD}=...)")
+    opt, p = case.tx, case.params
     ctx = Context(impl, {"tx": opt, "params": p.spec})
     outcome = observe(
         ctx, "create_unknown_field", tx=opt, params=Tree(p.tree), field=UNKNOWN_FIELD, value=value

@@ -9,15 +9,16 @@ tried, and seen to fail, in the implementation's process.
 
 from __future__ import annotations
 
-import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.implementations import Implementation
 from conformance.isolation.service import CANONICAL_FIELDS
-from conformance.profiles import suite_settings
-from conformance.strategies.optimizers import optimizers
-from conformance.strategies.pytrees import params, trees
+from conformance.skeleton import train_state_property
+from conformance.strategies.train_state_cases import (
+    TrainStateCase,
+    train_state_cases,
+    train_state_pins,
+)
 from conformance.train_state_checks import (
     Context,
     Tree,
@@ -29,26 +30,31 @@ from conformance.train_state_checks import (
     tree,
 )
 
-pytestmark = [pytest.mark.trainstate_train_state, pytest.mark.trainstate_observed]
 
-
-@suite_settings()
-@given(data=st.data())
+@train_state_property(
+    pins=[
+        pin
+        for name in CANONICAL_FIELDS
+        for pin in train_state_pins((0,), other=True, field=name, new_step=7)
+    ],
+    updates=False,
+    case=train_state_cases(other=True),
+    field=st.sampled_from(CANONICAL_FIELDS),
+    new_step=st.integers(1, 1000),
+)
 def test_assigning_a_field_raises_attribute_error(
-    impl: Implementation, data: st.DataObject
+    impl: Implementation, case: TrainStateCase, field: str, new_step: int
 ) -> None:
     train_state_class(impl)
-    opt = data.draw(optimizers(), label="tx")
-    p = data.draw(params(), label="params")
-    name = data.draw(st.sampled_from(CANONICAL_FIELDS), label="field assigned")
+    opt, p, name = case.tx, case.params, field
+    assert case.other is not None
     ctx = Context(impl, {"tx": opt, "params": p.spec, "field": name})
     value: object = None
     if name == "step":
-        value = data.draw(st.integers(1, 1000), label="new step")
-    elif name == "params":
-        value = Tree(data.draw(trees(p.spec), label="new params").tree)
-    elif name == "opt_state":
-        value = Tree(data.draw(trees(p.spec), label="params for new opt_state").tree)
+        value = new_step
+    elif name in ("params", "opt_state"):
+        # For opt_state: the params its new value is initialised from.
+        value = Tree(case.other.tree)
     seen = observe(ctx, "assign_field", tx=opt, params=Tree(p.tree), field=name, value=value)
     outcome = seen["outcome"]
     if "returned" in outcome:

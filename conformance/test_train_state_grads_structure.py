@@ -12,26 +12,26 @@ implementation's process.
 
 from __future__ import annotations
 
-import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from conformance.implementations import Implementation
-from conformance.profiles import suite_settings
-from conformance.strategies.optimizers import optimizers
-from conformance.strategies.pytrees import mismatched_grads, params, tree_shapes
+from conformance.skeleton import train_state_property
+from conformance.strategies.pytrees import tree_shapes
+from conformance.strategies.train_state_cases import (
+    TrainStateCase,
+    train_state_cases,
+    train_state_pins,
+)
 from conformance.train_state_checks import Context, Tree, observe, train_state_class
 
-pytestmark = [pytest.mark.trainstate_train_state, pytest.mark.trainstate_observed]
 
-
-@suite_settings()
-@given(data=st.data())
-def test_mismatched_grads_structure_raises(impl: Implementation, data: st.DataObject) -> None:
+@train_state_property(
+    pins=train_state_pins((0,), mismatch=True),
+    updates=False,
+    case=train_state_cases(mismatch=True),
+)
+def test_mismatched_grads_structure_raises(impl: Implementation, case: TrainStateCase) -> None:
     train_state_class(impl)
-    opt = data.draw(optimizers(), label="tx")
-    p = data.draw(params(), label="params")
-    bad = data.draw(mismatched_grads(p.spec), label="mismatched grads")
+    opt, p, bad = case.tx, case.params, case.mismatch
+    assert bad is not None
     ctx = Context(impl, {"tx": opt, "params": p.spec, "mismatch": bad.description})
     outcome = observe(ctx, "mismatched_grads", tx=opt, params=Tree(p.tree), grads=Tree(bad.tree))[
         "outcome"

@@ -16,15 +16,16 @@ Compiles are kept few: the optimizers have fixed hyper-parameters (one
 
 from __future__ import annotations
 
-import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from conformance.implementations import Implementation
-from conformance.profiles import suite_settings
+from conformance.skeleton import train_state_property
 from conformance.strategies.optax_catalogue import JIT_OPTIMIZER_NAMES
 from conformance.strategies.optimizers import optimizers, update_counts
-from conformance.strategies.pytrees import grad_sequences, jit_specs, params
+from conformance.strategies.pytrees import jit_specs
+from conformance.strategies.train_state_cases import (
+    TrainStateCase,
+    train_state_cases,
+    train_state_pins,
+)
 from conformance.train_state_checks import (
     Context,
     Tree,
@@ -37,17 +38,18 @@ from conformance.train_state_checks import (
     tree,
 )
 
-pytestmark = [pytest.mark.trainstate_train_state, pytest.mark.trainstate_observed]
 
-
-@suite_settings()
-@given(data=st.data())
-def test_jitted_apply_gradients_matches_eager(impl: Implementation, data: st.DataObject) -> None:
+@train_state_property(
+    pins=train_state_pins(),
+    case=train_state_cases(
+        tx=optimizers(names=JIT_OPTIMIZER_NAMES, default_hyperparams=True),
+        specs=jit_specs(),
+        k=update_counts(),
+    ),
+)
+def test_jitted_apply_gradients_matches_eager(impl: Implementation, case: TrainStateCase) -> None:
     cls = train_state_class(impl)
-    opt = data.draw(optimizers(names=JIT_OPTIMIZER_NAMES, default_hyperparams=True), label="tx")
-    p = data.draw(params(specs=jit_specs()), label="params")
-    k = data.draw(update_counts(), label="k (apply_gradients calls)")
-    seq = data.draw(grad_sequences(p.spec, k), label="grads (one tree per call)")
+    opt, p, seq, k = case.tx, case.params, case.grads, case.k
     ctx = Context(impl, {"tx": opt, "params": p.spec, "k": k})
     p_scale, s_scale = expected_loop(opt, p.tree, seq.trees).scales
     seen = observe(ctx, "jitted", tx=opt, params=Tree(p.tree), grads=[Tree(g) for g in seq.trees])

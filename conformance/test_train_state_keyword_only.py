@@ -8,15 +8,16 @@ call raised is seen in the implementation's process.
 
 from __future__ import annotations
 
-import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.implementations import Implementation
 from conformance.isolation.train_state_scenarios import PYTREE_FIELDS
-from conformance.profiles import suite_settings
-from conformance.strategies.optimizers import optimizers
-from conformance.strategies.pytrees import grads, params
+from conformance.skeleton import train_state_property
+from conformance.strategies.train_state_cases import (
+    TrainStateCase,
+    train_state_cases,
+    train_state_pins,
+)
 from conformance.train_state_checks import (
     Context,
     Tree,
@@ -28,18 +29,15 @@ from conformance.train_state_checks import (
     tree,
 )
 
-pytestmark = [pytest.mark.trainstate_train_state, pytest.mark.trainstate_observed]
 
-
-@suite_settings()
-@given(data=st.data())
-def test_positional_grads_raise_type_error(impl: Implementation, data: st.DataObject) -> None:
+@train_state_property(
+    pins=train_state_pins((1,)), updates=False, case=train_state_cases(k=st.just(1))
+)
+def test_positional_grads_raise_type_error(impl: Implementation, case: TrainStateCase) -> None:
     train_state_class(impl)
-    opt = data.draw(optimizers(), label="tx")
-    p = data.draw(params(), label="params")
-    g = data.draw(grads(p.spec), label="grads")
+    opt, p, (g,) = case.tx, case.params, case.grads.trees
     ctx = Context(impl, {"tx": opt, "params": p.spec})
-    seen = observe(ctx, "positional_grads", tx=opt, params=Tree(p.tree), grads=Tree(g.tree))
+    seen = observe(ctx, "positional_grads", tx=opt, params=Tree(p.tree), grads=Tree(g))
     outcome = seen["outcome"]
     if "returned" in outcome:
         raise AssertionError(
@@ -61,12 +59,10 @@ def test_positional_grads_raise_type_error(impl: Implementation, data: st.DataOb
         )
 
 
-@suite_settings()
-@given(data=st.data())
-def test_positional_create_raises_type_error(impl: Implementation, data: st.DataObject) -> None:
+@train_state_property(pins=train_state_pins((0,)), updates=False, case=train_state_cases())
+def test_positional_create_raises_type_error(impl: Implementation, case: TrainStateCase) -> None:
     train_state_class(impl)
-    opt = data.draw(optimizers(), label="tx")
-    p = data.draw(params(), label="params")
+    opt, p = case.tx, case.params
     ctx = Context(impl, {"tx": opt, "params": p.spec})
     outcome = observe(ctx, "positional_create", tx=opt, params=Tree(p.tree))["outcome"]
     if "returned" in outcome:

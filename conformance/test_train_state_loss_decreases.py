@@ -16,40 +16,33 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from conformance.implementations import Implementation
 from conformance.isolation.trees import expected_tree
-from conformance.profiles import suite_settings
 from conformance.reference.flax_step import initial_params
 from conformance.reference.oracle import descent_threshold, oracle_step
 from conformance.reference.recipe import MODEL, loss, loss_grad
 from conformance.reference.tolerance import pairwise
+from conformance.skeleton import train_state_property
+from conformance.strategies.train_state_cases import (
+    EDGE_DENSE_PROBLEMS,
+    DenseProblem,
+    dense_problems,
+)
 from conformance.train_state_checks import Context, Tree, observe, train_state_class, tree
-
-pytestmark = pytest.mark.trainstate_train_state
 
 N_POOL = (1, 2, 4, 8)
 D_POOL = (1, 2, 3)
 
 
-@suite_settings()
-@given(data=st.data())
+@train_state_property(pins=EDGE_DENSE_PROBLEMS, observed=False, problem=dense_problems())
 def test_small_sgd_step_does_not_increase_dense_loss(
-    impl: Implementation, data: st.DataObject
+    impl: Implementation, problem: DenseProblem
 ) -> None:
     train_state_class(impl)
-    n = data.draw(st.sampled_from(N_POOL), label="N")
-    d = data.draw(st.sampled_from(D_POOL), label="D")
-    elements = st.floats(-2, 2, width=32, allow_subnormal=False)
-    x = data.draw(hnp.arrays(np.float32, (n, d), elements=elements), label="x")
-    y = data.draw(hnp.arrays(np.float32, (n,), elements=elements), label="y")
-    seed = data.draw(st.integers(0, 3), label="seed")
+    x, y, seed, fraction = problem.x, problem.y, problem.seed, problem.fraction
+    n, d = x.shape
     threshold = descent_threshold(x)
-    fraction = data.draw(st.floats(0.01, 1.0), label="lr / descent threshold")
     lr = float(np.float32(fraction * threshold))
     ctx = Context(impl, {"model": "nn.Dense(1)", "N": n, "D": d, "seed": seed, "lr": lr})
     bounds = oracle_step(seed, x, y, lr)

@@ -7,15 +7,15 @@ same objects.  Before and after are seen in the implementation's process.
 
 from __future__ import annotations
 
-import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from conformance.implementations import Implementation
 from conformance.isolation.train_state_scenarios import PYTREE_FIELDS
-from conformance.profiles import suite_settings
-from conformance.strategies.optimizers import optimizers, update_counts
-from conformance.strategies.pytrees import grad_sequences, params
+from conformance.skeleton import train_state_property
+from conformance.strategies.optimizers import update_counts
+from conformance.strategies.train_state_cases import (
+    TrainStateCase,
+    train_state_cases,
+    train_state_pins,
+)
 from conformance.train_state_checks import (
     Context,
     Tree,
@@ -25,19 +25,15 @@ from conformance.train_state_checks import (
     tree,
 )
 
-pytestmark = [pytest.mark.trainstate_train_state, pytest.mark.trainstate_observed]
 
-
-@suite_settings()
-@given(data=st.data())
+@train_state_property(
+    pins=train_state_pins((1, 3)), case=train_state_cases(k=update_counts(max_k=3))
+)
 def test_apply_gradients_leaves_the_old_state_unchanged(
-    impl: Implementation, data: st.DataObject
+    impl: Implementation, case: TrainStateCase
 ) -> None:
     train_state_class(impl)
-    opt = data.draw(optimizers(), label="tx")
-    p = data.draw(params(), label="params")
-    k = data.draw(update_counts(max_k=3), label="k (apply_gradients calls)")
-    seq = data.draw(grad_sequences(p.spec, k), label="grads (one tree per call)")
+    opt, p, seq, k = case.tx, case.params, case.grads, case.k
     ctx = Context(impl, {"tx": opt, "params": p.spec, "k": k})
     seen = observe(
         ctx, "old_state", tx=opt, params=Tree(p.tree), grads=[Tree(g) for g in seq.trees]

@@ -17,14 +17,15 @@ allowed for implementations that run the same ops jitted or reordered).
 
 from __future__ import annotations
 
-import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from conformance.implementations import Implementation
-from conformance.profiles import suite_settings
-from conformance.strategies.optimizers import optimizers, update_counts
-from conformance.strategies.pytrees import grad_sequences, params, show_tree
+from conformance.skeleton import train_state_property
+from conformance.strategies.optimizers import update_counts
+from conformance.strategies.pytrees import show_tree
+from conformance.strategies.train_state_cases import (
+    TrainStateCase,
+    train_state_cases,
+    train_state_pins,
+)
 from conformance.train_state_checks import (
     Context,
     Tree,
@@ -35,19 +36,15 @@ from conformance.train_state_checks import (
     tree,
 )
 
-pytestmark = pytest.mark.trainstate_train_state
 
-
-@suite_settings()
-@given(data=st.data())
+@train_state_property(
+    pins=train_state_pins(), observed=False, case=train_state_cases(k=update_counts())
+)
 def test_params_and_opt_state_follow_the_optax_loop(
-    impl: Implementation, data: st.DataObject
+    impl: Implementation, case: TrainStateCase
 ) -> None:
     train_state_class(impl)
-    opt = data.draw(optimizers(), label="tx")
-    p = data.draw(params(), label="params")
-    k = data.draw(update_counts(), label="k (apply_gradients calls)")
-    seq = data.draw(grad_sequences(p.spec, k), label="grads (one tree per call)")
+    opt, p, seq, k = case.tx, case.params, case.grads, case.k
     ctx = Context(impl, {"tx": opt, "params": p.spec, "k": k})
 
     expected = expected_loop(opt, p.tree, seq.trees)

@@ -14,15 +14,16 @@ Flattening happens in the implementation's process, which reports what it saw.
 
 from __future__ import annotations
 
-import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.implementations import Implementation
 from conformance.isolation.train_state_scenarios import PYTREE_FIELDS
-from conformance.profiles import suite_settings
-from conformance.strategies.optimizers import optimizers
-from conformance.strategies.pytrees import grad_sequences, params, trees
+from conformance.skeleton import train_state_property
+from conformance.strategies.train_state_cases import (
+    TrainStateCase,
+    train_state_cases,
+    train_state_pins,
+)
 from conformance.train_state_checks import (
     Context,
     Tree,
@@ -32,17 +33,11 @@ from conformance.train_state_checks import (
     tree,
 )
 
-pytestmark = [pytest.mark.trainstate_train_state, pytest.mark.trainstate_observed]
 
-
-@suite_settings()
-@given(data=st.data())
-def test_flatten_unflatten_round_trip(impl: Implementation, data: st.DataObject) -> None:
+@train_state_property(pins=train_state_pins((0, 2)), case=train_state_cases(k=st.integers(0, 2)))
+def test_flatten_unflatten_round_trip(impl: Implementation, case: TrainStateCase) -> None:
     train_state_class(impl)
-    opt = data.draw(optimizers(), label="tx")
-    p = data.draw(params(), label="params")
-    k = data.draw(st.integers(0, 2), label="k (apply_gradients calls before flattening)")
-    seq = data.draw(grad_sequences(p.spec, k), label="grads (one tree per call)")
+    opt, p, seq, k = case.tx, case.params, case.grads, case.k
     ctx = Context(impl, {"tx": opt, "params": p.spec, "k": k})
     seen = observe(
         ctx, "round_trip", tx=opt, params=Tree(p.tree), grads=[Tree(g) for g in seq.trees]
@@ -63,13 +58,15 @@ def test_flatten_unflatten_round_trip(impl: Implementation, data: st.DataObject)
         )
 
 
-@suite_settings()
-@given(data=st.data())
-def test_apply_fn_and_tx_are_static(impl: Implementation, data: st.DataObject) -> None:
+@train_state_property(
+    pins=train_state_pins((0,), other=True),
+    updates=False,
+    case=train_state_cases(other=True),
+)
+def test_apply_fn_and_tx_are_static(impl: Implementation, case: TrainStateCase) -> None:
     train_state_class(impl)
-    opt = data.draw(optimizers(), label="tx")
-    p = data.draw(params(), label="params")
-    other = data.draw(trees(p.spec), label="other params values (same structure)")
+    opt, p, other = case.tx, case.params, case.other
+    assert other is not None
     ctx = Context(impl, {"tx": opt, "params": p.spec})
     seen = observe(ctx, "static_fields", tx=opt, params=Tree(p.tree), other_params=Tree(other.tree))
     assert not seen["bad_leaves"], (

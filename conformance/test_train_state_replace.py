@@ -9,17 +9,18 @@ identities and the original's state are seen in the implementation's process.
 
 from __future__ import annotations
 
-import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.implementations import Implementation
 from conformance.isolation.service import CANONICAL_FIELDS
 from conformance.isolation.train_state_scenarios import STATIC_FIELDS
 from conformance.isolation.trees import expected_tree
-from conformance.profiles import suite_settings
-from conformance.strategies.optimizers import optimizers
-from conformance.strategies.pytrees import params, trees
+from conformance.skeleton import train_state_property
+from conformance.strategies.train_state_cases import (
+    TrainStateCase,
+    train_state_cases,
+    train_state_pins,
+)
 from conformance.train_state_checks import (
     Context,
     Tree,
@@ -29,22 +30,22 @@ from conformance.train_state_checks import (
     tree,
 )
 
-pytestmark = [pytest.mark.trainstate_train_state, pytest.mark.trainstate_observed]
 
-
-@suite_settings()
-@given(data=st.data())
-def test_replace_returns_a_modified_copy(impl: Implementation, data: st.DataObject) -> None:
+@train_state_property(
+    pins=train_state_pins((0,), other=True, fields=list(CANONICAL_FIELDS), new_step=7),
+    updates=False,
+    case=train_state_cases(other=True),
+    fields=st.lists(st.sampled_from(CANONICAL_FIELDS), min_size=1, max_size=5, unique=True),
+    new_step=st.integers(1, 1000),
+)
+def test_replace_returns_a_modified_copy(
+    impl: Implementation, case: TrainStateCase, fields: list[str], new_step: int
+) -> None:
     train_state_class(impl)
-    opt = data.draw(optimizers(), label="tx")
-    p = data.draw(params(), label="params")
-    names = data.draw(
-        st.lists(st.sampled_from(CANONICAL_FIELDS), min_size=1, max_size=5, unique=True),
-        label="fields replaced",
-    )
+    opt, p, names = case.tx, case.params, fields
+    assert case.other is not None
     ctx = Context(impl, {"tx": opt, "params": p.spec, "replaced": ",".join(names)})
-    new_params = data.draw(trees(p.spec), label="new params").tree
-    new_step = data.draw(st.integers(1, 1000), label="new step")
+    new_params = case.other.tree
     seen = observe(
         ctx,
         "replace",

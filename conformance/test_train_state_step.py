@@ -8,14 +8,14 @@ of each returned state is seen in the implementation's process.
 
 from __future__ import annotations
 
-import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from conformance.implementations import Implementation
-from conformance.profiles import suite_settings
-from conformance.strategies.optimizers import optimizers, update_counts
-from conformance.strategies.pytrees import grad_sequences, params
+from conformance.skeleton import train_state_property
+from conformance.strategies.optimizers import update_counts
+from conformance.strategies.train_state_cases import (
+    TrainStateCase,
+    train_state_cases,
+    train_state_pins,
+)
 from conformance.train_state_checks import (
     Context,
     Tree,
@@ -25,17 +25,11 @@ from conformance.train_state_checks import (
     train_state_class,
 )
 
-pytestmark = [pytest.mark.trainstate_train_state, pytest.mark.trainstate_observed]
 
-
-@suite_settings()
-@given(data=st.data())
-def test_step_counts_apply_gradients_calls(impl: Implementation, data: st.DataObject) -> None:
+@train_state_property(pins=train_state_pins(), case=train_state_cases(k=update_counts()))
+def test_step_counts_apply_gradients_calls(impl: Implementation, case: TrainStateCase) -> None:
     train_state_class(impl)
-    opt = data.draw(optimizers(), label="tx")
-    p = data.draw(params(), label="params")
-    k = data.draw(update_counts(), label="k (apply_gradients calls)")
-    seq = data.draw(grad_sequences(p.spec, k), label="grads (one tree per call)")
+    opt, p, seq, k = case.tx, case.params, case.grads, case.k
     ctx = Context(impl, {"tx": opt, "params": p.spec, "k": k})
     seen = observe(
         ctx, "step_count", tx=opt, params=Tree(p.tree), grads=[Tree(g) for g in seq.trees]

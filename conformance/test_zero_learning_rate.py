@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-import pytest
-from hypothesis import given
-
 from conformance.calling import call
 from conformance.expected import expected
 from conformance.implementations import Implementation
-from conformance.profiles import suite_settings
-from conformance.repro import reproducible
-from conformance.strategies.edge_cases import pin_edge_cases
+from conformance.skeleton import one_step_property
+from conformance.strategies.edge_cases import edge_pins
 from conformance.strategies.problems import Problem, problems
 
-pytestmark = pytest.mark.trainstate_one_step
 
-
-@suite_settings()
-@pin_edge_cases("zero")
-@given(problem=problems(lr_kinds=("zero",)))
+@one_step_property(pins=edge_pins("zero"), problem=problems(lr_kinds=("zero",)), basic=True)
 def test_zero_lr_keeps_initial_loss(impl: Implementation, problem: Problem) -> None:
-    with reproducible(impl, "test_zero_lr_keeps_initial_loss", ("problem", problem)):
-        out = call(impl, problem)
-        want = expected(problem)
-        tolerance = want.loss_before_tolerance
-        assert abs(out.loss - want.loss_before) <= tolerance, (
-            f"loss_after={out.loss!r} with lr=0, but the canonical loss before the step is "
-            f"{want.loss_before!r} (exact) and an SGD step with lr=0 leaves the params unchanged "
-            f"(|difference| {abs(out.loss - want.loss_before):.3g} > tolerance "
-            f"{tolerance:.3g}) {problem.label()}"
-        )
+    out = call(impl, problem)
+    want = expected(problem)
+    tolerance = want.loss_before_tolerance
+    assert abs(out.loss - want.loss_before) <= tolerance, (
+        f"loss_after={out.loss!r} with lr=0, but the canonical loss before the step is "
+        f"{want.loss_before!r} (exact) and an SGD step with lr=0 leaves the params unchanged "
+        f"(|difference| {abs(out.loss - want.loss_before):.3g} > tolerance "
+        f"{tolerance:.3g}) {problem.label()}"
+    )

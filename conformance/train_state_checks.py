@@ -29,7 +29,7 @@ import numpy as np
 import optax
 
 from conformance.failures import HostMisbehaved, ImplementationFailed, ImplementationRaised
-from conformance.implementations import ExtraField, Implementation, TrainStateClass
+from conformance.implementations import Implementation, TrainStateClass
 from conformance.isolation.service import CANONICAL_FIELDS
 from conformance.isolation.train_state_scenarios import SCENARIO_CALLS
 from conformance.isolation.trees import Leaf, TreeData, expected_tree, pack_tree, tree_data
@@ -419,25 +419,3 @@ def same_value(observed: dict[str, Any], sent: Any) -> bool:
         bool(observed.get("identical"))
         or bitwise_difference(tree(observed["tree"]), expected_tree(sent)) is None
     )
-
-
-def extra_value(data: Any, field: ExtraField, label: str) -> Any:
-    """Draw a value for an extra field that differs from its default, shaped like it."""
-    from hypothesis import strategies as st
-
-    from conformance.strategies.pytrees import leaf_arrays
-
-    default = field.default
-    if field.default_kind == "bool":
-        return not default
-    if field.default_kind == "int":
-        return data.draw(st.integers(1, 1000).filter(lambda v: v != default), label=label)
-    if field.default_kind == "float":
-        return data.draw(st.floats(-100, 100, width=32).filter(lambda v: v != default), label=label)
-    if field.default_kind == "str":
-        return data.draw(
-            st.text("abcxyz", min_size=1, max_size=4).filter(lambda v: v != default), label=label
-        )
-    import jax.numpy as jnp
-
-    return jnp.asarray(data.draw(leaf_arrays((2,), 4.0), label=label))

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from conformance import __version__
+from conformance.collection import marker_names
 from conformance.items import COUNT, FAILURES, impl_of, property_name
 from conformance.not_applicable import DoesNotApply
 from conformance.verdicts import (
@@ -64,6 +65,7 @@ def pytest_runtest_makereport(
                 error,
                 not_applicable=isinstance(error, DoesNotApply),
                 evidence=IMPLEMENTATION_PROCESS if observed else JUDGE,
+                markers=marker_names(item),
             )
         )
         if report.failed:

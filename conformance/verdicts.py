@@ -32,13 +32,16 @@ JSON report (``--trainstate-report PATH``), schema version 3::
                   "first_failure_at": int | null,
                   "falsifying_example": str | null, "repro": str | null,
                   "calls": {"one_step" | "create" | "apply_gradients": int} | null,
-                  "not_run": int | null}]}
+                  "not_run": int | null, "markers": [str] | null}]}
 
 ``calls`` counts the calls into the implementation the property made, shrinking
 included: what the verdict cost, in a unit that does not depend on the machine.
 ``not_run`` counts the draws Hypothesis made that were not run because the
 property's share of ``--trainstate-verdict-budget`` was spent (the header's
 ``verdict_budget``, in seconds, or null); ``examples`` are those that ran.
+
+``markers`` are the suite's markers the property carries (its family, and where
+it comes in the run order: :func:`conformance.collection.run_rank`).
 
 ``evidence`` says what a verdict rests on: ``judge`` when only on the values
 the implementation returned, compared in the judging process;
@@ -59,6 +62,8 @@ from pathlib import Path
 from typing import cast
 
 import pytest
+
+from conformance.repro import REPRO_HEADER
 
 SCHEMA = "trainstate-conformance/report"
 SCHEMA_VERSION = 3
@@ -102,6 +107,7 @@ class Verdict:
     repro: str | None
     calls: dict[str, int] | None = None
     not_run: int | None = None
+    markers: list[str] | None = None
 
 
 def report_properties(
@@ -112,6 +118,7 @@ def report_properties(
     *,
     not_applicable: bool,
     evidence: str,
+    markers: list[str],
 ) -> list[tuple[str, object]]:
     """The ``user_properties`` entries a worker attaches to a conformance test's report.
 
@@ -127,7 +134,7 @@ def report_properties(
     repro = falsifying = None
     for note in getattr(error, "__notes__", []):
         text = note.strip()
-        if text.startswith("# Reproduce") and repro is None:
+        if text.startswith(REPRO_HEADER) and repro is None:
             repro = text
         # "Falsifying example: ..." before Hypothesis 6.16x, "Failing example: ..." after.
         elif text.startswith(("Falsifying", "Failing")) and falsifying is None:
@@ -139,6 +146,7 @@ def report_properties(
         (KEY_PREFIX + "first_failure_at", None if count is None else count.first_failure_at),
         (KEY_PREFIX + "calls", None if count is None else dict(count.calls)),
         (KEY_PREFIX + "not_run", None if count is None else count.not_run),
+        (KEY_PREFIX + "markers", markers),
         (KEY_PREFIX + "repro", repro),
         (KEY_PREFIX + "falsifying", falsifying),
         (KEY_PREFIX + "message", message),
@@ -200,6 +208,7 @@ def verdict_from_report(report: pytest.TestReport) -> Verdict | None:
         repro=props.get("repro"),  # type: ignore[arg-type]
         calls=props.get("calls"),  # type: ignore[arg-type]
         not_run=props.get("not_run"),  # type: ignore[arg-type]
+        markers=props.get("markers"),  # type: ignore[arg-type]
     )
 
 

@@ -10,16 +10,10 @@ all-zero or constant data.  Their shapes are in the pools of
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
 import numpy as np
-from hypothesis import example
 
 from conformance.strategies.data import DataDescription
 from conformance.strategies.problems import Problem, threshold_of
-
-F = TypeVar("F", bound=Callable[..., object])
 
 _LR_FACTORS = {"zero": 0.0, "small": 0.5, "moderate": 1.5, "large": 4.0}
 
@@ -85,14 +79,11 @@ def edge_problems(lr_kind: str) -> list[Problem]:
     ]
 
 
-def pin_edge_cases(*lr_kinds: str, **other_arguments: object) -> Callable[[F], F]:
-    """Decorate a ``@given(problem=...)`` test with every edge problem as an ``@example``,
-    once for each learning-rate kind."""
-
-    def decorate(test: F) -> F:
-        for lr_kind in lr_kinds:
-            for problem in edge_problems(lr_kind):
-                test = example(problem=problem, **other_arguments)(test)
-        return test
-
-    return decorate
+def edge_pins(*lr_kinds: str, **other_arguments: object) -> list[dict[str, object]]:
+    """The ``@example`` arguments that pin every edge problem, once for each learning-rate
+    kind, with ``other_arguments`` beside each (for a property that draws more)."""
+    return [
+        {"problem": problem, **other_arguments}
+        for lr_kind in lr_kinds
+        for problem in edge_problems(lr_kind)
+    ]

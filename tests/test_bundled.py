@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests import meta_profile
-from tests.suite_runner import run_suite
+from tests.suite_runner import replay_failures, run_suite
 
 BUNDLED = Path(__file__).resolve().parent.parent / "implementations"
 CORRECT = sorted(p.stem for p in (BUNDLED / "correct").glob("*.py"))
@@ -118,3 +118,16 @@ def test_every_mutant_is_killed(mutant_results) -> None:
         if not any(r["status"] == "failed" for r in mutant_results if r["implementation"] == name)
     ]
     assert not survivors, f"mutants that survive every property: {survivors}"
+
+
+HISTORY_DEPENDENT = {"cache_by_seed_shape", "step_counts_calls"}
+"""Mutants whose answer depends on the calls made before it in the process: a snippet, which
+makes one call, cannot bring their failure back (and says so)."""
+
+
+def test_every_failure_of_a_mutant_is_reproduced_by_its_snippet(repo, mutant_results) -> None:
+    replayed = [r for r in mutant_results if r["implementation"] not in HISTORY_DEPENDENT]
+    problems = replay_failures(repo, replayed, timeout=900)
+    assert not problems, "repro snippets that do not reproduce their failure:\n" + "\n".join(
+        problems
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -193,24 +192,24 @@ def test_xdist_scheduler(pytester, repo, monkeypatch, dist_args, scheduler) -> N
     assert spy_file.read_text() == scheduler
 
 
-def test_run_order_names_real_train_state_properties(repo) -> None:
-    """The create-only group of the run order names properties that exist: a stale name
-    would silently send its property to the update group."""
-    from conformance.collection import TRAIN_STATE_PROPERTIES_WITHOUT_UPDATES, run_rank
+def test_every_property_carries_its_family_and_the_run_order_follows_the_markers() -> None:
+    """The plugin knows a property by its markers alone (conformance/skeleton.py)."""
+    import importlib
 
-    defined = {
-        match.group(1)
-        for path in (repo / "conformance").glob("test_train_state_*.py")
-        for match in re.finditer(r"^def (test_\w+)", path.read_text(), re.MULTILINE)
-    }
-    assert set(TRAIN_STATE_PROPERTIES_WITHOUT_UPDATES) <= defined
-    ranks = [
-        run_rank("conformance/test_reference_agreement.py::test_loss_after_agrees[x]"),
-        run_rank("conformance/test_metamorphic.py::test_row_permutation_invariance[x]"),
-        run_rank("conformance/test_train_state_step.py::test_step_counts_apply_gradients_calls[x]"),
-        run_rank(
-            "conformance/test_train_state_create.py::"
-            "test_create_starts_at_step_zero_and_keeps_its_inputs[x]"
-        ),
-    ]
-    assert ranks == sorted(ranks) and len(set(ranks)) == 4
+    from conformance.collection import run_rank
+    from conformance.plugin import SUITE
+
+    families = {"trainstate_one_step", "trainstate_train_state"}
+    ranks: dict[str, int] = {}
+    for path in sorted(SUITE.glob("test_*.py")):
+        module = importlib.import_module(f"conformance.{path.stem}")
+        for name in dir(module):
+            if name.startswith("test_"):
+                marks = {m.name for m in getattr(getattr(module, name), "pytestmark", [])}
+                assert len(marks & families) == 1, f"{path.name}::{name} carries {marks}"
+                ranks[name] = run_rank(marks)
+    assert len(ranks) >= 31
+    assert ranks["test_loss_after_agrees_with_reference"] == 0
+    assert ranks["test_row_permutation_invariance"] == 1
+    assert ranks["test_step_counts_apply_gradients_calls"] == 2
+    assert ranks["test_replace_returns_a_modified_copy"] == 3

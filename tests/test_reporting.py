@@ -131,9 +131,8 @@ def test_repro_snippet_reproduces_the_failure(pytester, repo, suite_cache_dir) -
         r["repro"] for r in json.loads(report.read_text())["results"] if r["status"] == "failed"
     )
     done = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    implementation, reference = done.stdout.splitlines()
-    assert "implementation: [2." in implementation and "reference:      [1." in reference
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "AssertionError: step_after=2.0, but one apply_gradients call" in done.stderr
 
 
 def test_xfails_file_marks_known_deviations_and_warns_on_stale_ids(
@@ -256,6 +255,53 @@ def test_corpus_records_failures_and_replays_them_first(pytester, repo, suite_ca
     )
     replayed.assert_outcomes(passed=1, failed=1)
     replayed.stdout.fnmatch_lines(["*AssertionError: step_after=3.0*"])
+
+
+RARE_TRAIN_STATE_BUG = """
+from flax.core import FrozenDict
+from flax.training import train_state
+
+
+class TrainState(train_state.TrainState):
+    def apply_gradients(self, *, grads, **kwargs):
+        new = super().apply_gradients(grads=grads, **kwargs)
+        # Off by one on the fifth update of frozen params under RMSProp only: no pin has
+        # that, and about one drawn case in a hundred.
+        rare = self.step == 4 and isinstance(self.params, FrozenDict)
+        if rare and "ScaleByRms" in repr(self.opt_state):
+            return new.replace(step=new.step + 1)
+        return new
+"""
+
+
+def test_a_train_state_failure_is_recorded_and_replayed_first_under_another_seed(
+    pytester, repo, suite_cache_dir
+) -> None:
+    """A drawn TrainState case goes into the corpus bit for bit, and the next run, seeded
+    differently and drawing far less, fails on it before Hypothesis draws anything."""
+    pytester.makepyfile(rare_ts=RARE_TRAIN_STATE_BUG)
+    recorded = pytester.path / "corpus.jsonl"
+    step_property = [
+        str(repo / "conformance" / "test_train_state_step.py"),
+        *("--trainstate-impl", "rare_ts.py", "-p", "no:xdist"),
+        *("-k", "step_counts_apply_gradients_calls", "--trainstate-corpus", str(recorded)),
+    ]
+    run(pytester, repo, suite_cache_dir, *step_property, "--hypothesis-profile=trainstate-thorough")
+    (line,) = recorded.read_text().splitlines()
+    record = json.loads(line)
+    assert record["property"] == "step_counts_apply_gradients_calls"
+    assert corpus.refusal(record) is None
+    case = corpus.inputs_of(record)["case"]
+    assert case.tx.name == "rmsprop" and case.k == 5 and case.params.spec.frozen and not case.pin
+
+    again = pytester.path / "again.json"
+    run(
+        pytester, repo, suite_cache_dir, *step_property,
+        "--trainstate-report", str(again), "--hypothesis-seed", "987654321",
+    )  # fmt: skip
+    (result,) = json.loads(again.read_text())["results"]
+    assert result["status"] == "failed" and result["first_failure_at"] == 1
+    assert json.dumps(record["inputs"], sort_keys=True) in result["repro"]
 
 
 @pytest.mark.parametrize(

@@ -55,7 +55,11 @@ def first_failure_order(result: dict) -> tuple[int, int, str]:
     Results arrive in xdist's completion order, so without the tie-break the same run
     could name a different "first" property each time.
     """
-    return (result["first_failure_at"] or 10**9, run_rank(result["nodeid"]), result["property"])
+    return (
+        result["first_failure_at"] or 10**9,
+        run_rank(result.get("markers") or []),
+        result["property"],
+    )
 
 
 def bundled(kind: str) -> list[Path]:

@@ -1,0 +1,101 @@
+"""The skeleton of every property: one decorator per family, so a property is one module.
+
+``@one_step_property(...)`` and ``@train_state_property(...)`` take the
+property's strategies as keyword arguments (as ``@given`` does) and its edge
+pins, and apply, in order:
+
+- a wrapper that attaches a repro snippet (:mod:`conformance.repro`) to any
+  failure, named from the function itself;
+- every pin as an ``@example``;
+- ``@given``;
+- the suite's Hypothesis settings (:func:`conformance.profiles.suite_settings`);
+- the markers that say what the plugin does with the property: its family
+  (``trainstate_one_step``, ``trainstate_train_state``), ``trainstate_basic``
+  (run first), ``trainstate_no_updates`` (a TrainState property that never
+  completes an update, run last) and ``trainstate_observed`` (its verdict rests
+  on what was observed inside the implementation's process).
+
+The plugin registers the markers (:data:`conformance.plugin.MARKERS`) and reads
+only them: no list elsewhere names a property.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from conformance.implementations import Implementation
+from conformance.profiles import suite_settings
+from conformance.repro import attached_to_failures
+
+__all__ = ["one_step_property", "train_state_property"]
+
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def _skeleton(
+    marks: list[pytest.MarkDecorator],
+    pins: Iterable[Mapping[str, object]],
+    strategies: dict[str, st.SearchStrategy[Any]],
+    shares_draws: bool,
+) -> Callable[[F], F]:
+    def decorate(body: F) -> F:
+        @functools.wraps(body)
+        def run(impl: Implementation, **inputs: Any) -> None:
+            with attached_to_failures(impl, run, inputs):
+                body(impl, **inputs)
+
+        test: Any = run
+        for pin in reversed(list(pins)):
+            test = example(**pin)(test)
+        test = suite_settings(shares_draws=shares_draws)(given(**strategies)(test))
+        for mark in marks:
+            test = mark(test)
+        return test  # type: ignore[no-any-return]
+
+    return decorate
+
+
+def one_step_property(
+    *,
+    pins: Iterable[Mapping[str, object]] = (),
+    basic: bool = False,
+    **strategies: st.SearchStrategy[Any],
+) -> Callable[[F], F]:
+    """A property of ``one_step``: ``@given(**strategies)``, every pin an ``@example``.
+
+    Its draws are shared with the properties that draw alike, and so are the
+    calls of ``one_step`` that answer them (:mod:`conformance.calling`).
+    ``basic`` runs it before the others.
+    """
+    marks = [pytest.mark.trainstate_one_step]
+    if basic:
+        marks.append(pytest.mark.trainstate_basic)
+    return _skeleton(marks, pins, strategies, shares_draws=True)
+
+
+def train_state_property(
+    *,
+    pins: Iterable[Mapping[str, object]] = (),
+    updates: bool = True,
+    observed: bool = True,
+    **strategies: st.SearchStrategy[Any],
+) -> Callable[[F], F]:
+    """A property of a TrainState class: ``@given(**strategies)``, every pin an ``@example``.
+
+    Seeded by its name too, since no other property asks its scenario's
+    questions.  ``updates=False`` says it never completes an
+    ``apply_gradients`` call (it runs last); ``observed`` that its verdict
+    rests on what was seen inside the implementation's process.
+    """
+    marks = [pytest.mark.trainstate_train_state]
+    if observed:
+        marks.append(pytest.mark.trainstate_observed)
+    if not updates:
+        marks.append(pytest.mark.trainstate_no_updates)
+    return _skeleton(marks, pins, strategies, shares_draws=False)
