@@ -26,8 +26,10 @@ SUITE = Path(__file__).resolve().parent / "conformance"
 
 
 def _options() -> ModuleType:
-    """:mod:`conformance.options`, loaded from its file: it must work even when hidden."""
-    spec = importlib.util.spec_from_file_location("_trainstate_options", SUITE / "options.py")
+    """:mod:`conformance.plugin.options`, loaded from its file: it must work even when hidden."""
+    spec = importlib.util.spec_from_file_location(
+        "_trainstate_options", SUITE / "plugin" / "options.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

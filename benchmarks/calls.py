@@ -40,7 +40,7 @@ from pathlib import Path
 
 from speed import REPO, Environment, run_grading
 
-from conformance.verdicts import total_calls
+from conformance.reporting.verdicts import total_calls
 
 sys.path.insert(0, str(REPO / "tools"))
 from kill_matrix import markdown

@@ -12,7 +12,7 @@ import os
 
 from hypothesis import settings
 
-from conformance.profiles import LOCAL_PROFILE
+from conformance.properties.profiles import LOCAL_PROFILE
 
 PROFILE = "dev-more"
 

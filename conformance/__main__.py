@@ -33,8 +33,8 @@ from pathlib import Path
 import pytest
 
 from conformance.isolation.service import is_file_spec
-from conformance.options import SANDBOX_CHOICES
-from conformance.profiles import PROFILES
+from conformance.plugin.options import SANDBOX_CHOICES
+from conformance.properties.profiles import PROFILES
 
 SUITE = Path(__file__).resolve().parent
 
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         # package named conformance hides the suite, importing the verdicts would raise.)
         return exit_code(int(code), {})
     # Imported after the run: pytest imports it first, as a plugin (and rewrites its asserts).
-    from conformance.verdict_hooks import session_verdicts
+    from conformance.plugin.verdict_hooks import session_verdicts
 
     return exit_code(int(code), session_verdicts())
 

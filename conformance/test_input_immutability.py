@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.calling import call, call_raw
-from conformance.failures import ImplementationRaised
-from conformance.implementations import Implementation
-from conformance.skeleton import one_step_property
+from conformance.isolation.failures import ImplementationRaised
+from conformance.isolation.implementations import Implementation
+from conformance.properties.calling import call, call_raw
+from conformance.properties.skeleton import one_step_property
 from conformance.strategies.edge_cases import edge_pins
 from conformance.strategies.problems import Problem, problems
 

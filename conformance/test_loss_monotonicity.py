@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from hypothesis import event
 
-from conformance.calling import call
-from conformance.expected import expected
-from conformance.implementations import Implementation
-from conformance.skeleton import one_step_property
+from conformance.isolation.implementations import Implementation
+from conformance.properties.calling import call
+from conformance.properties.expected import expected
+from conformance.properties.skeleton import one_step_property
 from conformance.strategies.edge_cases import edge_pins
 from conformance.strategies.problems import Problem, problems
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from conformance.calling import call
-from conformance.expected import expected
-from conformance.implementations import Implementation
+from conformance.isolation.implementations import Implementation
+from conformance.properties.calling import call
+from conformance.properties.expected import expected
+from conformance.properties.skeleton import one_step_property
 from conformance.reference.tolerance import pairwise
-from conformance.skeleton import one_step_property
 from conformance.strategies.edge_cases import edge_pins
 from conformance.strategies.problems import Problem, problems
 from conformance.strategies.shapes import REPEATABLE_N

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from conformance.calling import call_raw
-from conformance.checks import check_output_contract
-from conformance.implementations import Implementation
-from conformance.skeleton import one_step_property
+from conformance.isolation.implementations import Implementation
+from conformance.properties.calling import call_raw
+from conformance.properties.one_step_checks import check_output_contract
+from conformance.properties.skeleton import one_step_property
 from conformance.strategies.edge_cases import edge_pins
 from conformance.strategies.problems import Problem, problems
 

@@ -1,6 +1,6 @@
 """Property 3: ``loss_after`` is within the float32 rounding bound of the canonical value.
 
-The canonical value is exact (the float64 oracle, :mod:`conformance.expected`); a
+The canonical value is exact (the float64 oracle, :mod:`conformance.properties.expected`); a
 float32 computation of the recipe, in any summation order, is within the bound.
 """
 
@@ -10,11 +10,11 @@ import math
 
 from hypothesis import currently_in_test_context, target
 
-from conformance.calling import call
-from conformance.checks import check_loss_after
-from conformance.expected import expected
-from conformance.implementations import Implementation
-from conformance.skeleton import one_step_property
+from conformance.isolation.implementations import Implementation
+from conformance.properties.calling import call
+from conformance.properties.expected import expected
+from conformance.properties.one_step_checks import check_loss_after
+from conformance.properties.skeleton import one_step_property
 from conformance.strategies.edge_cases import edge_pins
 from conformance.strategies.problems import Problem, problems
 

@@ -6,10 +6,10 @@ import numpy as np
 from hypothesis import event, reject
 from hypothesis import strategies as st
 
-from conformance.calling import call
-from conformance.expected import expected
-from conformance.implementations import Implementation
-from conformance.skeleton import one_step_property
+from conformance.isolation.implementations import Implementation
+from conformance.properties.calling import call
+from conformance.properties.expected import expected
+from conformance.properties.skeleton import one_step_property
 from conformance.strategies.edge_cases import edge_pins
 from conformance.strategies.problems import Problem, problems
 from conformance.strategies.seeds import SEED_FORMS, fractions, int32_seeds, spell

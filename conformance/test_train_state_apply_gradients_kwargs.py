@@ -14,52 +14,33 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from conformance.implementations import Implementation
-from conformance.skeleton import train_state_property
-from conformance.strategies.train_state_cases import (
-    EDGE_EXTRA_VALUES,
-    ExtraValues,
-    TrainStateCase,
-    train_state_cases,
-    train_state_pins,
-)
-from conformance.strategies.train_state_cases import extra_values as extra_value_pools
-from conformance.train_state_checks import (
-    Context,
-    Tree,
-    check_step,
-    close_difference,
-    expected_loop,
-    leaf,
-    observe,
-    same_value,
-    train_state_class,
-    tree,
-)
+from conformance.properties import train_state as ts
 
 
-@train_state_property(
-    pins=train_state_pins((1,), extra_values=EDGE_EXTRA_VALUES),
-    case=train_state_cases(k=st.just(1)),
-    extra_values=extra_value_pools(),
+@ts.property(
+    pins=ts.pins((1,), extra_values=ts.EDGE_EXTRA_VALUES),
+    case=ts.cases(k=st.just(1)),
+    extra_values=ts.extra_values(),
 )
 def test_apply_gradients_kwargs_replace_fields(
-    impl: Implementation, case: TrainStateCase, extra_values: ExtraValues
+    impl: ts.Implementation, case: ts.Case, extra_values: ts.ExtraValues
 ) -> None:
-    cls = train_state_class(impl)
+    cls = ts.train_state_class(impl)
     opt, p, (g,) = case.tx, case.params, case.grads.trees
     extras: dict[str, Any] = extra_values.for_fields(cls.extra_fields)
-    ctx = Context(impl, {"tx": opt, "params": p.spec, "kwargs": ", ".join(["apply_fn", *extras])})
-    expected = expected_loop(opt, p.tree, [g])
+    ctx = ts.Context(
+        impl, {"tx": opt, "params": p.spec, "kwargs": ", ".join(["apply_fn", *extras])}
+    )
+    expected = ts.expected_loop(opt, p.tree, [g])
     p_scale, s_scale = expected.scales
     want_params, want_opt_states = expected.described
-    seen = observe(
+    seen = ts.observe(
         ctx,
         "update_with_fields",
         tx=opt,
-        params=Tree(p.tree),
-        grads=Tree(g),
-        extra={name: Tree(value) for name, value in extras.items()},
+        params=ts.Tree(p.tree),
+        grads=ts.Tree(g),
+        extra={name: ts.Tree(value) for name, value in extras.items()},
     )
     apply_fn = seen["fields"]["apply_fn"]
     assert apply_fn["identical"], (
@@ -69,17 +50,17 @@ def test_apply_gradients_kwargs_replace_fields(
     )
     for name, value in extras.items():
         got = seen["fields"][name]
-        assert same_value(got, value), (
+        assert ts.same_value(got, value), (
             f"{impl.name}: apply_gradients(grads=..., {name}=...) did not set {name} on the new "
             f"state: it is {got['text']}, expected {value!r:.60}; **kwargs must replace fields "
             f"as in Flax's self.replace(..., **kwargs) {ctx}"
         )
-    check_step(ctx, leaf(seen["step"]), 1, "after apply_gradients(grads=..., **kwargs)")
+    ts.check_step(ctx, ts.leaf(seen["step"]), 1, "after apply_gradients(grads=..., **kwargs)")
     for name, want, scale in (
         ("params", want_params[1], p_scale),
         ("opt_state", want_opt_states[1], s_scale),
     ):
-        diff = close_difference(tree(seen["after"][name]), want, scale, 1)
+        diff = ts.close_difference(ts.tree(seen["after"][name]), want, scale, 1)
         assert diff is None, (
             f"{impl.name}: with extra **kwargs, apply_gradients did not update {name} as "
             f"tx.update + optax.apply_updates do: {diff} {ctx}"
@@ -87,8 +68,11 @@ def test_apply_gradients_kwargs_replace_fields(
     assert seen["tx_kept"], (
         f"{impl.name}: apply_gradients(grads=..., **kwargs) did not keep tx {ctx}"
     )
-    for name, kept in seen["old_kept"].items():
-        assert kept, (
-            f"{impl.name}: apply_gradients(grads=..., {name}=...) changed {name} of the old "
-            f"state; only the returned state may carry the new value {ctx}"
-        )
+    ts.check_each(
+        ctx,
+        seen["old_kept"],
+        lambda name: (
+            f"apply_gradients(grads=..., {name}=...) changed {name} of the old state; "
+            "only the returned state may carry the new value"
+        ),
+    )

@@ -12,47 +12,30 @@ implementation's process.
 
 from __future__ import annotations
 
-from conformance.implementations import Implementation
-from conformance.isolation.trees import expected_tree
-from conformance.skeleton import train_state_property
-from conformance.strategies.train_state_cases import (
-    TrainStateCase,
-    train_state_cases,
-    train_state_pins,
-)
-from conformance.train_state_checks import (
-    Context,
-    Tree,
-    bitwise_difference,
-    check_step,
-    leaf,
-    observe,
-    train_state_class,
-    tree,
-)
+from conformance.properties import train_state as ts
 
 
-@train_state_property(pins=train_state_pins((0,)), updates=False, case=train_state_cases())
+@ts.property(pins=ts.pins((0,)), updates=False, case=ts.cases())
 def test_create_starts_at_step_zero_and_keeps_its_inputs(
-    impl: Implementation, case: TrainStateCase
+    impl: ts.Implementation, case: ts.Case
 ) -> None:
-    cls = train_state_class(impl)
+    cls = ts.train_state_class(impl)
     opt, p = case.tx, case.params
-    ctx = Context(impl, {"tx": opt, "params": p.spec})
-    passed = expected_tree(p.tree)
-    seen = observe(ctx, "create", tx=opt, params=Tree(p.tree))
+    ctx = ts.Context(impl, {"tx": opt, "params": p.spec})
+    passed = ts.expected_tree(p.tree)
+    seen = ts.observe(ctx, "create", tx=opt, params=ts.Tree(p.tree))
 
     assert seen["is_cls"], (
         f"{impl.name}: TrainState.create returned a {seen['type']}, expected an instance of "
         f"the class it was called on ({cls.name}) {ctx}"
     )
-    check_step(ctx, leaf(seen["step"]), 0, "right after create")
-    diff = bitwise_difference(tree(seen["params"]), passed)
+    ts.check_step(ctx, ts.leaf(seen["step"]), 0, "right after create")
+    diff = ts.bitwise_difference(ts.tree(seen["params"]), passed)
     assert diff is None, (
         f"{impl.name}: create did not keep params as given: {diff} (Flax stores the params "
         f"object itself; the container type, structure and values must be unchanged) {ctx}"
     )
-    diff = bitwise_difference(tree(seen["opt_state"]), expected_tree(opt.tx.init(p.tree)))
+    diff = ts.bitwise_difference(ts.tree(seen["opt_state"]), ts.expected_tree(opt.tx.init(p.tree)))
     assert diff is None, f"{impl.name}: opt_state after create is not tx.init(params): {diff} {ctx}"
     assert seen["apply_fn_kept"], (
         f"{impl.name}: create did not keep apply_fn: state.apply_fn is {seen['apply_fn']}, "
@@ -62,5 +45,5 @@ def test_create_starts_at_step_zero_and_keeps_its_inputs(
         f"{impl.name}: create did not keep tx: state.tx is {seen['tx']}, not the "
         f"GradientTransformation passed {ctx}"
     )
-    diff = bitwise_difference(tree(seen["params_passed_after"]), passed)
+    diff = ts.bitwise_difference(ts.tree(seen["params_passed_after"]), passed)
     assert diff is None, f"{impl.name}: create modified the params passed to it: {diff} {ctx}"

@@ -11,85 +11,76 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from conformance.implementations import Implementation
-from conformance.not_applicable import DoesNotApply
-from conformance.skeleton import train_state_property
-from conformance.strategies.train_state_cases import (
-    EDGE_EXTRA_VALUES,
-    ExtraValues,
-    TrainStateCase,
-    extra_values,
-    train_state_cases,
-    train_state_pins,
-)
-from conformance.train_state_checks import (
-    Context,
-    Tree,
-    observe,
-    same_value,
-    train_state_class,
-)
+from conformance.properties import train_state as ts
 
 UNKNOWN_FIELD = "not_a_train_state_field"
 
 
-@train_state_property(
-    pins=train_state_pins((1,), extras=EDGE_EXTRA_VALUES),
-    case=train_state_cases(k=st.just(1)),
-    extras=extra_values(),
+@ts.property(
+    pins=ts.pins((1,), extras=ts.EDGE_EXTRA_VALUES),
+    case=ts.cases(k=st.just(1)),
+    extras=ts.extra_values(),
 )
 def test_create_passes_extra_fields(
-    impl: Implementation, case: TrainStateCase, extras: ExtraValues
+    impl: ts.Implementation, case: ts.Case, extras: ts.ExtraValues
 ) -> None:
-    cls = train_state_class(impl)
+    cls = ts.train_state_class(impl)
     if not cls.is_dataclass:
-        raise DoesNotApply(f"{impl.name}'s TrainState is not a dataclass: it has no extra fields")
+        raise ts.DoesNotApply(
+            f"{impl.name}'s TrainState is not a dataclass: it has no extra fields"
+        )
     if not cls.extra_fields:
-        raise DoesNotApply(
+        raise ts.DoesNotApply(
             f"{impl.name}'s TrainState has no fields beyond Flax's five; "
             "test_create_rejects_unknown_fields covers its create(**kwargs)"
         )
     opt, p, (g,) = case.tx, case.params, case.grads.trees
     values = extras.for_fields(cls.extra_fields)
-    ctx = Context(impl, {"tx": opt, "params": p.spec, "extra": ", ".join(values)})
-    seen = observe(
+    ctx = ts.Context(impl, {"tx": opt, "params": p.spec, "extra": ", ".join(values)})
+    seen = ts.observe(
         ctx,
         "create_extra_fields",
         tx=opt,
-        params=Tree(p.tree),
-        grads=Tree(g),
-        extra={name: Tree(value) for name, value in values.items()},
+        params=ts.Tree(p.tree),
+        grads=ts.Tree(g),
+        extra={name: ts.Tree(value) for name, value in values.items()},
     )
-    for name, value in values.items():
-        got = seen["created"][name]
-        assert same_value(got, value), (
-            f"{impl.name}: create({name}=...) did not set the extra field {name}: it is "
-            f"{got['text']}, expected {value!r:.60}; create must pass **kwargs on to the "
-            f"constructor {ctx}"
-        )
-    for name, value in values.items():
-        got = seen["updated"][name]
-        assert same_value(got, value), (
-            f"{impl.name}: apply_gradients did not carry the extra field {name}: it is "
-            f"{got['text']} after the call, expected {value!r:.60} as set by create (Flax's "
-            f"apply_gradients keeps every field it does not update) {ctx}"
-        )
+    for when, what, rule in (
+        (
+            "created",
+            "create({name}=...) did not set",
+            "create must pass **kwargs on to the constructor",
+        ),
+        (
+            "updated",
+            "apply_gradients did not carry",
+            "Flax's apply_gradients keeps every field it does not update",
+        ),
+    ):
+        for name, value in values.items():
+            got = seen[when][name]
+            assert ts.same_value(got, value), (
+                f"{impl.name}: {what.format(name=name)} the extra field {name}: it is "
+                f"{got['text']} once {when}, expected {value!r:.60}; {rule} {ctx}"
+            )
 
 
-@train_state_property(
-    pins=train_state_pins((0,), value=7),
+@ts.property(
+    pins=ts.pins((0,), value=7),
     updates=False,
-    case=train_state_cases(),
+    case=ts.cases(),
     value=st.integers(1, 1000),
 )
-def test_create_rejects_unknown_fields(
-    impl: Implementation, case: TrainStateCase, value: int
-) -> None:
-    train_state_class(impl)
+def test_create_rejects_unknown_fields(impl: ts.Implementation, case: ts.Case, value: int) -> None:
     opt, p = case.tx, case.params
-    ctx = Context(impl, {"tx": opt, "params": p.spec})
-    outcome = observe(
-        ctx, "create_unknown_field", tx=opt, params=Tree(p.tree), field=UNKNOWN_FIELD, value=value
+    ctx = ts.Context(impl, {"tx": opt, "params": p.spec})
+    outcome = ts.observe(
+        ctx,
+        "create_unknown_field",
+        tx=opt,
+        params=ts.Tree(p.tree),
+        field=UNKNOWN_FIELD,
+        value=value,
     )["outcome"]
     assert "raised" in outcome, (
         f"{impl.name}: TrainState.create(..., {UNKNOWN_FIELD}={value}) accepted a keyword that "

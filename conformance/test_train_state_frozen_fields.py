@@ -11,64 +11,42 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from conformance.implementations import Implementation
-from conformance.isolation.service import CANONICAL_FIELDS
-from conformance.skeleton import train_state_property
-from conformance.strategies.train_state_cases import (
-    TrainStateCase,
-    train_state_cases,
-    train_state_pins,
-)
-from conformance.train_state_checks import (
-    Context,
-    Tree,
-    bitwise_difference,
-    exception_text,
-    observe,
-    raised_a,
-    train_state_class,
-    tree,
-)
+from conformance.properties import train_state as ts
 
 
-@train_state_property(
+@ts.property(
     pins=[
         pin
-        for name in CANONICAL_FIELDS
-        for pin in train_state_pins((0,), other=True, field=name, new_step=7)
+        for name in ts.CANONICAL_FIELDS
+        for pin in ts.pins((0,), other=True, field=name, new_step=7)
     ],
     updates=False,
-    case=train_state_cases(other=True),
-    field=st.sampled_from(CANONICAL_FIELDS),
+    case=ts.cases(other=True),
+    field=st.sampled_from(ts.CANONICAL_FIELDS),
     new_step=st.integers(1, 1000),
 )
 def test_assigning_a_field_raises_attribute_error(
-    impl: Implementation, case: TrainStateCase, field: str, new_step: int
+    impl: ts.Implementation, case: ts.Case, field: str, new_step: int
 ) -> None:
-    train_state_class(impl)
     opt, p, name = case.tx, case.params, field
     assert case.other is not None
-    ctx = Context(impl, {"tx": opt, "params": p.spec, "field": name})
+    ctx = ts.Context(impl, {"tx": opt, "params": p.spec, "field": name})
     value: object = None
     if name == "step":
         value = new_step
     elif name in ("params", "opt_state"):
         # For opt_state: the params its new value is initialised from.
-        value = Tree(case.other.tree)
-    seen = observe(ctx, "assign_field", tx=opt, params=Tree(p.tree), field=name, value=value)
-    outcome = seen["outcome"]
-    if "returned" in outcome:
-        raise AssertionError(
-            f"{impl.name}: assigning state.{name} = ... succeeded: the state must be immutable "
-            f"(Flax's frozen dataclass raises dataclasses.FrozenInstanceError, an "
-            f"AttributeError) {ctx}"
-        )
-    if not raised_a(outcome["raised"], "AttributeError"):
-        raise AssertionError(
-            f"{impl.name}: assigning state.{name} raised {exception_text(outcome['raised'])}, "
-            f"expected AttributeError (Flax's frozen dataclass raises "
-            f"dataclasses.FrozenInstanceError) {ctx}"
-        )
-    assert seen["unchanged"] or bitwise_difference(tree(seen["now"]), tree(seen["old"])) is None, (
-        f"{impl.name}: the rejected assignment to state.{name} changed it anyway {ctx}"
+        value = ts.Tree(case.other.tree)
+    seen = ts.observe(ctx, "assign_field", tx=opt, params=ts.Tree(p.tree), field=name, value=value)
+    ts.check_raised(
+        ctx,
+        seen["outcome"],
+        "AttributeError",
+        f"assigning state.{name} = ...",
+        "the state must be immutable (Flax's frozen dataclass raises "
+        "dataclasses.FrozenInstanceError, an AttributeError)",
     )
+    assert (
+        seen["unchanged"]
+        or ts.bitwise_difference(ts.tree(seen["now"]), ts.tree(seen["old"])) is None
+    ), f"{impl.name}: the rejected assignment to state.{name} changed it anyway {ctx}"

@@ -12,30 +12,22 @@ implementation's process.
 
 from __future__ import annotations
 
-from conformance.implementations import Implementation
-from conformance.skeleton import train_state_property
+from conformance.properties import train_state as ts
 from conformance.strategies.pytrees import tree_shapes
-from conformance.strategies.train_state_cases import (
-    TrainStateCase,
-    train_state_cases,
-    train_state_pins,
-)
-from conformance.train_state_checks import Context, Tree, observe, train_state_class
 
 
-@train_state_property(
-    pins=train_state_pins((0,), mismatch=True),
+@ts.property(
+    pins=ts.pins((0,), mismatch=True),
     updates=False,
-    case=train_state_cases(mismatch=True),
+    case=ts.cases(mismatch=True),
 )
-def test_mismatched_grads_structure_raises(impl: Implementation, case: TrainStateCase) -> None:
-    train_state_class(impl)
+def test_mismatched_grads_structure_raises(impl: ts.Implementation, case: ts.Case) -> None:
     opt, p, bad = case.tx, case.params, case.mismatch
     assert bad is not None
-    ctx = Context(impl, {"tx": opt, "params": p.spec, "mismatch": bad.description})
-    outcome = observe(ctx, "mismatched_grads", tx=opt, params=Tree(p.tree), grads=Tree(bad.tree))[
-        "outcome"
-    ]
+    ctx = ts.Context(impl, {"tx": opt, "params": p.spec, "mismatch": bad.description})
+    outcome = ts.observe(
+        ctx, "mismatched_grads", tx=opt, params=ts.Tree(p.tree), grads=ts.Tree(bad.tree)
+    )["outcome"]
     assert "raised" in outcome, (
         f"{impl.name}: apply_gradients accepted grads whose pytree structure differs from "
         f"params ({bad.description}) and returned {outcome['returned']}; it must raise (Flax "

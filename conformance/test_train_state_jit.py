@@ -6,7 +6,7 @@ and ``opt_state`` are traced leaves and whose ``apply_fn`` and ``tx`` are
 static; the jitted result must be an instance of the same class with
 ``step == k`` (an int32 array under jit in Flax) and the eager params and
 opt_state, within the float32 rounding a different fusion may cause
-(see :func:`conformance.train_state_checks.close_difference`).  The jitted
+(see :func:`conformance.properties.tree_comparison.close_difference`).  The jitted
 and eager calls both run in the implementation's process, which sends back
 both results; the comparison is made here.
 
@@ -16,59 +16,48 @@ Compiles are kept few: the optimizers have fixed hyper-parameters (one
 
 from __future__ import annotations
 
-from conformance.implementations import Implementation
-from conformance.skeleton import train_state_property
+from conformance.properties import train_state as ts
 from conformance.strategies.optax_catalogue import JIT_OPTIMIZER_NAMES
-from conformance.strategies.optimizers import optimizers, update_counts
+from conformance.strategies.optimizers import optimizers
 from conformance.strategies.pytrees import jit_specs
-from conformance.strategies.train_state_cases import (
-    TrainStateCase,
-    train_state_cases,
-    train_state_pins,
-)
-from conformance.train_state_checks import (
-    Context,
-    Tree,
-    check_step,
-    close_difference,
-    expected_loop,
-    leaf,
-    observe,
-    train_state_class,
-    tree,
-)
 
 
-@train_state_property(
-    pins=train_state_pins(),
-    case=train_state_cases(
+@ts.property(
+    pins=ts.pins(),
+    case=ts.cases(
         tx=optimizers(names=JIT_OPTIMIZER_NAMES, default_hyperparams=True),
         specs=jit_specs(),
-        k=update_counts(),
+        k=ts.update_counts(),
     ),
 )
-def test_jitted_apply_gradients_matches_eager(impl: Implementation, case: TrainStateCase) -> None:
-    cls = train_state_class(impl)
+def test_jitted_apply_gradients_matches_eager(impl: ts.Implementation, case: ts.Case) -> None:
+    cls = ts.train_state_class(impl)
     opt, p, seq, k = case.tx, case.params, case.grads, case.k
-    ctx = Context(impl, {"tx": opt, "params": p.spec, "k": k})
-    p_scale, s_scale = expected_loop(opt, p.tree, seq.trees).scales
-    seen = observe(ctx, "jitted", tx=opt, params=Tree(p.tree), grads=[Tree(g) for g in seq.trees])
+    ctx = ts.Context(impl, {"tx": opt, "params": p.spec, "k": k})
+    p_scale, s_scale = ts.expected_loop(opt, p.tree, seq.trees).scales
+    seen = ts.observe(
+        ctx, "jitted", tx=opt, params=ts.Tree(p.tree), grads=[ts.Tree(g) for g in seq.trees]
+    )
 
     for i, call in enumerate(seen["calls"], start=1):
         assert call["is_cls"], (
             f"{impl.name}: the jitted apply_gradients returned a {call['type']} on call {i}, "
             f"expected a {cls.name} {ctx}"
         )
-        check_step(ctx, leaf(call["step"]), i, f"after {i} jitted apply_gradients call(s)")
+        ts.check_step(ctx, ts.leaf(call["step"]), i, f"after {i} jitted apply_gradients call(s)")
         for name, scale in (("params", p_scale), ("opt_state", s_scale)):
-            diff = close_difference(tree(call["jitted"][name]), tree(call["eager"][name]), scale, i)
+            diff = ts.close_difference(
+                ts.tree(call["jitted"][name]), ts.tree(call["eager"][name]), scale, i
+            )
             assert diff is None, (
                 f"{impl.name}: {name} after {i} jitted apply_gradients call(s) differ from the "
                 f"eager calls' beyond float32 rounding: {diff} {ctx}"
             )
-        for name, kept in call["statics_kept"].items():
-            assert kept, (
-                f"{impl.name}: {name} of the state returned by the jitted apply_gradients is not "
-                f"the object passed to create; a static field must come back as the same object "
-                f"{ctx}"
-            )
+        ts.check_each(
+            ctx,
+            call["statics_kept"],
+            lambda name: (
+                f"{name} of the state returned by the jitted apply_gradients is not the "
+                "object passed to create; a static field must come back as the same object"
+            ),
+        )

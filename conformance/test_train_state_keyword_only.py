@@ -10,70 +10,40 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from conformance.implementations import Implementation
-from conformance.isolation.train_state_scenarios import PYTREE_FIELDS
-from conformance.skeleton import train_state_property
-from conformance.strategies.train_state_cases import (
-    TrainStateCase,
-    train_state_cases,
-    train_state_pins,
-)
-from conformance.train_state_checks import (
-    Context,
-    Tree,
-    bitwise_difference,
-    exception_text,
-    observe,
-    raised_a,
-    train_state_class,
-    tree,
-)
+from conformance.properties import train_state as ts
 
 
-@train_state_property(
-    pins=train_state_pins((1,)), updates=False, case=train_state_cases(k=st.just(1))
-)
-def test_positional_grads_raise_type_error(impl: Implementation, case: TrainStateCase) -> None:
-    train_state_class(impl)
+@ts.property(pins=ts.pins((1,)), updates=False, case=ts.cases(k=st.just(1)))
+def test_positional_grads_raise_type_error(impl: ts.Implementation, case: ts.Case) -> None:
     opt, p, (g,) = case.tx, case.params, case.grads.trees
-    ctx = Context(impl, {"tx": opt, "params": p.spec})
-    seen = observe(ctx, "positional_grads", tx=opt, params=Tree(p.tree), grads=Tree(g))
-    outcome = seen["outcome"]
-    if "returned" in outcome:
-        raise AssertionError(
-            f"{impl.name}: apply_gradients(grads) accepted grads positionally and returned "
-            f"{outcome['returned']}, expected TypeError: grads must be keyword-only, as in "
-            f"Flax's apply_gradients(self, *, grads, **kwargs) {ctx}"
-        )
-    if not raised_a(outcome["raised"], "TypeError"):
-        raise AssertionError(
-            f"{impl.name}: apply_gradients(grads) with grads positional raised "
-            f"{exception_text(outcome['raised'])}, expected TypeError: grads must be "
-            f"keyword-only, as in Flax's apply_gradients(self, *, grads, **kwargs) {ctx}"
-        )
-    for name in PYTREE_FIELDS:
-        diff = bitwise_difference(tree(seen["after"][name]), tree(seen["before"][name]))
-        assert diff is None, (
-            f"{impl.name}: the rejected positional apply_gradients call changed the state's "
-            f"{name}: {diff} {ctx}"
-        )
+    ctx = ts.Context(impl, {"tx": opt, "params": p.spec})
+    seen = ts.observe(ctx, "positional_grads", tx=opt, params=ts.Tree(p.tree), grads=ts.Tree(g))
+    ts.check_raised(
+        ctx,
+        seen["outcome"],
+        "TypeError",
+        "apply_gradients(grads), with grads positional,",
+        "grads must be keyword-only, as in Flax's apply_gradients(self, *, grads, **kwargs)",
+    )
+    ts.check_unchanged(
+        ctx,
+        seen["before"],
+        seen["after"],
+        lambda name, diff: (
+            f"the rejected positional apply_gradients call changed the state's {name}: {diff}"
+        ),
+    )
 
 
-@train_state_property(pins=train_state_pins((0,)), updates=False, case=train_state_cases())
-def test_positional_create_raises_type_error(impl: Implementation, case: TrainStateCase) -> None:
-    train_state_class(impl)
+@ts.property(pins=ts.pins((0,)), updates=False, case=ts.cases())
+def test_positional_create_raises_type_error(impl: ts.Implementation, case: ts.Case) -> None:
     opt, p = case.tx, case.params
-    ctx = Context(impl, {"tx": opt, "params": p.spec})
-    outcome = observe(ctx, "positional_create", tx=opt, params=Tree(p.tree))["outcome"]
-    if "returned" in outcome:
-        raise AssertionError(
-            f"{impl.name}: TrainState.create(apply_fn, params, tx) accepted positional "
-            f"arguments and returned {outcome['returned']}, expected TypeError: Flax's "
-            f"create(cls, *, apply_fn, params, tx, **kwargs) is keyword-only {ctx}"
-        )
-    if not raised_a(outcome["raised"], "TypeError"):
-        raise AssertionError(
-            f"{impl.name}: TrainState.create(apply_fn, params, tx) with positional arguments "
-            f"raised {exception_text(outcome['raised'])}, expected TypeError: Flax's "
-            f"create(cls, *, apply_fn, params, tx, **kwargs) is keyword-only {ctx}"
-        )
+    ctx = ts.Context(impl, {"tx": opt, "params": p.spec})
+    outcome = ts.observe(ctx, "positional_create", tx=opt, params=ts.Tree(p.tree))["outcome"]
+    ts.check_raised(
+        ctx,
+        outcome,
+        "TypeError",
+        "TrainState.create(apply_fn, params, tx), with positional arguments,",
+        "Flax's create(cls, *, apply_fn, params, tx, **kwargs) is keyword-only",
+    )

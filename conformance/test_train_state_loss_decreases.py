@@ -17,45 +17,41 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from conformance.implementations import Implementation
-from conformance.isolation.trees import expected_tree
+from conformance.properties import train_state as ts
 from conformance.reference.flax_step import initial_params
 from conformance.reference.oracle import descent_threshold, oracle_step
 from conformance.reference.recipe import MODEL, loss, loss_grad
 from conformance.reference.tolerance import pairwise
-from conformance.skeleton import train_state_property
 from conformance.strategies.train_state_cases import (
     EDGE_DENSE_PROBLEMS,
     DenseProblem,
     dense_problems,
 )
-from conformance.train_state_checks import Context, Tree, observe, train_state_class, tree
 
 N_POOL = (1, 2, 4, 8)
 D_POOL = (1, 2, 3)
 
 
-@train_state_property(pins=EDGE_DENSE_PROBLEMS, observed=False, problem=dense_problems())
+@ts.property(pins=EDGE_DENSE_PROBLEMS, observed=False, problem=dense_problems())
 def test_small_sgd_step_does_not_increase_dense_loss(
-    impl: Implementation, problem: DenseProblem
+    impl: ts.Implementation, problem: DenseProblem
 ) -> None:
-    train_state_class(impl)
     x, y, seed, fraction = problem.x, problem.y, problem.seed, problem.fraction
     n, d = x.shape
     threshold = descent_threshold(x)
     lr = float(np.float32(fraction * threshold))
-    ctx = Context(impl, {"model": "nn.Dense(1)", "N": n, "D": d, "seed": seed, "lr": lr})
+    ctx = ts.Context(impl, {"model": "nn.Dense(1)", "N": n, "D": d, "seed": seed, "lr": lr})
     bounds = oracle_step(seed, x, y, lr)
     x32, y32 = jnp.asarray(x), jnp.asarray(y)
     start = dict(initial_params(seed, d))
     grads = loss_grad(MODEL.apply, start, x32, y32)
-    seen = observe(ctx, "dense_sgd_step", params=Tree(start), grads=Tree(grads), lr=lr)
+    seen = ts.observe(ctx, "dense_sgd_step", params=ts.Tree(start), grads=ts.Tree(grads), lr=lr)
     assert seen["apply_fn_kept"], (
         f"{impl.name}: after apply_gradients the state's apply_fn is not the model's apply "
         f"passed to create {ctx}"
     )
-    stepped = tree(seen["params"])
-    structure = expected_tree(start)
+    stepped = ts.tree(seen["params"])
+    structure = ts.expected_tree(start)
     assert stepped.treedef == structure.treedef and all(
         leaf.array is not None for leaf in stepped.leaves
     ), (

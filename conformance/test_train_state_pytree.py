@@ -16,59 +16,45 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from conformance.implementations import Implementation
-from conformance.isolation.train_state_scenarios import PYTREE_FIELDS
-from conformance.skeleton import train_state_property
-from conformance.strategies.train_state_cases import (
-    TrainStateCase,
-    train_state_cases,
-    train_state_pins,
-)
-from conformance.train_state_checks import (
-    Context,
-    Tree,
-    bitwise_difference,
-    observe,
-    train_state_class,
-    tree,
-)
+from conformance.properties import train_state as ts
 
 
-@train_state_property(pins=train_state_pins((0, 2)), case=train_state_cases(k=st.integers(0, 2)))
-def test_flatten_unflatten_round_trip(impl: Implementation, case: TrainStateCase) -> None:
-    train_state_class(impl)
+@ts.property(pins=ts.pins((0, 2)), case=ts.cases(k=st.integers(0, 2)))
+def test_flatten_unflatten_round_trip(impl: ts.Implementation, case: ts.Case) -> None:
     opt, p, seq, k = case.tx, case.params, case.grads, case.k
-    ctx = Context(impl, {"tx": opt, "params": p.spec, "k": k})
-    seen = observe(
-        ctx, "round_trip", tx=opt, params=Tree(p.tree), grads=[Tree(g) for g in seq.trees]
+    ctx = ts.Context(impl, {"tx": opt, "params": p.spec, "k": k})
+    seen = ts.observe(
+        ctx, "round_trip", tx=opt, params=ts.Tree(p.tree), grads=[ts.Tree(g) for g in seq.trees]
     )
     assert seen["same_type"], (
         f"{impl.name}: unflattening the state's flattening gave a {seen['rebuilt_type']}, "
         f"expected a {seen['type']} {ctx}"
     )
-    for name in PYTREE_FIELDS:
-        diff = bitwise_difference(tree(seen["rebuilt"][name]), tree(seen["state"][name]))
-        assert diff is None, (
-            f"{impl.name}: flatten/unflatten round trip changed {name}: {diff} {ctx}"
-        )
-    for name, kept in seen["statics_kept"].items():
-        assert kept, (
-            f"{impl.name}: flatten/unflatten round trip did not give back the same {name} "
-            f"object {ctx}"
-        )
+    ts.check_unchanged(
+        ctx,
+        seen["state"],
+        seen["rebuilt"],
+        lambda name, diff: f"flatten/unflatten round trip changed {name}: {diff}",
+    )
+    ts.check_each(
+        ctx,
+        seen["statics_kept"],
+        lambda name: f"flatten/unflatten round trip did not give back the same {name} object",
+    )
 
 
-@train_state_property(
-    pins=train_state_pins((0,), other=True),
+@ts.property(
+    pins=ts.pins((0,), other=True),
     updates=False,
-    case=train_state_cases(other=True),
+    case=ts.cases(other=True),
 )
-def test_apply_fn_and_tx_are_static(impl: Implementation, case: TrainStateCase) -> None:
-    train_state_class(impl)
+def test_apply_fn_and_tx_are_static(impl: ts.Implementation, case: ts.Case) -> None:
     opt, p, other = case.tx, case.params, case.other
     assert other is not None
-    ctx = Context(impl, {"tx": opt, "params": p.spec})
-    seen = observe(ctx, "static_fields", tx=opt, params=Tree(p.tree), other_params=Tree(other.tree))
+    ctx = ts.Context(impl, {"tx": opt, "params": p.spec})
+    seen = ts.observe(
+        ctx, "static_fields", tx=opt, params=ts.Tree(p.tree), other_params=ts.Tree(other.tree)
+    )
     assert not seen["bad_leaves"], (
         f"{impl.name}: the state's pytree leaves include {', '.join(seen['bad_leaves'])}: "
         f"apply_fn and tx must be static fields (pytree_node=False in Flax), not leaves, or "

@@ -11,54 +11,36 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from conformance.implementations import Implementation
-from conformance.isolation.service import CANONICAL_FIELDS
-from conformance.isolation.train_state_scenarios import STATIC_FIELDS
-from conformance.isolation.trees import expected_tree
-from conformance.skeleton import train_state_property
-from conformance.strategies.train_state_cases import (
-    TrainStateCase,
-    train_state_cases,
-    train_state_pins,
-)
-from conformance.train_state_checks import (
-    Context,
-    Tree,
-    bitwise_difference,
-    observe,
-    train_state_class,
-    tree,
-)
+from conformance.properties import train_state as ts
 
 
-@train_state_property(
-    pins=train_state_pins((0,), other=True, fields=list(CANONICAL_FIELDS), new_step=7),
+@ts.property(
+    pins=ts.pins((0,), other=True, fields=list(ts.CANONICAL_FIELDS), new_step=7),
     updates=False,
-    case=train_state_cases(other=True),
-    fields=st.lists(st.sampled_from(CANONICAL_FIELDS), min_size=1, max_size=5, unique=True),
+    case=ts.cases(other=True),
+    fields=st.lists(st.sampled_from(ts.CANONICAL_FIELDS), min_size=1, max_size=5, unique=True),
     new_step=st.integers(1, 1000),
 )
 def test_replace_returns_a_modified_copy(
-    impl: Implementation, case: TrainStateCase, fields: list[str], new_step: int
+    impl: ts.Implementation, case: ts.Case, fields: list[str], new_step: int
 ) -> None:
-    train_state_class(impl)
     opt, p, names = case.tx, case.params, fields
     assert case.other is not None
-    ctx = Context(impl, {"tx": opt, "params": p.spec, "replaced": ",".join(names)})
+    ctx = ts.Context(impl, {"tx": opt, "params": p.spec, "replaced": ",".join(names)})
     new_params = case.other.tree
-    seen = observe(
+    seen = ts.observe(
         ctx,
         "replace",
         tx=opt,
-        params=Tree(p.tree),
-        new_params=Tree(new_params),
+        params=ts.Tree(p.tree),
+        new_params=ts.Tree(new_params),
         new_step=new_step,
         names=names,
     )
     sent = {
-        "step": expected_tree(new_step),
-        "params": expected_tree(new_params),
-        "opt_state": expected_tree(opt.tx.init(new_params)),
+        "step": ts.expected_tree(new_step),
+        "params": ts.expected_tree(new_params),
+        "opt_state": ts.expected_tree(opt.tx.init(new_params)),
     }
     assert not seen["same_object"], (
         f"{impl.name}: replace returned the state it was called on, expected a new state {ctx}"
@@ -66,30 +48,30 @@ def test_replace_returns_a_modified_copy(
     assert seen["same_type"], (
         f"{impl.name}: replace returned a {seen['new_type']}, expected a {seen['type']} {ctx}"
     )
-    for name in CANONICAL_FIELDS:
+    for name in ts.CANONICAL_FIELDS:
         got = seen["fields"][name]
         replaced = name in names
         role = "replaced" if replaced else "not replaced"
-        if name in STATIC_FIELDS:
+        if name in ts.STATIC_FIELDS:
             assert got["identical"], (
                 f"{impl.name}: after replace, the copy's {name} ({role}) is not the expected "
                 f"object {ctx}"
             )
             continue
-        want = sent[name] if replaced else tree(seen["original"][name])
-        diff = bitwise_difference(tree(got["tree"]), want)
+        want = sent[name] if replaced else ts.tree(seen["original"][name])
+        diff = ts.bitwise_difference(ts.tree(got["tree"]), want)
         assert diff is None, (
             f"{impl.name}: after replace, the copy's {name} ({role}) is wrong: {diff} {ctx}"
         )
-    for name in CANONICAL_FIELDS:
+    for name in ts.CANONICAL_FIELDS:
         now = seen["now"][name]
-        if name in STATIC_FIELDS:
+        if name in ts.STATIC_FIELDS:
             assert now["identical"], (
                 f"{impl.name}: replace replaced the original state's {name}; it must return a "
                 f"modified copy and leave the original unchanged {ctx}"
             )
         else:
-            diff = bitwise_difference(tree(now["tree"]), tree(seen["original"][name]))
+            diff = ts.bitwise_difference(ts.tree(now["tree"]), ts.tree(seen["original"][name]))
             assert diff is None, (
                 f"{impl.name}: replace changed the original state's {name}: {diff}; it must "
                 f"return a modified copy and leave the original unchanged {ctx}"

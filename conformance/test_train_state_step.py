@@ -8,36 +8,20 @@ of each returned state is seen in the implementation's process.
 
 from __future__ import annotations
 
-from conformance.implementations import Implementation
-from conformance.skeleton import train_state_property
-from conformance.strategies.optimizers import update_counts
-from conformance.strategies.train_state_cases import (
-    TrainStateCase,
-    train_state_cases,
-    train_state_pins,
-)
-from conformance.train_state_checks import (
-    Context,
-    Tree,
-    check_step,
-    leaf,
-    observe,
-    train_state_class,
-)
+from conformance.properties import train_state as ts
 
 
-@train_state_property(pins=train_state_pins(), case=train_state_cases(k=update_counts()))
-def test_step_counts_apply_gradients_calls(impl: Implementation, case: TrainStateCase) -> None:
-    train_state_class(impl)
+@ts.property(pins=ts.pins(), case=ts.cases(k=ts.update_counts()))
+def test_step_counts_apply_gradients_calls(impl: ts.Implementation, case: ts.Case) -> None:
     opt, p, seq, k = case.tx, case.params, case.grads, case.k
-    ctx = Context(impl, {"tx": opt, "params": p.spec, "k": k})
-    seen = observe(
-        ctx, "step_count", tx=opt, params=Tree(p.tree), grads=[Tree(g) for g in seq.trees]
+    ctx = ts.Context(impl, {"tx": opt, "params": p.spec, "k": k})
+    seen = ts.observe(
+        ctx, "step_count", tx=opt, params=ts.Tree(p.tree), grads=[ts.Tree(g) for g in seq.trees]
     )
-    check_step(ctx, leaf(seen["start"]), 0, "right after create")
+    ts.check_step(ctx, ts.leaf(seen["start"]), 0, "right after create")
     for i, call in enumerate(seen["calls"], start=1):
         assert call["same_type"], (
             f"{impl.name}: apply_gradients call {i} returned a {call['type']}, expected a new "
             f"{call['called_on']} (the type it was called on) {ctx}"
         )
-        check_step(ctx, leaf(call["step"]), i, f"after {i} apply_gradients call(s)")
+        ts.check_step(ctx, ts.leaf(call["step"]), i, f"after {i} apply_gradients call(s)")

@@ -33,6 +33,8 @@ from typing import Any
 
 import optax
 
+from conformance.strategies.printing import ShownByRepr
+
 LEARNING_RATES: tuple[float, ...] = (0.1, 0.01, 0.001, 0.5)
 
 
@@ -157,7 +159,7 @@ def build(name: str, hyperparams: tuple[tuple[str, Any], ...]) -> optax.Gradient
 
 
 @dataclass(frozen=True)
-class OptimizerCase:
+class OptimizerCase(ShownByRepr):
     """A catalogue entry with its hyper-parameters; ``repr`` is the Optax expression."""
 
     name: str
@@ -179,7 +181,3 @@ class OptimizerCase:
         return self.code
 
     __str__ = __repr__
-
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        """Hypothesis prints drawn values with this (not with the dataclass fields)."""
-        p.text(repr(self))

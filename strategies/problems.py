@@ -13,6 +13,7 @@ from conformance.reference.oracle import descent_threshold
 from conformance.strategies.arguments import subset
 from conformance.strategies.data import DataDescription, draw_data
 from conformance.strategies.learning_rates import LARGE_FACTOR, LR_KINDS, draw_learning_rate
+from conformance.strategies.printing import ShownByRepr
 from conformance.strategies.seeds import SEEDS
 from conformance.strategies.shapes import D_POOL, N_POOL, draw_shape
 
@@ -20,7 +21,7 @@ SMALL_ARRAY = 12
 
 
 @dataclass(frozen=True)
-class Problem:
+class Problem(ShownByRepr):
     """The inputs of one call, with how they were made.
 
     ``threshold`` is ``1/lambda_max`` of the loss Hessian for this ``x`` (the
@@ -97,10 +98,6 @@ class Problem:
             f"Problem(seed={self.seed!r}, lr={self.lr!r} ({self.lr_kind}, threshold "
             f"{self.threshold:.6g}), x={show(self.x)}, y={show(self.y)}, data: {self.description})"
         )
-
-    def _repr_pretty_(self, printer: object, cycle: bool) -> None:
-        """Hypothesis prints falsifying examples with IPython-style pretty printing."""
-        printer.text(repr(self))  # type: ignore[attr-defined]
 
 
 def _lr_inconsistency(lr: float, kind: str, threshold: float) -> str | None:

@@ -44,6 +44,7 @@ from hypothesis.extra import numpy as hnp
 from conformance.isolation.trees import show_array
 from conformance.strategies.arguments import instance, positive_float
 from conformance.strategies.cached import choice
+from conformance.strategies.printing import ShownByRepr
 
 Shape = tuple[int, ...]
 
@@ -60,7 +61,7 @@ GRAD_BOUND = 4.0
 
 
 @dataclass(frozen=True)
-class TreeSpec:
+class TreeSpec(ShownByRepr):
     """Structure and leaf shapes of a params tree: nested dicts of float32 arrays.
 
     ``items`` pairs each key with a shape (a leaf) or a nested ``TreeSpec``;
@@ -79,10 +80,6 @@ class TreeSpec:
         return body if self.origin == "drawn" else f"{body} [{self.origin}]"
 
     __repr__ = __str__
-
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        """Hypothesis prints drawn values with this (not with the dataclass fields)."""
-        p.text(repr(self))
 
     def leaf_paths(self) -> list[tuple[tuple[str, ...], Shape]]:
         """``(path, shape)`` of every leaf, in the sorted-key order JAX flattens dicts."""
@@ -309,7 +306,7 @@ def show_tree(tree: Any) -> str:
 
 
 @dataclass(frozen=True)
-class TreeCase:
+class TreeCase(ShownByRepr):
     """A drawn tree: its spec, the tree (JAX arrays), and how its values were made."""
 
     spec: TreeSpec
@@ -318,10 +315,6 @@ class TreeCase:
 
     def __repr__(self) -> str:
         return f"{self.spec} ({self.values} values) = {show_tree(self.tree)}"
-
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        """Hypothesis prints drawn values with this (not with the dataclass fields)."""
-        p.text(repr(self))
 
 
 def _to_jax(leaves: list[np.ndarray]) -> list[Any]:
@@ -370,7 +363,7 @@ def grads(spec: TreeSpec) -> st.SearchStrategy[TreeCase]:
 
 
 @dataclass(frozen=True)
-class GradSequence:
+class GradSequence(ShownByRepr):
     """``k`` gradient trees, one per ``apply_gradients`` call."""
 
     spec: TreeSpec
@@ -382,10 +375,6 @@ class GradSequence:
 
     def __repr__(self) -> str:
         return f"{self.k} x {self.spec}: " + "; ".join(show_tree(t) for t in self.trees)
-
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        """Hypothesis prints drawn values with this (not with the dataclass fields)."""
-        p.text(repr(self))
 
 
 def grad_sequences(spec: TreeSpec, k: int) -> st.SearchStrategy[GradSequence]:
@@ -418,7 +407,7 @@ MISMATCH_KINDS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
-class MismatchCase:
+class MismatchCase(ShownByRepr):
     """Gradients whose pytree structure differs from ``spec``'s in the described way."""
 
     spec: TreeSpec
@@ -432,10 +421,6 @@ class MismatchCase:
 
     def __repr__(self) -> str:
         return f"{self.description}: params {self.spec}, grads {show_tree(self.tree)}"
-
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        """Hypothesis prints drawn values with this (not with the dataclass fields)."""
-        p.text(repr(self))
 
 
 def _dict_paths(node: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
 
 from hypothesis import strategies as st
 
 from conformance.strategies.data import draw_data
+from conformance.strategies.printing import ShownByRepr
 from conformance.strategies.problems import Problem, problems, threshold_of
 
 NEIGHBOUR_FACTORS = (0.1, 1.5)
@@ -22,7 +22,7 @@ NEIGHBOUR_FACTORS = (0.1, 1.5)
 
 
 @dataclass(frozen=True)
-class CallSequence:
+class CallSequence(ShownByRepr):
     """``first``, ``neighbour``, ``stranger``, then ``first`` again, called in this order."""
 
     first: Problem
@@ -42,9 +42,6 @@ class CallSequence:
             f"CallSequence(first={self.first!r}, neighbour={self.neighbour!r}, "
             f"stranger={self.stranger!r})"
         )
-
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        p.text(repr(self))
 
     def inconsistency(self) -> str | None:
         for name, problem in (("first", self.first), ("neighbour", self.neighbour)):

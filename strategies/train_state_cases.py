@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from conformance.strategies.arguments import instance
 from conformance.strategies.optax_catalogue import CATALOGUE, OptimizerCase
 from conformance.strategies.optimizers import optimizers
+from conformance.strategies.printing import ShownByRepr
 from conformance.strategies.pytrees import (
     GRAD_BOUND,
     PARAM_BOUND,
@@ -52,7 +53,7 @@ MAX_UPDATES = 5
 
 
 @dataclass(frozen=True)
-class TrainStateCase:
+class TrainStateCase(ShownByRepr):
     """``tx``, ``params`` and the gradients of ``k`` calls, with what some properties add.
 
     ``other`` is another tree of the params' structure (new params for
@@ -80,10 +81,6 @@ class TrainStateCase:
         if self.mismatch is not None:
             parts.append(f"mismatch={self.mismatch!r}")
         return "TrainStateCase(" + ", ".join(parts) + ")"
-
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        """Hypothesis prints drawn values with this (not with the dataclass fields)."""
-        p.text(repr(self))
 
     def inconsistency(self) -> str | None:
         """Why the suite could not have drawn this case (a corpus record, say), or ``None``."""
@@ -281,13 +278,14 @@ def train_state_pins(
 # --------------------------------------------------------------------------- extra fields
 
 EXTRA_KINDS: tuple[str, ...] = ("bool", "int", "float", "str", "array")
-"""The kinds of default an extra field can have (``conformance.implementations.ExtraField``)."""
+"""The kinds of default an extra field can have (``ExtraField`` of
+:mod:`conformance.isolation.implementations`)."""
 
 _POOL_SIZE = 4
 
 
 @dataclass(frozen=True)
-class ExtraValues:
+class ExtraValues(ShownByRepr):
     """Candidate values for extra dataclass fields, ``_POOL_SIZE`` of each kind, distinct."""
 
     ints: tuple[int, ...]
@@ -324,9 +322,6 @@ class ExtraValues:
             f"ExtraValues(ints={self.ints}, floats={self.floats}, strs={self.strs}, "
             f"arrays=[{shown}])"
         )
-
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        p.text(repr(self))
 
     def inconsistency(self) -> str | None:
         if not all(isinstance(v, int) and 1 <= v <= 1000 for v in self.ints):
@@ -375,7 +370,7 @@ DENSE_SEEDS = (0, 3)
 
 
 @dataclass(frozen=True)
-class DenseProblem:
+class DenseProblem(ShownByRepr):
     """``nn.Dense(1)`` on ``x`` (``N x D``), MSE against ``y``, seed, ``lr`` as a fraction of
     the loss's descent threshold."""
 
@@ -390,9 +385,6 @@ class DenseProblem:
             f"y={np.array2string(self.y, separator=', ')}, seed={self.seed}, "
             f"fraction={self.fraction!r})"
         )
-
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        p.text(repr(self))
 
     def inconsistency(self) -> str | None:
         n, d = self.x.shape if self.x.ndim == 2 else (0, 0)

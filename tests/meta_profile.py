@@ -29,7 +29,7 @@ from pathlib import Path
 
 from hypothesis import Phase, settings
 
-from conformance.profiles import CI_PROFILE
+from conformance.properties.profiles import CI_PROFILE
 
 QUICK_PROFILE = "trainstate-ci-quick"
 QUICK_EXAMPLES = 10

@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conformance.calling import ANSWERS_KEPT, call, call_raw
-from conformance.failures import GlobalStateChanged
-from conformance.implementations import Implementation
+from conformance.isolation.failures import GlobalStateChanged
+from conformance.isolation.implementations import Implementation
+from conformance.properties.calling import ANSWERS_KEPT, call, call_raw
 from conformance.strategies.data import DataDescription
 from conformance.strategies.problems import Problem, threshold_of
 

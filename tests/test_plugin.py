@@ -193,11 +193,11 @@ def test_xdist_scheduler(pytester, repo, monkeypatch, dist_args, scheduler) -> N
 
 
 def test_every_property_carries_its_family_and_the_run_order_follows_the_markers() -> None:
-    """The plugin knows a property by its markers alone (conformance/skeleton.py)."""
+    """The plugin knows a property by its markers alone (conformance/properties/skeleton.py)."""
     import importlib
 
-    from conformance.collection import run_rank
     from conformance.plugin import SUITE
+    from conformance.plugin.collection import run_rank
 
     families = {"trainstate_one_step", "trainstate_train_state"}
     ranks: dict[str, int] = {}

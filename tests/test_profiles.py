@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from conformance.profiles import CI_PROFILE, PROFILES, draws_of, suite_settings
+from conformance.properties.profiles import CI_PROFILE, PROFILES, draws_of, suite_settings
 
 NAMED = "tests-named-without-shrinking"
 settings.register_profile(

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conformance import corpus
+from conformance.reporting import corpus
 from conformance.strategies.data import DataDescription
 from conformance.strategies.problems import Problem, threshold_of
 from tests import meta_profile

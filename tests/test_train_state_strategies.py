@@ -23,6 +23,9 @@ from hypothesis import strategies as st
 from conformance.isolation.service import Service, class_name, describe_class
 from conformance.isolation.train_state_scenarios import apply_fn_a
 from conformance.isolation.trees import expected_tree
+from conformance.properties.optax_loop import Trajectory, optax_loop, trajectory_scales
+from conformance.properties.step_checks import step_problem
+from conformance.properties.tree_comparison import bitwise_difference, close_difference
 from conformance.reference.flax_step import one_step as reference_one_step
 from conformance.reference.recipe import one_step_from_train_state
 from conformance.strategies.optax_catalogue import CATALOGUE, OPTIMIZER_NAMES, OptimizerCase, build
@@ -42,14 +45,6 @@ from conformance.strategies.pytrees import (
     param_specs,
     params,
     spec_of,
-)
-from conformance.train_state_checks import (
-    Trajectory,
-    bitwise_difference,
-    close_difference,
-    optax_loop,
-    step_problem,
-    trajectory_scales,
 )
 
 META = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])

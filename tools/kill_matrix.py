@@ -27,8 +27,8 @@ REPO = Path(__file__).resolve().parent.parent
 BUNDLED = REPO / "implementations"
 sys.path.insert(0, str(REPO))
 
-from conformance.collection import run_rank  # noqa: E402
-from conformance.verdicts import total_calls  # noqa: E402
+from conformance.plugin.collection import run_rank  # noqa: E402
+from conformance.reporting.verdicts import total_calls  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,9 @@
 One :class:`Host` per implementation in each judging process (an xdist worker,
 or the only process), reused across calls and properties.  A request that
 does not come back within ``--trainstate-call-timeout`` kills the host's whole process
-tree and fails with :class:`~conformance.failures.ImplementationHung`; a host
+tree and fails with :class:`~conformance.isolation.failures.ImplementationHung`; a host
 that dies fails the request with the signal or exit status named
-(:class:`~conformance.failures.ImplementationCrashed`).  Either way the next
+(:class:`~conformance.isolation.failures.ImplementationCrashed`).  Either way the next
 request starts a fresh host.
 
 :class:`InProcessHost` is ``--trainstate-in-process``: the same requests answered by the
@@ -22,14 +22,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from conformance.failures import (
+from conformance.isolation import process_tree, protocol
+from conformance.isolation.failures import (
     CallAborted,
     HostMisbehaved,
     ImplementationCrashed,
     ImplementationHung,
     ImplementationUnavailable,
 )
-from conformance.isolation import process_tree, protocol
 from conformance.isolation.launcher import Isolation, Spawned, spawn
 from conformance.isolation.service import ImportFailed, Service
 

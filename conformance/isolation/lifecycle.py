@@ -6,7 +6,7 @@
   implementation, work stealing), it starts all its hosts as soon as it is
   configured, so that their imports overlap with collection.  When it runs
   them one implementation at a time
-  (:func:`conformance.collection.runs_one_implementation_at_a_time`), each
+  (:func:`conformance.plugin.collection.runs_one_implementation_at_a_time`), each
   host starts with its implementation's first property and stops when the
   next implementation's begin: one host at a time.
 - The xdist controller, when implementations are named and ``--trainstate-grading`` is
@@ -24,12 +24,12 @@ from collections.abc import Generator
 
 import pytest
 
-from conformance.collection import runs_one_implementation_at_a_time
-from conformance.failures import CallAborted
-from conformance.implementations import Implementation
 from conformance.isolation import process_tree
+from conformance.isolation.failures import CallAborted
+from conformance.isolation.implementations import Implementation
 from conformance.isolation.service import first_line
-from conformance.items import IMPLS, impl_of
+from conformance.plugin.collection import runs_one_implementation_at_a_time
+from conformance.plugin.stash import IMPLS, impl_of
 
 _STARTED = pytest.StashKey[bool]()
 _CURRENT = pytest.StashKey[Implementation]()
@@ -45,7 +45,7 @@ def _is_xdist_controller(config: pytest.Config) -> bool:
 
 
 def _checks_at_start(config: pytest.Config) -> bool:
-    from conformance.options import requested_specs
+    from conformance.plugin.options import requested_specs
 
     return bool(requested_specs(config.option)) and not config.getoption("trainstate_grading")
 

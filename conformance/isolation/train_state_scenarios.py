@@ -113,11 +113,9 @@ class Scenario:
     def attempt(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
         """What ``function(*args, **kwargs)`` did: ``{"raised": ...}`` or ``{"returned": ...}``."""
         try:
-            result = function(*args, **kwargs)
-        except BaseException as exc:
-            if isinstance(exc, self.let_through):
-                raise
-            return {"raised": describe_exception(exc)}
+            result = self.call("attempt", function, *args, **kwargs)
+        except Stop as stop:
+            return {"raised": stop.observed["exception"]}
         return {"returned": describe_value(result)}
 
     def create(self, params: Any, tx: Any, apply_fn: str = "a", **kwargs: Any) -> Any:
@@ -137,13 +135,10 @@ class Scenario:
 
     def field(self, state: Any, name: str) -> Any:
         try:
-            return getattr(state, name)
-        except BaseException as exc:
-            if isinstance(exc, self.let_through):
-                raise
-            raise Stop(
-                {"kind": "missing_field", "field": name, "exception": describe_exception(exc)}
-            ) from None
+            return self.call(name, getattr, state, name)
+        except Stop as stop:
+            exception = stop.observed["exception"]
+            raise Stop({"kind": "missing_field", "field": name, "exception": exception}) from None
 
 
 def _apply_gradients(state: Any) -> Callable[..., Any]:

@@ -29,7 +29,7 @@ def _forge(*args, **kwargs):
 
 
 for name in (
-    "conformance.expected",
+    "conformance.properties.expected",
     "conformance.reference.oracle",
     "conformance.reference.tolerance",
 ):

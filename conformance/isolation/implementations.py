@@ -93,7 +93,7 @@ class Implementation:
     Counted, not timed, so that what a verdict costs does not depend on the machine."""
     answers: OrderedDict[bytes, dict[str, Any]] = dataclasses.field(default_factory=OrderedDict)
     """The answers of this process's calls of ``one_step``, by question
-    (:func:`conformance.calling.call_raw`), oldest first."""
+    (:func:`conformance.properties.calling.call_raw`), oldest first."""
 
     @property
     def location(self) -> str:

@@ -105,22 +105,18 @@ def add_options(parser: Any) -> None:
         "examples and corpus first, then draws within its share; a property not started in "
         "time makes the verdict INCOMPLETE",
     )
-    group.addoption(
-        "--trainstate-xfails-file",
-        action="append",
-        default=[],
-        metavar="PATH",
-        dest="trainstate_xfails_file",
-        help="file of test-id patterns that are known to fail: marked xfail (see README)",
-    )
-    group.addoption(
-        "--trainstate-skips-file",
-        action="append",
-        default=[],
-        metavar="PATH",
-        dest="trainstate_skips_file",
-        help="file of test-id patterns not to run: skipped as known deviations",
-    )
+    for kind, meaning in (
+        ("xfails", "that are known to fail: marked xfail (see README)"),
+        ("skips", "not to run: skipped as known deviations"),
+    ):
+        group.addoption(
+            f"--trainstate-{kind}-file",
+            action="append",
+            default=[],
+            metavar="PATH",
+            dest=f"trainstate_{kind}_file",
+            help=f"file of test-id patterns {meaning}",
+        )
     group.addoption(
         "--trainstate-known-failures-as-skips",
         action="store_true",

@@ -41,7 +41,7 @@ property's share of ``--trainstate-verdict-budget`` was spent (the header's
 ``verdict_budget``, in seconds, or null); ``examples`` are those that ran.
 
 ``markers`` are the suite's markers the property carries (its family, and where
-it comes in the run order: :func:`conformance.collection.run_rank`).
+it comes in the run order: :func:`conformance.plugin.collection.run_rank`).
 
 ``evidence`` says what a verdict rests on: ``judge`` when only on the values
 the implementation returned, compared in the judging process;
@@ -63,7 +63,7 @@ from typing import cast
 
 import pytest
 
-from conformance.repro import REPRO_HEADER
+from conformance.reporting.repro import REPRO_HEADER
 
 SCHEMA = "trainstate-conformance/report"
 SCHEMA_VERSION = 3

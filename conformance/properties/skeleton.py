@@ -4,11 +4,11 @@
 property's strategies as keyword arguments (as ``@given`` does) and its edge
 pins, and apply, in order:
 
-- a wrapper that attaches a repro snippet (:mod:`conformance.repro`) to any
+- a wrapper that attaches a repro snippet (:mod:`conformance.reporting.repro`) to any
   failure, named from the function itself;
 - every pin as an ``@example``;
 - ``@given``;
-- the suite's Hypothesis settings (:func:`conformance.profiles.suite_settings`);
+- the suite's Hypothesis settings (:func:`conformance.properties.profiles.suite_settings`);
 - the markers that say what the plugin does with the property: its family
   (``trainstate_one_step``, ``trainstate_train_state``), ``trainstate_basic``
   (run first), ``trainstate_no_updates`` (a TrainState property that never
@@ -29,9 +29,9 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from conformance.implementations import Implementation
-from conformance.profiles import suite_settings
-from conformance.repro import attached_to_failures
+from conformance.isolation.implementations import Implementation
+from conformance.properties.profiles import suite_settings
+from conformance.reporting.repro import attached_to_failures
 
 __all__ = ["one_step_property", "train_state_property"]
 
@@ -43,10 +43,13 @@ def _skeleton(
     pins: Iterable[Mapping[str, object]],
     strategies: dict[str, st.SearchStrategy[Any]],
     shares_draws: bool,
+    applies: Callable[[Implementation], object] | None = None,
 ) -> Callable[[F], F]:
     def decorate(body: F) -> F:
         @functools.wraps(body)
         def run(impl: Implementation, **inputs: Any) -> None:
+            if applies is not None:
+                applies(impl)
             with attached_to_failures(impl, run, inputs):
                 body(impl, **inputs)
 
@@ -70,7 +73,7 @@ def one_step_property(
     """A property of ``one_step``: ``@given(**strategies)``, every pin an ``@example``.
 
     Its draws are shared with the properties that draw alike, and so are the
-    calls of ``one_step`` that answer them (:mod:`conformance.calling`).
+    calls of ``one_step`` that answer them (:mod:`conformance.properties.calling`).
     ``basic`` runs it before the others.
     """
     marks = [pytest.mark.trainstate_one_step]
@@ -88,8 +91,10 @@ def train_state_property(
 ) -> Callable[[F], F]:
     """A property of a TrainState class: ``@given(**strategies)``, every pin an ``@example``.
 
-    Seeded by its name too, since no other property asks its scenario's
-    questions.  ``updates=False`` says it never completes an
+    It does not apply to a module without a TrainState class
+    (:func:`~conformance.properties.observing.train_state_class`, checked before
+    the body).  Seeded by its name too, since no other property asks its
+    scenario's questions.  ``updates=False`` says it never completes an
     ``apply_gradients`` call (it runs last); ``observed`` that its verdict
     rests on what was seen inside the implementation's process.
     """
@@ -98,4 +103,6 @@ def train_state_property(
         marks.append(pytest.mark.trainstate_observed)
     if not updates:
         marks.append(pytest.mark.trainstate_no_updates)
-    return _skeleton(marks, pins, strategies, shares_draws=False)
+    from conformance.properties.observing import train_state_class
+
+    return _skeleton(marks, pins, strategies, shares_draws=False, applies=train_state_class)

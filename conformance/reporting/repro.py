@@ -1,6 +1,6 @@
 """Repro snippets: a standalone Python block attached to every failing property, and what it runs.
 
-A snippet holds the failing inputs as a corpus record (:mod:`conformance.corpus`:
+A snippet holds the failing inputs as a corpus record (:mod:`conformance.reporting.corpus`:
 arrays as base64 of their bytes with dtype and shape, floats by ``float.hex``),
 so it rebuilds them bit for bit, and calls :func:`replay`.  That runs the
 property's own code once on those inputs, with no Hypothesis and no pytest,
@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 
-from conformance.implementations import REFERENCE_NAME, REFERENCE_SPEC, Implementation
+from conformance.isolation.implementations import REFERENCE_NAME, REFERENCE_SPEC, Implementation
 
 __all__ = ["REPRO_HEADER", "replay", "snippet"]
 
@@ -43,10 +43,10 @@ def property_name(test: Callable[..., object]) -> str:
 def snippet(impl: Implementation, test: Callable[..., object], inputs: Mapping[str, object]) -> str:
     """Python source that runs ``test`` on ``impl`` with ``inputs`` again.
 
-    Raises :class:`conformance.corpus.NotRecordable` for an input with no exact
+    Raises :class:`conformance.reporting.corpus.NotRecordable` for an input with no exact
     form in a record.
     """
-    from conformance import corpus
+    from conformance.reporting import corpus
 
     record = corpus.record(impl.name, property_name(test), dict(inputs))
     lines = [
@@ -59,7 +59,7 @@ def snippet(impl: Implementation, test: Callable[..., object], inputs: Mapping[s
             shown = shown[:SHOWN_CHARS] + " ..."
         lines.append(f"#   {name} = {shown}".replace("\n", " "))
     lines += [
-        "from conformance.repro import replay",
+        "from conformance.reporting.repro import replay",
         "",
         "replay(",
         f"    {impl.location!r},",
@@ -80,9 +80,9 @@ def attached_to_failures(
     """
     from hypothesis.errors import HypothesisException
 
-    from conformance import corpus
-    from conformance.failures import CallAborted
-    from conformance.not_applicable import DoesNotApply
+    from conformance.isolation.failures import CallAborted
+    from conformance.properties.not_applicable import DoesNotApply
+    from conformance.reporting import corpus
 
     try:
         yield
@@ -119,11 +119,11 @@ def replay(
     ``--trainstate-impl``.  Prints what happened when the property passes or
     does not apply.
     """
-    from conformance import corpus
     from conformance.isolation.connection import Connection, Host, InProcessHost
     from conformance.isolation.launcher import choose
     from conformance.isolation.service import spec_name
-    from conformance.not_applicable import DoesNotApply
+    from conformance.properties.not_applicable import DoesNotApply
+    from conformance.reporting import corpus
 
     entry = json.loads(record)
     why = corpus.refusal(entry)

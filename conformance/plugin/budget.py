@@ -33,7 +33,7 @@ import pytest
 from hypothesis.control import current_build_context
 from hypothesis.errors import InvalidArgument
 
-from conformance.items import impl_of
+from conformance.plugin.stash import impl_of
 
 _DEADLINE = pytest.StashKey[float | None]()
 """config: the wall-clock time (``time.time()``) the budget runs out, or ``None``."""

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from conformance import __version__
-from conformance.collection import marker_names
-from conformance.items import COUNT, FAILURES, impl_of, property_name
-from conformance.not_applicable import DoesNotApply
-from conformance.verdicts import (
+from conformance.plugin.collection import marker_names
+from conformance.plugin.stash import COUNT, FAILURES, impl_of, property_name
+from conformance.properties.not_applicable import DoesNotApply
+from conformance.reporting.verdicts import (
     IMPLEMENTATION_PROCESS,
     JUDGE,
     LIBRARIES,
@@ -132,8 +132,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     path = config.getoption("trainstate_report")
     if path is None:
         return
-    from conformance import profiles
     from conformance.plugin import isolation, named_implementations
+    from conformance.properties import profiles
 
     write_json(
         Path(path),

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance import budget
-from conformance.items import CORPUS, COUNT, impl_of, property_name
-from conformance.verdicts import ExampleCount
+from conformance.plugin import budget
+from conformance.plugin.stash import CORPUS, COUNT, impl_of, property_name
+from conformance.reporting.verdicts import ExampleCount
 
 _LAST_FAILURE = pytest.StashKey[dict[str, object]]()
 
@@ -67,7 +67,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
 
 def _replay_corpus(item: pytest.Item, test: object) -> None:
     """Call the property on each saved failing input of this implementation, before Hypothesis."""
-    from conformance import corpus
+    from conformance.reporting import corpus
 
     impl = impl_of(item)
     for entry in item.config.stash.get(CORPUS, []):
@@ -84,7 +84,7 @@ def _record_failure(item: pytest.Item) -> None:
     impl = impl_of(item)
     if path is None or failure is None or impl is None:
         return
-    from conformance import corpus
+    from conformance.reporting import corpus
 
     inputs = {name: value for name, value in failure.items() if name != "impl"}
     try:

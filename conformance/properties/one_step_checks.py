@@ -6,7 +6,7 @@ own process, so that a test of your project can hold its ``one_step`` to the
 contract on the problems :func:`conformance.strategies.problems` draws::
 
     from hypothesis import given
-    from conformance.checks import check_output
+    from conformance.properties.one_step_checks import check_output
     from conformance.strategies import problems
 
     @given(problem=problems())
@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.calling import Returned
-from conformance.expected import Expected, expected
 from conformance.isolation.service import describe_output
+from conformance.properties.calling import Returned
+from conformance.properties.expected import Expected, expected
 from conformance.strategies.problems import Problem
 
 __all__ = [

@@ -13,7 +13,7 @@ stored as base64 of their bytes with dtype and shape, floats with
 ``float.hex``, pytrees with their containers (``dict``, ``FrozenDict``, JAX
 or NumPy arrays) and key order: the replay is bit-exact, for the one-step
 problems and the TrainState cases alike.  A repro snippet holds the same
-record (:mod:`conformance.repro`).
+record (:mod:`conformance.reporting.repro`).
 
 Only the judging processes read and write the file; implementations never
 see its path.  Each record is checked when the file is read: a record whose

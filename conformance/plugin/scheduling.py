@@ -12,7 +12,7 @@ Optax costs (~2.5 s of CPU on the project's 2-core machine).  So:
   on (see :mod:`conformance.isolation.lifecycle`).
 - Otherwise (the default run against the reference), work stealing: the
   properties are collected in one fixed order
-  (:func:`conformance.collection.run_rank`): the one-step properties first,
+  (:func:`conformance.plugin.collection.run_rank`): the one-step properties first,
   then the TrainState properties that apply updates, then those that only
   create states; ``worksteal`` gives each worker one contiguous block of it, so
   a worker mostly stays within one family and reuses the programs it compiled

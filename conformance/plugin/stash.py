@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from conformance.implementations import Implementation
+from conformance.isolation.implementations import Implementation
 from conformance.isolation.launcher import Isolation
-from conformance.known_deviations import Pattern
-from conformance.verdicts import ExampleCount
+from conformance.reporting.known_deviations import Pattern
+from conformance.reporting.verdicts import ExampleCount
 
 IMPLS = pytest.StashKey[list[Implementation]]()
 """config: the implementations under test, with their connections in this process."""

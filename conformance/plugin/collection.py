@@ -1,7 +1,7 @@
 """What the plugin does to the collected properties: run order, known deviations.
 
 The order is fixed, so that every xdist worker collects the same list and
-:mod:`conformance.scheduling` can hand out contiguous blocks of it.
+:mod:`conformance.plugin.scheduling` can hand out contiguous blocks of it.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ from collections.abc import Iterable
 
 import pytest
 
-from conformance.items import DEVIATIONS, impl_of
-from conformance.known_deviations import UnmatchedDeviationWarning, matches
 from conformance.plugin import named_implementations
+from conformance.plugin.stash import DEVIATIONS, impl_of
+from conformance.reporting.known_deviations import UnmatchedDeviationWarning, matches
 
 
 def run_rank(markers: Iterable[str]) -> int:
     """Where a property with these marker names comes in the run order (0 first).
 
-    The order goes by the markers a property carries (:mod:`conformance.skeleton`):
+    The order goes by the markers a property carries (:mod:`conformance.properties.skeleton`):
 
     0. the basic promises (``trainstate_basic``), so that ``--trainstate-maxfail``
        and ``-x`` stop on the most basic broken promise, and a grader reads the
@@ -30,7 +30,7 @@ def run_rank(markers: Iterable[str]) -> int:
     3. the TrainState properties that never complete an update
        (``trainstate_no_updates``).  They run JAX's eager ops for ``tx.init`` only,
        about a third of the programs the update properties compile, so they come
-       last: under work stealing (:mod:`conformance.scheduling`) the tail of the
+       last: under work stealing (:mod:`conformance.plugin.scheduling`) the tail of the
        order is what an idle worker takes over, and a worker that has run the
        one-step properties can take these without compiling every Optax update
        program a second time.
@@ -52,11 +52,11 @@ def runs_one_implementation_at_a_time(config: pytest.Config) -> bool:
     """Whether this process runs each implementation's properties in one block.
 
     So it does when xdist sends every implementation to one worker
-    (:func:`conformance.scheduling.groups_by_implementation`), and without
+    (:func:`conformance.plugin.scheduling.groups_by_implementation`), and without
     xdist when there are several: then each implementation's process is
     started for its block and stopped after it, one at a time.
     """
-    from conformance.scheduling import groups_by_implementation
+    from conformance.plugin.scheduling import groups_by_implementation
 
     if hasattr(config, "workerinput"):
         return groups_by_implementation(config)

@@ -17,4 +17,4 @@ import pytest
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     if str(config.getoption("hypothesis_profile", None)).startswith("trainstate-"):
-        from conformance import profiles  # noqa: F401  (registers on import)
+        from conformance.properties import profiles  # noqa: F401  (registers on import)

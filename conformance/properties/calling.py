@@ -18,14 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from conformance.failures import (
+from conformance.isolation.failures import (
     GlobalStateChanged,
     HostMisbehaved,
     ImplementationPrinted,
     ImplementationRaised,
     UnreadableOutput,
 )
-from conformance.implementations import Implementation
+from conformance.isolation.implementations import Implementation
 from conformance.isolation.service import OUTPUT_LIMIT
 from conformance.strategies.problems import Problem
 

@@ -83,7 +83,7 @@ def suite_settings(*, shares_draws: bool = True) -> Callable[[T], T]:
     on the same inputs (a grader's class takes one exam), the judge computes
     what each input should give once, and the properties that draw alike draw
     the same problems: one call of ``one_step`` then answers all of them
-    (:func:`conformance.calling.call_raw`).  Each property still runs every
+    (:func:`conformance.properties.calling.call_raw`).  Each property still runs every
     one of its examples; they are fewer distinct problems in the run.
     ``shares_draws=False`` seeds it by its name too: for properties whose
     answers cannot be shared (each TrainState scenario asks its own

@@ -1,13 +1,13 @@
 """The pytest plugin: the implementations, collecting and parametrizing the properties.
 
 Loaded by :mod:`pytest_trainstate` (the ``pytest11`` entry point, which also
-holds the options: :mod:`conformance.options`) and, in a checkout, by the root
+holds the options: :mod:`conformance.plugin.options`) and, in a checkout, by the root
 ``conftest.py``.  The rest of the plugin is in the modules this one registers:
-:mod:`conformance.profile_loading` (the profiles registered in time),
-:mod:`conformance.collection` (run order, known deviations),
-:mod:`conformance.counting` (examples counted, the corpus replayed and
-recorded), :mod:`conformance.verdict_hooks` (``--trainstate-maxfail``, the
-matrix, the JSON report), :mod:`conformance.scheduling` (xdist) and
+:mod:`conformance.plugin.profile_loading` (the profiles registered in time),
+:mod:`conformance.plugin.collection` (run order, known deviations),
+:mod:`conformance.plugin.counting` (examples counted, the corpus replayed and
+recorded), :mod:`conformance.plugin.verdict_hooks` (``--trainstate-maxfail``, the
+matrix, the JSON report), :mod:`conformance.plugin.scheduling` (xdist) and
 :mod:`conformance.isolation.lifecycle` (the processes that host the
 implementations: started, checked, stopped).
 
@@ -46,31 +46,31 @@ from types import ModuleType
 
 import pytest
 
-from conformance.implementations import (
+from conformance.isolation.connection import Connection, Host, InProcessHost
+from conformance.isolation.implementations import (
     REFERENCE_SPEC,
     Implementation,
     ImplementationError,
     check_specs,
 )
-from conformance.isolation.connection import Connection, Host, InProcessHost
 from conformance.isolation.launcher import Isolation, IsolationError, choose
-from conformance.items import CORPUS, DEVIATIONS, IMPLS, ISOLATION
-from conformance.known_deviations import KnownDeviationsError, Pattern, read_patterns
-from conformance.options import ENV_VAR, requested_specs
-from conformance.verdicts import library_version
+from conformance.plugin.options import ENV_VAR, requested_specs
+from conformance.plugin.stash import CORPUS, DEVIATIONS, IMPLS, ISOLATION
+from conformance.reporting.known_deviations import KnownDeviationsError, Pattern, read_patterns
+from conformance.reporting.verdicts import library_version
 
 # The plugin's other hooks, one module per job.
 pytest_plugins = [
-    "conformance.profile_loading",
-    "conformance.collection",
-    "conformance.budget",
-    "conformance.counting",
-    "conformance.verdict_hooks",
-    "conformance.scheduling",
+    "conformance.plugin.profile_loading",
+    "conformance.plugin.collection",
+    "conformance.plugin.budget",
+    "conformance.plugin.counting",
+    "conformance.plugin.verdict_hooks",
+    "conformance.plugin.scheduling",
     "conformance.isolation.lifecycle",
 ]
 
-SUITE = Path(__file__).resolve().parent
+SUITE = Path(__file__).resolve().parent.parent
 JAX_CACHE_SUBDIR = "trainstate-jax-compilation-cache"
 JUDGE_CACHE = "judge"
 """Subdirectory of the JAX cache written by the judging processes only."""
@@ -187,7 +187,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[DEVIATIONS] = deviations
     corpus_path = config.getoption("trainstate_corpus")
     if corpus_path is not None:
-        from conformance import corpus
+        from conformance.reporting import corpus
 
         try:
             config.stash[CORPUS] = corpus.load(Path(corpus_path))
@@ -318,7 +318,7 @@ def runs_the_suite(config: pytest.Config) -> bool:
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
     if not runs_the_suite(config):
         return None
-    from conformance import profiles
+    from conformance.properties import profiles
 
     specs = requested_specs(config.option)
     source = (
