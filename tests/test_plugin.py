@@ -213,3 +213,70 @@ def test_every_property_carries_its_family_and_the_run_order_follows_the_markers
     assert ranks["test_row_permutation_invariance"] == 1
     assert ranks["test_step_counts_apply_gradients_calls"] == 2
     assert ranks["test_replace_returns_a_modified_copy"] == 3
+
+
+NEW_PROPERTY = '''"""A property added as one module: step_after is never above 1."""
+
+from conformance.isolation.implementations import Implementation
+from conformance.properties.calling import call
+from conformance.properties.skeleton import one_step_property
+from conformance.strategies.edge_cases import edge_pins
+from conformance.strategies.problems import Problem, problems
+
+
+@one_step_property(pins=edge_pins("small"), problem=problems())
+def test_step_after_is_at_most_one(impl: Implementation, problem: Problem) -> None:
+    step = call(impl, problem).step
+    assert step <= 1.0, f"step_after={step!r}, but one call gives 1 {problem.label()}"
+'''
+
+
+def test_a_property_added_as_one_module_is_collected_judged_and_reproducible(
+    tmp_path, repo
+) -> None:
+    """Adding a property takes its module and nothing else: in a copy of the suite with one
+    more module, the new property is collected for every implementation, ordered, reported
+    with its markers, and its failure carries a snippet that fails again."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    copy = tmp_path / "copy"
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(repo / "conformance", copy / "conformance", ignore=ignore)
+    for part in ("strategies", "reference"):
+        shutil.copytree(repo / part, copy / "conformance" / part, ignore=ignore)
+    shutil.copy(repo / "pytest_trainstate.py", copy)
+    (copy / "conformance" / "test_step_bound.py").write_text(NEW_PROPERTY)
+    (tmp_path / "good.py").write_text(CORRECT)
+    (tmp_path / "bad.py").write_text(WRONG_STEP)
+    report = tmp_path / "report.json"
+    # The copy first on the path: its pytest_trainstate and conformance, not the installed ones.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(copy), os.environ["PYTHONPATH"]])}
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+            *meta_profile.QUICK_ARGS, "-k", "step_after",
+            "--trainstate-impl", "good.py", "--trainstate-impl", "bad.py",
+            "--trainstate-report", str(report),
+        ],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert report.exists(), done.stdout[-3000:] + done.stderr[-3000:]
+    document = json.loads(report.read_text())
+    results = {(r["implementation"], r["property"]): r for r in document["results"]}
+    new = "step_after_is_at_most_one"
+    assert results[("good", new)]["status"] == "passed"
+    failed = results[("bad", new)]
+    assert failed["status"] == "failed" and failed["markers"] == ["trainstate_one_step"]
+    assert "AssertionError: step_after=2.0" in failed["message"]
+    snippet = subprocess.run(
+        [sys.executable, "-c", failed["repro"]],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert snippet.returncode == 1 and "AssertionError: step_after=2.0" in snippet.stderr

@@ -14,6 +14,7 @@ import pytest
 
 from conformance.plugin import named_implementations
 from conformance.plugin.stash import DEVIATIONS, impl_of
+from conformance.reporting import known_deviations
 from conformance.reporting.known_deviations import UnmatchedDeviationWarning, matches
 
 
@@ -101,7 +102,7 @@ def _mark_known_deviations(config: pytest.Config, items: list[pytest.Item]) -> N
         for kind, pattern in deviations:
             if matches(pattern.text, item.nodeid):
                 pattern.matched = True
-                reason = f"known deviation ({pattern.where()}: {pattern.text})"
+                reason = known_deviations.reason(pattern)
                 if kind == "skip" or as_skips:
                     item.add_marker(pytest.mark.skip(reason=reason))
                 else:

@@ -169,7 +169,11 @@ def record(implementation: str, prop: str, inputs: dict[str, object]) -> str:
 
 
 def _int32(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and -(2**31) <= value < 2**31
+    from conformance.reference.validation import INT32_MAX, INT32_MIN
+
+    return (
+        isinstance(value, int) and not isinstance(value, bool) and INT32_MIN <= value <= INT32_MAX
+    )
 
 
 def _fields(value: object) -> bool:

@@ -26,6 +26,19 @@ from pathlib import Path
 
 _PARAMS = re.compile(r"\[.*\]$")
 
+REASON_PREFIX = "known deviation ("
+"""How the reason of a known deviation begins: ``known deviation (file:line: pattern)``."""
+
+
+def reason(pattern: Pattern) -> str:
+    """The skip or xfail reason of a test that ``pattern`` matched."""
+    return f"{REASON_PREFIX}{pattern.where()}: {pattern.text})"
+
+
+def is_known_deviation(reason_text: str) -> bool:
+    """Whether a skip reason is one :func:`reason` wrote."""
+    return REASON_PREFIX in reason_text
+
 
 class KnownDeviationsError(Exception):
     """A deviations file that cannot be read; the message is one line."""

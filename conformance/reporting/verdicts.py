@@ -63,6 +63,7 @@ from typing import cast
 
 import pytest
 
+from conformance.reporting.known_deviations import is_known_deviation
 from conformance.reporting.repro import REPRO_HEADER
 
 SCHEMA = "trainstate-conformance/report"
@@ -186,7 +187,7 @@ def verdict_from_report(report: pytest.TestReport) -> Verdict | None:
         if props.get("not_applicable"):
             status = "not-applicable"
         else:
-            status = "known-deviation" if "known deviation (" in message else "skipped"
+            status = "known-deviation" if is_known_deviation(message) else "skipped"
     elif report.failed:
         # report_properties puts a str or None under "message".
         status, message = (
