@@ -16,15 +16,15 @@ examples, failures; a failure prints its property, implementation and seed.
 from __future__ import annotations
 
 import argparse
-import json
 import random
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+# The project's one way to start the suite in a subprocess (tests/suite_runner.py).
+sys.path.insert(0, str(REPO))
+from tests.suite_runner import start_suite  # noqa: E402
 
 
 def correct_implementations() -> list[str]:
@@ -48,39 +48,26 @@ def main() -> int:
     started = time.perf_counter()
     for run in range(1, args.runs + 1):
         seed = random.SystemRandom().randrange(2**32)
-        with tempfile.TemporaryDirectory() as tmp:
-            report = Path(tmp) / "report.json"
-            command = [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-q",
-                "-n",
-                "auto",
-                "-p",
-                "no:randomly",
-                f"--hypothesis-profile={args.profile}",
-                f"--hypothesis-seed={seed}",
-                "--trainstate-report",
-                str(report),
-            ]
-            for impl in impls:
-                command += ["--trainstate-impl", impl]
-            tick = time.perf_counter()
-            done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
-            if not report.exists():
-                print(f"run {run}: seed {seed}: no report (exit {done.returncode})")
-                print(done.stdout[-3000:], done.stderr[-3000:])
-                total_failures += 1
-                continue
-            results = json.loads(report.read_text())["results"]
+        command = [
+            *("-p", "no:randomly", f"--hypothesis-profile={args.profile}"),
+            f"--hypothesis-seed={seed}",
+        ]
+        for impl in impls:
+            command += ["--trainstate-impl", impl]
+        suite = start_suite(command)
+        if suite.report is None:
+            print(f"run {run}: seed {seed}: no report (exit {suite.returncode})")
+            print(suite.tail(3000))
+            total_failures += 1
+            continue
+        results = suite.results
         examples = sum(r["examples"] or 0 for r in results)
         failures = [r for r in results if r["status"] == "failed"]
         total_examples += examples
         total_failures += len(failures)
         print(
             f"run {run}: seed {seed}: {examples} examples, {len(failures)} failures, "
-            f"{time.perf_counter() - tick:.0f} s",
+            f"{suite.wall:.0f} s",
             flush=True,
         )
         for failure in failures:

@@ -58,6 +58,10 @@ from conformance.plugin import JAX_CACHE_SUBDIR
 
 BENCHMARKS = Path(__file__).resolve().parent
 REPO = BENCHMARKS.parent
+# The project's one way to start the suite in a subprocess (tests/suite_runner.py).
+sys.path.insert(0, str(REPO))
+from tests.suite_runner import start_suite  # noqa: E402
+
 DEFAULT_PEER = REPO.parent / "shared" / "peers" / "naive_suite"
 
 
@@ -92,8 +96,9 @@ def bare_draw_rates(examples: int = 1000) -> dict[str, float]:
     return rates
 
 
-def family(nodeid: str) -> str:
-    return "train_state" if "/test_train_state_" in nodeid else "one_step"
+def family(result: dict) -> str:
+    """A result's family, by the markers its property carries."""
+    return "train_state" if "trainstate_train_state" in (result["markers"] or []) else "one_step"
 
 
 def combined_rate(rates: dict[str, float], examples: dict[str, float]) -> float:
@@ -177,7 +182,7 @@ def run_suite(
         plugins += ["-p", "more_examples"]
         profile = PROFILE
     with tempfile.TemporaryDirectory() as tmp:
-        report, times = Path(tmp) / "report.json", Path(tmp) / "times"
+        times = Path(tmp) / "times"
         times.mkdir()
         pythonpath = os.pathsep.join(
             p for p in (str(BENCHMARKS), os.environ.get("PYTHONPATH")) if p
@@ -185,31 +190,23 @@ def run_suite(
         env = environment.env(
             **extra_env, PYTHONPATH=pythonpath, **{HYPOTHESIS_TIME_DIR: str(times)}
         )
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-n",
-            "auto",
-            "-o",
-            f"cache_dir={pytest_cache}",
-            *plugins,
-            f"--hypothesis-profile={profile}",
-            "--trainstate-report",
-            str(report),
-            *extra,
-        ]
-        start = time.perf_counter()
-        done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
-        wall = time.perf_counter() - start
-        if done.returncode != 0:
-            raise SystemExit(f"suite failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-        results = json.loads(report.read_text())["results"]
+        suite = start_suite(
+            [
+                "-o",
+                f"cache_dir={pytest_cache}",
+                *plugins,
+                f"--hypothesis-profile={profile}",
+                *extra,
+            ],
+            env=env,
+        )
+        if suite.returncode != 0:
+            raise SystemExit(f"suite failed:\n{suite.tail(3000)}")
+        results, wall = suite.results, suite.wall
         records = [r for path in times.glob("*.json") for r in json.loads(path.read_text())]
     by_family = {"one_step": 0.0, "train_state": 0.0}
     for r in results:
-        by_family[family(r["nodeid"])] += r["examples"] or 0
+        by_family[family(r)] += r["examples"] or 0
     return SuiteRun(
         wall=wall,
         examples=sum(by_family.values()),

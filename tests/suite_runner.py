@@ -1,10 +1,13 @@
-"""Run the conformance suite in a subprocess, as a user would, and read its JSON report.
+"""The one way the project starts the conformance suite in a subprocess, and reads its report.
 
-The meta tests judge the suite by its verdicts on bundled and hostile
-implementations, so each runs the real command line (``-n 2``, the
-derandomized ``ci`` profile) and reads ``--trainstate-report``.
+The meta tests, the kill matrix (``tools/kill_matrix.py``), the soak and the
+speed benchmark (``benchmarks/``) judge the suite by its verdicts, so each runs
+the real command line, ``python -m pytest -q -n WORKERS --trainstate-report R
+...``, through :func:`start_suite`, and reads ``R``.
 
-Every run of one test session shares one pytest cache directory, so JAX's
+:func:`run_suite` is the meta tests' form: two workers, the project's own
+profiles (``tests/meta_profile.py``), ``--trainstate-grading``, and one
+pytest cache directory for every run of one test session, so that JAX's
 persistent compilation cache (which the plugin keeps there) compiles the
 reference once per shape for all of them instead of once per run and worker.
 """
@@ -12,9 +15,65 @@ reference once per shape for all of them instead of once per run and worker.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class SuiteRun:
+    """What one run of the suite left: its report (``None`` if it wrote none) and output."""
+
+    report: dict | None
+    wall: float
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def results(self) -> list[dict]:
+        return [] if self.report is None else self.report["results"]
+
+    def tail(self, chars: int = 4000) -> str:
+        return f"{self.stdout[-chars:]}\n{self.stderr[-chars:]}"
+
+
+def start_suite(
+    args: Sequence[str],
+    *,
+    workers: str = "auto",
+    cwd: Path = REPO,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    report: Path | None = None,
+) -> SuiteRun:
+    """Run ``python -m pytest -q -n WORKERS --trainstate-report REPORT *args`` in ``cwd``.
+
+    ``report`` keeps the report there (a temporary file otherwise).
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        path = report or Path(tmp) / "report.json"
+        command = [sys.executable, "-m", "pytest", "-q", "-n", workers]
+        command += ["--trainstate-report", str(path), *args]
+        start = time.perf_counter()
+        done = subprocess.run(
+            command,
+            cwd=cwd,
+            env=None if env is None else dict(env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        wall = time.perf_counter() - start
+        document = json.loads(path.read_text()) if path.exists() else None
+    return SuiteRun(document, wall, done.returncode, done.stdout, done.stderr)
 
 
 def run_suite(
@@ -26,15 +85,10 @@ def run_suite(
     timeout: float,
     profile: str = "trainstate-ci",
 ) -> list[dict]:
-    """The ``results`` of a suite run with ``args``; fails with its output if none were written."""
-    done = subprocess.run(
+    """The ``results`` of a meta test's suite run with ``args``; fails with its output if none
+    were written."""
+    run = start_suite(
         [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-n",
-            "2",
             "-o",
             f"cache_dir={cache_dir}",
             # The project's own variants of the profiles (tests/meta_profile.py).
@@ -43,17 +97,16 @@ def run_suite(
             f"--hypothesis-profile={profile}",
             # Verdicts, not usage errors: no start-up check that imports every implementation.
             "--trainstate-grading",
-            "--trainstate-report",
-            str(report),
             *args,
         ],
+        workers="2",
         cwd=repo,
-        capture_output=True,
-        text=True,
+        env=os.environ,
         timeout=timeout,
+        report=report,
     )
-    assert report.exists(), done.stdout[-5000:] + done.stderr[-5000:]
-    return json.loads(report.read_text())["results"]
+    assert run.report is not None, run.tail(5000)
+    return run.results
 
 
 def replay_failures(repo: Path, results: list[dict], *, timeout: float) -> list[str]:

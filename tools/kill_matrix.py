@@ -15,11 +15,7 @@ implementation fails or a mutant survives.  ``tests/test_bundled.py`` asserts th
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
-import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +25,7 @@ sys.path.insert(0, str(REPO))
 
 from conformance.plugin.collection import run_rank  # noqa: E402
 from conformance.reporting.verdicts import total_calls  # noqa: E402
+from tests.suite_runner import start_suite  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -70,37 +67,19 @@ def run(
     fast: bool, workers: str, extra: list[str], profile: str = "trainstate-ci"
 ) -> tuple[list[Row], float]:
     kinds = {path.stem: kind for kind in ("correct", "mutants") for path in bundled(kind)}
-    with tempfile.TemporaryDirectory() as tmp:
-        report = Path(tmp) / "report.json"
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-n",
-            workers,
-            "-p",
-            "no:cacheprovider",
-            f"--hypothesis-profile={profile}",
-            "--trainstate-call-timeout",
-            "120",
-            "--trainstate-report",
-            str(report),
-            *extra,
-        ]
-        if fast:
-            command += ["--trainstate-maxfail", "1"]
-        for kind in ("correct", "mutants"):
-            for path in bundled(kind):
-                command += ["--trainstate-impl", str(path.relative_to(REPO))]
-        start = time.perf_counter()
-        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
-        wall = time.perf_counter() - start
-        if not report.exists():
-            raise SystemExit(
-                f"the suite did not run:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
-            )
-        results = json.loads(report.read_text())["results"]
+    args = [
+        *("-p", "no:cacheprovider", f"--hypothesis-profile={profile}"),
+        *("--trainstate-call-timeout", "120", *extra),
+    ]
+    if fast:
+        args += ["--trainstate-maxfail", "1"]
+    for kind in ("correct", "mutants"):
+        for path in bundled(kind):
+            args += ["--trainstate-impl", str(path.relative_to(REPO))]
+    suite = start_suite(args, workers=workers)
+    if suite.report is None:
+        raise SystemExit(f"the suite did not run:\n{suite.tail()}")
+    results, wall = suite.results, suite.wall
     rows = []
     for name, kind in kinds.items():
         mine = [r for r in results if r["implementation"] == name]
