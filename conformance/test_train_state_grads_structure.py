@@ -13,7 +13,7 @@ implementation's process.
 from __future__ import annotations
 
 from conformance.properties import train_state as ts
-from conformance.strategies.pytrees import tree_shapes
+from conformance.strategies.printing import tree_shapes
 
 
 @ts.property(

@@ -19,7 +19,7 @@ from __future__ import annotations
 from conformance.properties import train_state as ts
 from conformance.strategies.optax_catalogue import JIT_OPTIMIZER_NAMES
 from conformance.strategies.optimizers import optimizers
-from conformance.strategies.pytrees import jit_specs
+from conformance.strategies.tree_specs import jit_specs
 
 
 @ts.property(

@@ -18,7 +18,7 @@ allowed for implementations that run the same ops jitted or reordered).
 from __future__ import annotations
 
 from conformance.properties import train_state as ts
-from conformance.strategies.pytrees import show_tree
+from conformance.strategies.printing import show_tree
 
 
 @ts.property(pins=ts.pins(), observed=False, case=ts.cases(k=ts.update_counts()))

@@ -13,31 +13,36 @@ they are built (``hypothesis.errors.InvalidArgument``):
 - :func:`params`, :func:`trees`, :func:`grads`, :func:`grad_sequences`,
   :func:`mismatched_grads`: parameter pytrees, and gradients that match them
   or do not;
-- :func:`update_counts`: how many ``apply_gradients`` calls a sequence makes.
+- :func:`update_counts`: how many ``apply_gradients`` calls a sequence makes;
+- :func:`train_state_cases`: a whole TrainState case (optimizer, params, the
+  gradients of ``k`` calls), as a :class:`TrainStateCase`.
 
 The modules behind them: ``shapes`` (a bounded pool reaching every edge
 shape), ``seeds``, ``data``, ``learning_rates``, ``problems``, ``edge_cases``
-(the edge inputs every one-step property pins), ``pytrees``,
-``optax_catalogue`` and ``optimizers``.
+(the edge inputs every one-step property pins), ``sequences`` (call
+sequences), ``tree_specs`` (params structures), ``pytrees`` (trees with
+values), ``mismatched_grads``, ``optax_catalogue``, ``optimizers``,
+``train_state_cases`` (whole TrainState cases and their pins) and
+``printing``.
 """
 
 from conformance.strategies.learning_rates import LR_KINDS
+from conformance.strategies.mismatched_grads import MismatchCase, mismatched_grads
 from conformance.strategies.optax_catalogue import OPTIMIZER_NAMES, OptimizerCase
 from conformance.strategies.optimizers import optimizers, update_counts
 from conformance.strategies.problems import Problem, problems
 from conformance.strategies.pytrees import (
     GradSequence,
-    MismatchCase,
     TreeCase,
-    TreeSpec,
     grad_sequences,
     grads,
-    mismatched_grads,
     params,
     trees,
 )
 from conformance.strategies.seeds import seeds
 from conformance.strategies.shapes import D_POOL, N_POOL
+from conformance.strategies.train_state_cases import TrainStateCase, train_state_cases
+from conformance.strategies.tree_specs import TreeSpec
 
 __all__ = [
     "D_POOL",
@@ -48,6 +53,7 @@ __all__ = [
     "MismatchCase",
     "OptimizerCase",
     "Problem",
+    "TrainStateCase",
     "TreeCase",
     "TreeSpec",
     "grad_sequences",
@@ -57,6 +63,7 @@ __all__ = [
     "params",
     "problems",
     "seeds",
+    "train_state_cases",
     "trees",
     "update_counts",
 ]

@@ -27,25 +27,26 @@ from flax.core import FrozenDict, freeze
 from hypothesis import strategies as st
 
 from conformance.strategies.arguments import instance
+from conformance.strategies.mismatched_grads import MismatchCase, mismatched_grads
 from conformance.strategies.optax_catalogue import CATALOGUE, OptimizerCase
 from conformance.strategies.optimizers import optimizers
 from conformance.strategies.printing import ShownByRepr
 from conformance.strategies.pytrees import (
     GRAD_BOUND,
     PARAM_BOUND,
-    SPEC_POOL,
     GradSequence,
-    MismatchCase,
     TreeCase,
+    grad_sequences,
+    leaf_arrays,
+    params,
+    trees,
+)
+from conformance.strategies.tree_specs import (
+    SPEC_POOL,
     TreeSpec,
     flax_module_params,
     flax_module_spec,
-    grad_sequences,
-    leaf_arrays,
-    mismatched_grads,
-    params,
     spec_of,
-    trees,
 )
 
 MAX_UPDATES = 5

@@ -28,22 +28,18 @@ from conformance.properties.step_checks import step_problem
 from conformance.properties.tree_comparison import bitwise_difference, close_difference
 from conformance.reference.flax_step import one_step as reference_one_step
 from conformance.reference.recipe import one_step_from_train_state
+from conformance.strategies.mismatched_grads import MISMATCH_KINDS, mismatched_grads
 from conformance.strategies.optax_catalogue import CATALOGUE, OPTIMIZER_NAMES, OptimizerCase, build
 from conformance.strategies.optimizers import optimizers
-from conformance.strategies.pytrees import (
+from conformance.strategies.pytrees import GRAD_BOUND, PARAM_BOUND, grad_sequences, params
+from conformance.strategies.tree_specs import (
     FLAX_MODULES,
-    GRAD_BOUND,
     JIT_SPECS,
     LEAF_SHAPES,
-    MISMATCH_KINDS,
-    PARAM_BOUND,
     SPEC_POOL,
     flax_module_params,
     flax_module_spec,
-    grad_sequences,
-    mismatched_grads,
     param_specs,
-    params,
     spec_of,
 )
 

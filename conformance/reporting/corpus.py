@@ -62,10 +62,12 @@ _NUMPY_SCALARS: dict[str, type] = {
 def _recordable_cases() -> dict[str, type]:
     """The drawn types a record may hold, by name: a record's name must not choose any
     other class."""
+    from conformance.strategies.mismatched_grads import MismatchCase
     from conformance.strategies.optax_catalogue import OptimizerCase
-    from conformance.strategies.pytrees import GradSequence, MismatchCase, TreeCase, TreeSpec
+    from conformance.strategies.pytrees import GradSequence, TreeCase
     from conformance.strategies.sequences import CallSequence
     from conformance.strategies.train_state_cases import DenseProblem, ExtraValues, TrainStateCase
+    from conformance.strategies.tree_specs import TreeSpec
 
     kinds = (
         OptimizerCase,

@@ -1,0 +1,216 @@
+"""The structures of params trees: a hashable :class:`TreeSpec`, the drawn pool, Flax modules' own.
+
+A params tree is nested dicts whose leaves are float32 arrays with shapes
+from the small pool :data:`LEAF_SHAPES` (scalars included), at most four
+leaves, at most two levels deep, optionally wrapped in a Flax ``FrozenDict``.
+The nestings come from a fixed pool (:data:`SPEC_POOL`) beside the params of
+real Flax modules (``nn.Dense``, a two-layer MLP).  The pools are small on
+purpose: JAX compiles its eager ops (and Optax its tree-wide helpers) once
+per shape or structure, and the properties that compile ``apply_gradients``
+draw from :data:`JIT_SPECS` only.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# Imported here, not inside a strategy: importing Flax the first time calls the global
+# `random` module (rich draws an id), which Hypothesis forbids during a draw.
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax.core import FrozenDict, freeze
+from hypothesis import strategies as st
+
+from conformance.strategies.printing import ShownByRepr
+
+Shape = tuple[int, ...]
+
+LEAF_SHAPES: tuple[Shape, ...] = ((), (3,), (2, 3), (1,), (3, 1))
+"""Leaf shapes: a scalar, vectors (one of length 1), matrices (one a column)."""
+
+
+@dataclass(frozen=True)
+class TreeSpec(ShownByRepr):
+    """Structure and leaf shapes of a params tree: nested dicts of float32 arrays.
+
+    ``items`` pairs each key with a shape (a leaf) or a nested ``TreeSpec``;
+    ``frozen`` wraps the root in a Flax ``FrozenDict``; ``origin`` says where
+    the structure comes from (``"drawn"`` or the Flax module).
+    """
+
+    items: tuple[tuple[str, Shape | TreeSpec], ...]
+    frozen: bool = False
+    origin: str = "drawn"
+
+    def __str__(self) -> str:
+        body = _spec_str(self)
+        if self.frozen:
+            body = f"FrozenDict({body})"
+        return body if self.origin == "drawn" else f"{body} [{self.origin}]"
+
+    __repr__ = __str__
+
+    def leaf_paths(self) -> list[tuple[tuple[str, ...], Shape]]:
+        """``(path, shape)`` of every leaf, in the sorted-key order JAX flattens dicts."""
+        return list(_leaf_paths(self, ()))
+
+    def with_frozen(self, frozen: bool) -> TreeSpec:
+        return TreeSpec(self.items, frozen=frozen, origin=self.origin)
+
+    def build(self, leaves: list[Any]) -> Any:
+        """The tree with these leaves (in :meth:`leaf_paths` order)."""
+        it = iter(leaves)
+        tree = _build(self, it)
+        if next(it, None) is not None:
+            raise ValueError(f"too many leaves for {self}")
+        if self.frozen:
+            return freeze(tree)
+        return tree
+
+
+def _spec_str(spec: TreeSpec) -> str:
+    parts = []
+    for key, value in spec.items:
+        shown = _spec_str(value) if isinstance(value, TreeSpec) else shape_str(value)
+        parts.append(f"{key}: {shown}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def shape_str(shape: Shape) -> str:
+    return "f32[" + ",".join(str(n) for n in shape) + "]"
+
+
+def _leaf_paths(spec: TreeSpec, prefix: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Shape]]:
+    for key, value in sorted(spec.items, key=lambda kv: kv[0]):
+        if isinstance(value, TreeSpec):
+            yield from _leaf_paths(value, (*prefix, key))
+        else:
+            yield (*prefix, key), value
+
+
+def _build(spec: TreeSpec, leaves: Iterator[Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in sorted(spec.items, key=lambda kv: kv[0]):
+        out[key] = _build(value, leaves) if isinstance(value, TreeSpec) else next(leaves)
+    # Insertion order as in the spec, values assigned in sorted order (JAX's order).
+    return {key: out[key] for key, _ in spec.items}
+
+
+def spec_of(tree: Any, origin: str = "drawn") -> TreeSpec:
+    """The spec of a (possibly frozen) nested dict of arrays."""
+    frozen = isinstance(tree, FrozenDict)
+
+    def go(node: Mapping[str, Any]) -> TreeSpec:
+        items: list[tuple[str, Shape | TreeSpec]] = []
+        for key, value in node.items():
+            if isinstance(value, Mapping):
+                items.append((key, go(value)))
+            else:
+                items.append((key, tuple(np.shape(value))))
+        return TreeSpec(tuple(items))
+
+    inner = go(tree)
+    return TreeSpec(inner.items, frozen=frozen, origin=origin)
+
+
+# --------------------------------------------------------------------------- specs
+
+
+def _spec(**items: Shape | dict[str, Shape]) -> TreeSpec:
+    return TreeSpec(
+        tuple(
+            (key, TreeSpec(tuple(value.items())) if isinstance(value, dict) else value)
+            for key, value in items.items()
+        )
+    )
+
+
+SPEC_POOL: tuple[TreeSpec, ...] = (
+    _spec(w=()),
+    _spec(w=(3,)),
+    _spec(a=(3,), b=()),
+    _spec(a=(2, 3), b={"bias": (3,), "kernel": (3, 1)}),
+    _spec(kernel=(1,), w={"b": (3,), "a": ()}, bias=(2, 3)),
+    _spec(b={"w": (3, 1)}, a={"kernel": (2, 3), "bias": (3,)}),
+    _spec(w=(2, 3), kernel=(3,), b=(1,), a=()),
+)
+"""The drawn nestings, simplest first: one scalar or vector, flat and nested
+dicts, keys inserted out of sorted order (JAX flattens dicts by sorted key),
+sub-dicts with one and with two leaves, four leaves.
+
+A fixed pool rather than free generation because Optax jits some helpers over
+whole trees (``tree_bias_correction``): every new structure costs a compile of
+~50 ms, which would dominate the run.  With this pool, the Flax modules and
+``FrozenDict`` variants, a run meets at most 20 structures.
+"""
+
+
+FLAX_MODULES: tuple[str, ...] = ("nn.Dense(3) on D=2", "TinyMLP(3, 1) on D=2", "nn.Dense(1) on D=3")
+"""The Flax modules whose params structures are drawn (see :func:`flax_module_params`).
+
+Their kernels and biases have shapes from :data:`LEAF_SHAPES`, so they add no
+new shapes for JAX to compile its eager ops for.
+"""
+
+
+def _flax_module(name: str) -> tuple[Any, int]:
+    class TinyMLP(nn.Module):
+        hidden: int = 3
+        out: int = 1
+
+        @nn.compact
+        def __call__(self, x: Any) -> Any:
+            x = nn.relu(nn.Dense(self.hidden)(x))
+            return nn.Dense(self.out)(x)
+
+    modules: dict[str, tuple[Any, int]] = {
+        "nn.Dense(3) on D=2": (nn.Dense(3), 2),
+        "TinyMLP(3, 1) on D=2": (TinyMLP(hidden=3, out=1), 2),
+        "nn.Dense(1) on D=3": (nn.Dense(1), 3),
+    }
+    return modules[name]
+
+
+@functools.cache
+def flax_module_params(name: str, seed: int) -> Any:
+    """``module.init(PRNGKey(seed), ones((1, D)))["params"]`` of a Flax module, cached.
+
+    The arrays are JAX arrays (immutable), so sharing them through the cache is safe.
+    """
+    module, d = _flax_module(name)
+    return module.init(jax.random.PRNGKey(seed), jnp.ones((1, d), jnp.float32))["params"]
+
+
+@functools.cache
+def flax_module_spec(name: str) -> TreeSpec:
+    """The params structure of a Flax module, key order included (from its cached init)."""
+    return spec_of(flax_module_params(name, 0), origin=name)
+
+
+@functools.cache
+def flax_specs() -> st.SearchStrategy[TreeSpec]:
+    return st.sampled_from(FLAX_MODULES).map(flax_module_spec)
+
+
+@functools.cache
+def param_specs(allow_frozen: bool = True) -> st.SearchStrategy[TreeSpec]:
+    """A nesting from :data:`SPEC_POOL` or a Flax module's, as ``dict`` or ``FrozenDict``."""
+    base = st.one_of(st.sampled_from(SPEC_POOL), flax_specs())
+    if not allow_frozen:
+        return base
+    return st.tuples(base, st.booleans()).map(lambda sf: sf[0].with_frozen(sf[1]))
+
+
+JIT_SPECS: tuple[TreeSpec, ...] = (SPEC_POOL[0], SPEC_POOL[3])
+"""The few structures the compiling properties use (plus :data:`FLAX_MODULES`' first)."""
+
+
+@functools.cache
+def jit_specs() -> st.SearchStrategy[TreeSpec]:
+    """Specs for properties that compile: few, so that compiles stay few."""
+    return st.one_of(st.sampled_from(JIT_SPECS), st.just(FLAX_MODULES[0]).map(flax_module_spec))
