@@ -2,9 +2,10 @@
 
 :func:`show_tree` renders a tree with its values on one line, :func:`tree_shapes`
 its leaves' dtypes and shapes.  Hypothesis prints a falsifying example with
-IPython-style pretty printing, which would show a dataclass field by field (arrays in full).  The suite's
-drawn types print as their ``repr`` instead: the Optax expression, the tree's
-structure and values, the problem's label.
+IPython-style pretty printing, which would show a dataclass field by field
+(arrays in full); the suite's drawn types (:class:`ShownByRepr`) print as their
+``repr`` instead: the Optax expression, the tree's structure and values, the
+problem's label.
 """
 
 from __future__ import annotations
