@@ -258,17 +258,15 @@ def test_corpus_records_failures_and_replays_them_first(pytester, repo, suite_ca
 
 
 RARE_TRAIN_STATE_BUG = """
-from flax.core import FrozenDict
 from flax.training import train_state
 
 
 class TrainState(train_state.TrainState):
     def apply_gradients(self, *, grads, **kwargs):
         new = super().apply_gradients(grads=grads, **kwargs)
-        # Off by one on the fifth update of frozen params under RMSProp only: no pin has
-        # that, and about one drawn case in a hundred.
-        rare = self.step == 4 and isinstance(self.params, FrozenDict)
-        if rare and "ScaleByRms" in repr(self.opt_state):
+        # Off by one from the second update on, under RMSProp only: no pin has that, and
+        # about one drawn case in twelve.
+        if self.step >= 1 and "ScaleByRms" in repr(self.opt_state):
             return new.replace(step=new.step + 1)
         return new
 """
@@ -292,7 +290,7 @@ def test_a_train_state_failure_is_recorded_and_replayed_first_under_another_seed
     assert record["property"] == "step_counts_apply_gradients_calls"
     assert corpus.refusal(record) is None
     case = corpus.inputs_of(record)["case"]
-    assert case.tx.name == "rmsprop" and case.k == 5 and case.params.spec.frozen and not case.pin
+    assert case.tx.name == "rmsprop" and case.k >= 2 and not case.pin
 
     again = pytester.path / "again.json"
     run(

@@ -45,9 +45,10 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
         count.examples += 1
         try:
             return inner(*args, **kwargs)
-        except (UnsatisfiedAssumption, StopTest):
+        except (UnsatisfiedAssumption, StopTest, pytest.skip.Exception):
             # Hypothesis's own control flow (a rejected example; a draw inside the test that
-            # ran out of data), not a failure of the implementation.
+            # ran out of data), or a property that does not apply: no failure of the
+            # implementation, and nothing for the corpus.
             raise
         except BaseException:
             if count.first_failure_at is None:
