@@ -130,9 +130,12 @@ def test_repro_snippet_reproduces_the_failure(pytester, repo, suite_cache_dir) -
     snippet = next(
         r["repro"] for r in json.loads(report.read_text())["results"] if r["status"] == "failed"
     )
-    done = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True)
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert "AssertionError: step_after=2.0, but one apply_gradients call" in done.stderr
+    # In the Python it is pasted into, and hosted in a process of its own as the suite does.
+    isolated = snippet.removesuffix(")") + "    isolated=True,\n)"
+    for source in (snippet, isolated):
+        done = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True)
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert "AssertionError: step_after=2.0, but one apply_gradients call" in done.stderr
 
 
 def test_xfails_file_marks_known_deviations_and_warns_on_stale_ids(
