@@ -24,6 +24,9 @@ from contextvars import ContextVar
 
 from conformance.isolation.implementations import REFERENCE_NAME, REFERENCE_SPEC, Implementation
 
+# The corpus (NumPy, the strategies) is imported where it is used: the verdicts module imports
+# REPRO_HEADER from here in every pytest session, the suite's or not.
+
 __all__ = ["REPRO_HEADER", "replay", "snippet"]
 
 REPRO_HEADER = "# Reproduce "
