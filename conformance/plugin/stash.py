@@ -16,6 +16,7 @@ import pytest
 from conformance.isolation.implementations import Implementation
 from conformance.isolation.launcher import Isolation
 from conformance.reporting.known_deviations import Pattern
+from conformance.reporting.repro import property_name as named
 from conformance.reporting.verdicts import ExampleCount
 
 IMPLS = pytest.StashKey[list[Implementation]]()
@@ -39,5 +40,4 @@ def impl_of(item: pytest.Item) -> Implementation | None:
 
 
 def property_name(item: pytest.Item) -> str:
-    name = getattr(item, "originalname", item.name)
-    return name.removeprefix("test_")
+    return named(getattr(item, "originalname", item.name))

@@ -38,9 +38,9 @@ SHOWN_CHARS = 400
 _REPLAYING: ContextVar[bool] = ContextVar("replaying", default=False)
 
 
-def property_name(test: Callable[..., object]) -> str:
-    """A property's name in verdicts, reports and corpus records: the function's, less ``test_``."""
-    return test.__name__.removeprefix("test_")
+def property_name(function_name: str) -> str:
+    """A property's name in verdicts, reports and corpus records: its function's, less ``test_``."""
+    return function_name.removeprefix("test_")
 
 
 def snippet(impl: Implementation, test: Callable[..., object], inputs: Mapping[str, object]) -> str:
@@ -51,7 +51,7 @@ def snippet(impl: Implementation, test: Callable[..., object], inputs: Mapping[s
     """
     from conformance.reporting import corpus
 
-    record = corpus.record(impl.name, property_name(test), dict(inputs))
+    record = corpus.record(impl.name, property_name(test.__name__), dict(inputs))
     lines = [
         f"{REPRO_HEADER}{test.__name__} for {impl.name}: paste into Python and run.",
         "# It runs the property once on the failing inputs and raises its AssertionError:",
