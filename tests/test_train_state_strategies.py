@@ -32,6 +32,7 @@ from conformance.strategies.mismatched_grads import MISMATCH_KINDS, mismatched_g
 from conformance.strategies.optax_catalogue import CATALOGUE, OPTIMIZER_NAMES, OptimizerCase, build
 from conformance.strategies.optimizers import optimizers
 from conformance.strategies.pytrees import GRAD_BOUND, PARAM_BOUND, grad_sequences, params
+from conformance.strategies.train_state_cases import LINEN_DENSE_SPEC
 from conformance.strategies.tree_specs import (
     FLAX_MODULES,
     JIT_SPECS,
@@ -73,6 +74,11 @@ def test_flax_module_specs_match_their_init(name) -> None:
     assert jax.tree_util.tree_structure(
         spec.build([np.zeros(s) for _, s in spec.leaf_paths()])
     ) == (jax.tree_util.tree_structure(tree))
+
+
+def test_the_pinned_linen_dense_structure_is_linen_s_own() -> None:
+    """The pins write it out instead of running an init; the init must agree, key order too."""
+    assert flax_module_spec(LINEN_DENSE_SPEC.origin) == LINEN_DENSE_SPEC
 
 
 @META
