@@ -109,21 +109,37 @@ def run_suite(
     return run.results
 
 
-def replay_failures(repo: Path, results: list[dict], *, timeout: float) -> list[str]:
+def replay_failures(
+    repo: Path,
+    results: list[dict],
+    *,
+    timeout: float,
+    cache_dir: Path | None = None,
+    any_failure: frozenset[str] = frozenset(),
+) -> list[str]:
     """Run the repro snippet of every failed result, all in one Python process; what did not
     come back as reported (an empty list when every failure did).
 
     A snippet must raise its failure again: the same exception type and first line as the
-    report's ``message``.
+    report's ``message``, or any exception for an implementation in ``any_failure`` (one that
+    fails more than one way).  ``cache_dir``, the pytest cache directory of the run that
+    reported the results, lends the replay the JAX programs that run compiled.
     """
+    from conformance.plugin import JAX_CACHE_SUBDIR, JUDGE_CACHE
+
     failed = [r for r in results if r["status"] == "failed"]
     problems = [f"{r['implementation']}: {r['property']}: no repro snippet" for r in failed]
     problems = [p for p, r in zip(problems, failed, strict=True) if not r["repro"]]
     snippets = [r["repro"] for r in failed if r["repro"]]
+    env = dict(os.environ)
+    if cache_dir is not None:
+        # The snippets run the implementations in-process, as the mutants' run did in its judge.
+        env["JAX_COMPILATION_CACHE_DIR"] = str(cache_dir / "d" / JAX_CACHE_SUBDIR / JUDGE_CACHE)
     done = subprocess.run(
         [sys.executable, "-m", "tests.suite_runner"],
         input=json.dumps(snippets),
         cwd=repo,
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -131,7 +147,12 @@ def replay_failures(repo: Path, results: list[dict], *, timeout: float) -> list[
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
     raised = json.loads(done.stdout.splitlines()[-1])
     for result, message in zip((r for r in failed if r["repro"]), raised, strict=True):
-        if message != result["message"]:
+        if result["implementation"] in any_failure:
+            if message is None:
+                problems.append(
+                    f"{result['implementation']}: {result['property']}: the snippet gave None"
+                )
+        elif message != result["message"]:
             problems.append(
                 f"{result['implementation']}: {result['property']}: the snippet gave "
                 f"{message!r}, the report {result['message']!r}"

@@ -125,9 +125,11 @@ HISTORY_DEPENDENT = {"cache_by_seed_shape", "step_counts_calls"}
 makes one call, cannot bring their failure back (and says so)."""
 
 
-def test_every_failure_of_a_mutant_is_reproduced_by_its_snippet(repo, mutant_results) -> None:
+def test_every_failure_of_a_mutant_is_reproduced_by_its_snippet(
+    repo, mutant_results, suite_cache_dir
+) -> None:
     replayed = [r for r in mutant_results if r["implementation"] not in HISTORY_DEPENDENT]
-    problems = replay_failures(repo, replayed, timeout=900)
+    problems = replay_failures(repo, replayed, timeout=900, cache_dir=suite_cache_dir)
     assert not problems, "repro snippets that do not reproduce their failure:\n" + "\n".join(
         problems
     )

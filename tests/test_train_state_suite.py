@@ -151,17 +151,18 @@ def test_every_ts_mutant_fails_the_property_aimed_at_it(mutant_results) -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_every_ts_mutant_failure_is_reproduced_by_its_snippet(repo, mutant_results) -> None:
+def test_every_ts_mutant_failure_is_reproduced_by_its_snippet(
+    repo, mutant_results, suite_cache_dir
+) -> None:
     """The snippet of a TrainState failure rebuilds its case bit for bit and fails again; for a
     mutant that fails two ways (``SEVERAL_FAILURES``) the report's message is one of them."""
-    results = [r for name, r in mutant_results.items() if name not in SEVERAL_FAILURES]
-    problems = replay_failures(repo, results, timeout=900)
-    several = [r for name, r in mutant_results.items() if name in SEVERAL_FAILURES]
-    for result in several:
-        assert result["repro"], f"{result['implementation']}: no repro snippet"
-    problems += [
-        p for p in replay_failures(repo, several, timeout=900) if "the snippet gave None" in p
-    ]
+    problems = replay_failures(
+        repo,
+        list(mutant_results.values()),
+        timeout=900,
+        cache_dir=suite_cache_dir,
+        any_failure=frozenset(SEVERAL_FAILURES),
+    )
     assert not problems, "repro snippets that do not reproduce their failure:\n" + "\n".join(
         problems
     )
