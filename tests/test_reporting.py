@@ -238,27 +238,21 @@ def test_corpus_records_failures_and_replays_them_first(pytester, repo, suite_ca
         ("bad", "step_after_is_exactly_one")
     ]
 
-    # The rare bug passes on drawn inputs, and fails at once from a corpus entry.
-    run(
-        pytester, repo, suite_cache_dir, "--trainstate-impl", "rare_bug.py", "-p", "no:xdist"
-    ).assert_outcomes(passed=2)
+    # A rare bug fails at once on a corpus entry: the entry is replayed as the first example,
+    # before the pins and draws, and the failure's snippet holds the entry's input.
     rare = pytester.path / "rare.jsonl"
-    rare.write_text(
-        corpus.record("rare_bug", "step_after_is_exactly_one", {"problem": RARE}) + "\n"
-    )
+    line = corpus.record("rare_bug", "step_after_is_exactly_one", {"problem": RARE})
+    rare.write_text(line + "\n")
+    report = pytester.path / "rare.json"
     replayed = run(
-        pytester,
-        repo,
-        suite_cache_dir,
-        "--trainstate-impl",
-        "rare_bug.py",
-        "--trainstate-corpus",
-        str(rare),
-        "-p",
-        "no:xdist",
-    )
+        pytester, repo, suite_cache_dir, "--trainstate-impl", "rare_bug.py",
+        "--trainstate-corpus", str(rare), "--trainstate-report", str(report), "-p", "no:xdist",
+    )  # fmt: skip
     replayed.assert_outcomes(passed=1, failed=1)
     replayed.stdout.fnmatch_lines(["*AssertionError: step_after=3.0*"])
+    (failed,) = [r for r in json.loads(report.read_text())["results"] if r["status"] == "failed"]
+    assert failed["first_failure_at"] == 1
+    assert json.dumps(json.loads(line)["inputs"], sort_keys=True) in failed["repro"]
 
 
 UNPINNED_TRAIN_STATE_BUG = """
