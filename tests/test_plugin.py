@@ -15,13 +15,11 @@ pytestmark = pytest.mark.usefixtures("quick_profile")
 STEP_COUNTER = "conformance/test_step_counter.py"
 
 
-def run(pytester: pytest.Pytester, repo: Path, *args: str) -> pytest.RunResult:
+def run(pytester: pytest.Pytester, repo: Path, cache_dir: Path, *args: str) -> pytest.RunResult:
+    # The session's shared cache directory: its JAX cache spares each run the reference's
+    # compiles (a run on a cold cache of its own took 16 s for two implementations).
     return pytester.runpytest_subprocess(
-        str(repo / STEP_COUNTER),
-        "-p",
-        "no:cacheprovider",
-        *meta_profile.QUICK_ARGS,
-        *args,
+        str(repo / STEP_COUNTER), "-o", f"cache_dir={cache_dir}", *meta_profile.QUICK_ARGS, *args
     )
 
 
@@ -32,19 +30,20 @@ def assert_one_line_usage_error(result: pytest.RunResult, expected: str) -> None
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 
-def test_a_file_implementation_is_tested_under_its_stem(pytester, repo) -> None:
+def test_a_file_implementation_is_tested_under_its_stem(pytester, repo, suite_cache_dir) -> None:
     pytester.makepyfile(my_impl=CORRECT)
-    result = run(pytester, repo, "--trainstate-impl", "my_impl.py", "-v")
+    result = run(pytester, repo, suite_cache_dir, "--trainstate-impl", "my_impl.py", "-v")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*test_step_after_is_exactly_one[[]my_impl[]] PASSED*"])
 
 
-def test_dotted_module_and_several_impls_with_k_selection(pytester, repo) -> None:
+def test_dotted_module_and_several_impls_with_k_selection(pytester, repo, suite_cache_dir) -> None:
     pytester.makepyfile(first_impl=CORRECT, second_impl=CORRECT)
     pytester.syspathinsert()
     result = run(
         pytester,
         repo,
+        suite_cache_dir,
         "--trainstate-impl",
         "first_impl",
         "--trainstate-impl",
@@ -55,16 +54,18 @@ def test_dotted_module_and_several_impls_with_k_selection(pytester, repo) -> Non
     result.assert_outcomes(passed=1, deselected=1)
 
 
-def test_env_var_chooses_implementations(pytester, repo, monkeypatch) -> None:
+def test_env_var_chooses_implementations(pytester, repo, monkeypatch, suite_cache_dir) -> None:
     pytester.makepyfile(env_impl=CORRECT)
     monkeypatch.setenv("TRAINSTATE_IMPL", "env_impl.py, conformance.reference.flax_step")
-    result = run(pytester, repo, "-v")
+    result = run(pytester, repo, suite_cache_dir, "-v")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*[[]env_impl[]]*", "*[[]reference[]]*"])
 
 
-def test_default_is_the_reference_and_header_names_versions(pytester, repo) -> None:
-    result = run(pytester, repo, "-v")
+def test_default_is_the_reference_and_header_names_versions(
+    pytester, repo, suite_cache_dir
+) -> None:
+    result = run(pytester, repo, suite_cache_dir, "-v")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
         [
@@ -87,9 +88,9 @@ def test_another_projects_session_does_not_see_the_plugin(pytester) -> None:
     assert [line for line in shown if not line.startswith("plugins:")] == [], shown
 
 
-def test_wrong_file_fails_naming_property_impl_and_input(pytester, repo) -> None:
+def test_wrong_file_fails_naming_property_impl_and_input(pytester, repo, suite_cache_dir) -> None:
     pytester.makepyfile(wrong_step=WRONG_STEP)
-    result = run(pytester, repo, "--trainstate-impl", "wrong_step.py")
+    result = run(pytester, repo, suite_cache_dir, "--trainstate-impl", "wrong_step.py")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -141,10 +142,12 @@ def test_wrong_file_fails_naming_property_impl_and_input(pytester, repo) -> None
         "not callable",
     ],
 )
-def test_bad_impl_is_a_one_line_usage_error(pytester, repo, files, spec, message) -> None:
+def test_bad_impl_is_a_one_line_usage_error(
+    pytester, repo, files, spec, message, suite_cache_dir
+) -> None:
     if files:
         pytester.makepyfile(**files)
-    result = run(pytester, repo, "--trainstate-impl", spec)
+    result = run(pytester, repo, suite_cache_dir, "--trainstate-impl", spec)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     errors = [line for line in result.errlines if line.strip()]
     assert len(errors) == 1, result.errlines
@@ -152,11 +155,19 @@ def test_bad_impl_is_a_one_line_usage_error(pytester, repo, files, spec, message
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 
-def test_two_impls_with_one_name_are_refused(pytester, repo) -> None:
+def test_two_impls_with_one_name_are_refused(pytester, repo, suite_cache_dir) -> None:
     pytester.makepyfile(dup=CORRECT)
     (pytester.path / "sub").mkdir()
     (pytester.path / "sub" / "dup.py").write_text(CORRECT)
-    result = run(pytester, repo, "--trainstate-impl", "dup.py", "--trainstate-impl", "sub/dup.py")
+    result = run(
+        pytester,
+        repo,
+        suite_cache_dir,
+        "--trainstate-impl",
+        "dup.py",
+        "--trainstate-impl",
+        "sub/dup.py",
+    )
     assert_one_line_usage_error(
         result,
         "--trainstate-impl sub/dup.py: its name 'dup' is already taken by "
@@ -182,12 +193,14 @@ SCHEDULER_SPY = (
     [((), "WorkStealingScheduling"), (("--dist", "load"), "LoadScheduling")],
     ids=["no --dist: work stealing", "--dist load is kept"],
 )
-def test_xdist_scheduler(pytester, repo, monkeypatch, dist_args, scheduler) -> None:
+def test_xdist_scheduler(
+    pytester, repo, monkeypatch, dist_args, scheduler, suite_cache_dir
+) -> None:
     pytester.makepyfile(scheduler_spy=SCHEDULER_SPY)
     pytester.syspathinsert()
     spy_file = pytester.path / "scheduler.txt"
     monkeypatch.setenv("SCHEDULER_SPY_FILE", str(spy_file))
-    result = run(pytester, repo, "-p", "scheduler_spy", "-n", "2", *dist_args)
+    result = run(pytester, repo, suite_cache_dir, "-p", "scheduler_spy", "-n", "2", *dist_args)
     result.assert_outcomes(passed=1)
     assert spy_file.read_text() == scheduler
 
