@@ -245,7 +245,7 @@ def test_step_after_is_at_most_one(impl: Implementation, problem: Problem) -> No
 
 
 def test_a_property_added_as_one_module_is_collected_judged_and_reproducible(
-    tmp_path, repo
+    tmp_path, repo, suite_cache_dir
 ) -> None:
     """Adding a property takes its module and nothing else: in a copy of the suite with one
     more module, the new property is collected for every implementation, ordered, reported
@@ -270,7 +270,7 @@ def test_a_property_added_as_one_module_is_collected_judged_and_reproducible(
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(copy), os.environ["PYTHONPATH"]])}
     done = subprocess.run(
         [
-            sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+            sys.executable, "-m", "pytest", "-q", "-o", f"cache_dir={suite_cache_dir}",
             *meta_profile.QUICK_ARGS, "-k", "step_after",
             "--trainstate-impl", "good.py", "--trainstate-impl", "bad.py",
             "--trainstate-report", str(report),
