@@ -84,9 +84,10 @@ def run_suite(
     cache_dir: Path,
     timeout: float,
     profile: str = "trainstate-ci",
+    workers: str = "2",
 ) -> list[dict]:
-    """The ``results`` of a meta test's suite run with ``args``; fails with its output if none
-    were written."""
+    """The ``results`` of a meta test's suite run with ``args`` on ``workers`` xdist workers;
+    fails with its output if none were written."""
     run = start_suite(
         [
             "-o",
@@ -99,7 +100,7 @@ def run_suite(
             "--trainstate-grading",
             *args,
         ],
-        workers="2",
+        workers=workers,
         cwd=repo,
         env=os.environ,
         timeout=timeout,

@@ -153,6 +153,7 @@ def run(tmp_path_factory, repo, suite_cache_dir) -> dict:
         timeout=900,
         # The hostile ones fail at their first call; the correct one needs no hundred draws here.
         profile=meta_profile.QUICK_PROFILE,
+        workers="4",
     )
     by_impl: dict[str, list[dict]] = {}
     for result in results:
