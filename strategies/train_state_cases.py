@@ -249,7 +249,6 @@ def train_state_pins(
     )
     schedule_free = OptimizerCase("schedule_free_sgd", (("learning_rate", 0.1), ("b1", 0.9)))
     nested = SPEC_POOL[3]
-    dense = LINEN_DENSE_SPEC
     edges: list[tuple[str, OptimizerCase, TreeSpec, dict[str, Any]]] = [
         ("a scalar leaf", sgd, SPEC_POOL[0], {}),
         ("nested dict", adam, nested, {}),
@@ -258,7 +257,7 @@ def train_state_pins(
         (
             "Linen's nn.Dense params, zero bias",
             adam,
-            dense,
+            LINEN_DENSE_SPEC,
             {
                 "values": {
                     "kernel": _filled_leaf((2, 3), 1.0, 0.0, 0),
