@@ -110,6 +110,14 @@ def run_suite(
     return run.results
 
 
+def jax_cache_root(cache_dir: Path) -> Path:
+    """Where the suite keeps its JAX compilation cache in pytest cache directory ``cache_dir``
+    (``config.cache.mkdir`` puts a named directory under ``d/``)."""
+    from conformance.plugin import JAX_CACHE_SUBDIR
+
+    return cache_dir / "d" / JAX_CACHE_SUBDIR
+
+
 def replay_failures(
     repo: Path,
     results: list[dict],
@@ -126,7 +134,7 @@ def replay_failures(
     fails more than one way).  ``cache_dir``, the pytest cache directory of the run that
     reported the results, lends the replay the JAX programs that run compiled.
     """
-    from conformance.plugin import JAX_CACHE_SUBDIR, JUDGE_CACHE
+    from conformance.plugin import JUDGE_CACHE
 
     failed = [r for r in results if r["status"] == "failed"]
     problems = [f"{r['implementation']}: {r['property']}: no repro snippet" for r in failed]
@@ -135,7 +143,7 @@ def replay_failures(
     env = dict(os.environ)
     if cache_dir is not None:
         # The snippets run the implementations in-process, as the mutants' run did in its judge.
-        env["JAX_COMPILATION_CACHE_DIR"] = str(cache_dir / "d" / JAX_CACHE_SUBDIR / JUDGE_CACHE)
+        env["JAX_COMPILATION_CACHE_DIR"] = str(jax_cache_root(cache_dir) / JUDGE_CACHE)
     done = subprocess.run(
         [sys.executable, "-m", "tests.suite_runner"],
         input=json.dumps(snippets),

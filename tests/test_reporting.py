@@ -16,6 +16,7 @@ from conformance.strategies.problems import Problem, threshold_of
 from conformance.strategies.train_state_cases import train_state_pins as ts_pins
 from tests import meta_profile
 from tests.submissions import CORRECT, WRONG_STEP, built_on_correct
+from tests.suite_runner import jax_cache_root
 
 # The machinery, not a verdict's strength, is tested here: ten draws per property.
 pytestmark = pytest.mark.usefixtures("quick_profile")
@@ -407,7 +408,7 @@ def test_command_line_writes_nothing_and_cache_dir_keeps_the_jax_cache(pytester)
         *select,
     )
     cached.stdout.fnmatch_lines(["good: INCOMPLETE*"])
-    jax_cache = pytester.path / "cache" / "d" / "trainstate-jax-compilation-cache"
+    jax_cache = jax_cache_root(pytester.path / "cache")
     assert any(p.is_file() for p in jax_cache.rglob("*")), "no compiled program was cached"
     assert not (pytester.path / ".hypothesis").exists()
 

@@ -72,13 +72,13 @@ def _replay_corpus(item: pytest.Item, test: object) -> None:
     from conformance.reporting import corpus
 
     impl = impl_of(item)
-    drawn = set(inspect.signature(test).parameters) - {"impl"}  # type: ignore[arg-type]
     for entry in item.config.stash.get(CORPUS, []):
         if impl is None or (entry["implementation"], entry["property"]) != (
             impl.name,
             property_name(item),
         ):
             continue
+        drawn = set(inspect.signature(test).parameters) - {"impl"}  # type: ignore[arg-type]
         if set(entry["inputs"]) != drawn:
             # A record from another version of the property (or edited by hand) cannot be
             # replayed; calling the property with it would fail the implementation for a
