@@ -17,6 +17,12 @@ they are built (``hypothesis.errors.InvalidArgument``):
 - :func:`train_state_cases`: a whole TrainState case (optimizer, params, the
   gradients of ``k`` calls), as a :class:`TrainStateCase`.
 
+Each TrainState case (:class:`TrainStateCase` and its parts, :class:`ExtraValues`,
+:class:`DenseProblem`) prints as the code that rebuilds it bit for bit, so a
+falsifying example can be pasted into a test of your own beside
+``printing.REBUILD_IMPORTS`` (NumPy, ``jax.numpy``, ``FrozenDict`` and ``from
+conformance.strategies import *``).
+
 The modules behind them: ``shapes`` (a bounded pool reaching every edge
 shape), ``seeds``, ``data``, ``learning_rates``, ``problems``, ``edge_cases``
 (the edge inputs every one-step property pins), ``sequences`` (call
@@ -41,7 +47,12 @@ from conformance.strategies.pytrees import (
 )
 from conformance.strategies.seeds import seeds
 from conformance.strategies.shapes import D_POOL, N_POOL
-from conformance.strategies.train_state_cases import TrainStateCase, train_state_cases
+from conformance.strategies.train_state_cases import (
+    DenseProblem,
+    ExtraValues,
+    TrainStateCase,
+    train_state_cases,
+)
 from conformance.strategies.tree_specs import TreeSpec
 
 __all__ = [
@@ -49,6 +60,8 @@ __all__ = [
     "LR_KINDS",
     "N_POOL",
     "OPTIMIZER_NAMES",
+    "DenseProblem",
+    "ExtraValues",
     "GradSequence",
     "MismatchCase",
     "OptimizerCase",

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from conformance.strategies.arguments import instance
 from conformance.strategies.cached import choice
-from conformance.strategies.printing import ShownByRepr, show_tree
+from conformance.strategies.printing import ShownByRepr, tree_code
 from conformance.strategies.pytrees import GRAD_BOUND, grads, leaf_arrays
 from conformance.strategies.tree_specs import LEAF_SHAPES, TreeSpec
 
@@ -51,7 +51,7 @@ class MismatchCase(ShownByRepr):
         return f"{self.kind} ({self.where})"
 
     def __repr__(self) -> str:
-        return f"{self.description}: params {self.spec}, grads {show_tree(self.tree)}"
+        return f"MismatchCase({self.spec!r}, {self.kind!r}, {self.where!r}, {tree_code(self.tree)})"
 
 
 def _dict_paths(node: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

@@ -7,9 +7,10 @@ builds the transformation a property names from this same catalogue, and
 
 Each entry of :data:`CATALOGUE` is a named builder and, for each of its
 hyper-parameters, a small tuple of values to draw from.  An
-:class:`OptimizerCase` prints as the Optax expression that rebuilds it
+:class:`OptimizerCase` shows as the Optax expression that builds it
 (``optax.adam(learning_rate=0.01, b1=0.9, b2=0.999, eps=1e-08)``), so a failure
-names the optimizer exactly.
+names the optimizer exactly, and its ``repr`` rebuilds the case from that
+expression (``OptimizerCase.of("optax.adam(...)")``).
 
 :attr:`OptimizerCase.tx` is cached per ``(name, hyper-parameters)``: a
 ``GradientTransformation`` is a static field of a TrainState, part of its
@@ -27,6 +28,7 @@ the params shows).
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -177,7 +179,28 @@ class OptimizerCase(ShownByRepr):
     def code(self) -> str:
         return CATALOGUE[self.name].code(**dict(self.hyperparams))
 
+    @classmethod
+    def of(cls, code: str) -> OptimizerCase:
+        """The case that prints as ``code``, an Optax expression of the catalogue's:
+        ``OptimizerCase.of("optax.sgd(learning_rate=0.1)")``."""
+        found = _by_code().get(code)
+        if found is None:
+            raise ValueError(f"no optimizer of the catalogue is built by {code!r}")
+        return found
+
     def __repr__(self) -> str:
+        return f"OptimizerCase.of({self.code!r})"
+
+    def __str__(self) -> str:
         return self.code
 
-    __str__ = __repr__
+
+@functools.cache
+def _by_code() -> dict[str, OptimizerCase]:
+    # The pools are small (about a hundred cases in all), so each expression is looked up.
+    cases = [
+        OptimizerCase(name, tuple(zip(entry.pools, values, strict=True)))
+        for name, entry in CATALOGUE.items()
+        for values in itertools.product(*entry.pools.values())
+    ]
+    return {case.code: case for case in cases}

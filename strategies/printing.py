@@ -1,15 +1,21 @@
 """How drawn values print, in Hypothesis's reports and in the properties' messages.
 
 :func:`show_tree` renders a tree with its values on one line, :func:`tree_shapes`
-its leaves' dtypes and shapes.  Hypothesis prints a falsifying example with
-IPython-style pretty printing, which would show a dataclass field by field
-(arrays in full); the suite's drawn types (:class:`ShownByRepr`) print as their
-``repr`` instead: the Optax expression, the tree's structure and values, the
-problem's label.
+its leaves' dtypes and shapes: both for messages.
+
+A drawn TrainState case prints as the Python expression that rebuilds it bit for
+bit (:func:`array_code`, :func:`tree_code`), so that the falsifying example
+Hypothesis prints can be pasted into a test of your own.  It evaluates beside
+``import numpy as np``, ``import jax.numpy as jnp``, ``from flax.core import
+FrozenDict`` and ``from conformance.strategies import *``
+(:data:`REBUILD_IMPORTS`).  Hypothesis prints a falsifying example with
+IPython-style pretty printing, which would show a dataclass field by field;
+the suite's drawn types (:class:`ShownByRepr`) print as their ``repr`` instead.
 """
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +24,14 @@ import numpy as np
 from flax.core import FrozenDict
 
 from conformance.isolation.trees import show_array
+
+REBUILD_IMPORTS = (
+    "import numpy as np\n"
+    "import jax.numpy as jnp\n"
+    "from flax.core import FrozenDict\n"
+    "from conformance.strategies import *\n"
+)
+"""What a printed case needs in scope to evaluate."""
 
 
 class ShownByRepr:
@@ -56,3 +70,63 @@ def tree_shapes(tree: Any) -> str:
         )
         parts.append(f"{jax.tree_util.keystr(path) or '<root>'}: {shown}")
     return "{" + ", ".join(parts) + "}"
+
+
+def array_code(a: Any) -> str:
+    """``np.array([...], np.float32)`` (``jnp.`` for a JAX array): an expression that
+    rebuilds ``a``, its type, dtype, shape and every bit.
+
+    Each number is written with the shortest digits that read back as the same value
+    of its dtype.  Where reading the digits back does not give the same bytes (NaN,
+    infinities, a shape with a zero), the array is written as its bytes.
+    """
+    arr = np.asarray(a)
+    module = "jnp" if isinstance(a, jax.Array) else "np"
+    digits = _digits(arr)
+    if digits is not None and isinstance(a, np.generic):
+        return f"np.{arr.dtype.name}({digits})"
+    if digits is not None:
+        return f"{module}.array({digits}, {module}.{arr.dtype.name})"
+    raw = f"np.frombuffer(bytes.fromhex({arr.tobytes().hex()!r}), {arr.dtype.str!r})"
+    shaped = f"{raw}.reshape({arr.shape!r})"
+    return f"jnp.asarray({shaped})" if module == "jnp" else f"{shaped}.copy()"
+
+
+def _digits(arr: np.ndarray) -> str | None:
+    def go(a: np.ndarray) -> str:
+        if a.ndim == 0:
+            return str(a[()])
+        return "[" + ", ".join(go(row) for row in a) + "]"
+
+    if arr.dtype.kind not in "biuf":
+        return None
+    text = go(arr)
+    try:
+        back = np.array(ast.literal_eval(text), arr.dtype)
+    except (ValueError, SyntaxError):
+        return None
+    return text if back.shape == arr.shape and back.tobytes() == arr.tobytes() else None
+
+
+def tree_code(tree: Any) -> str:
+    """An expression that rebuilds ``tree``: its containers (``FrozenDict``, dict, list,
+    tuple) in their key order, and each array leaf by :func:`array_code`."""
+    return _code(tree, frozen=False)
+
+
+def _code(node: Any, *, frozen: bool) -> str:
+    if isinstance(node, Mapping):
+        # A FrozenDict freezes the dicts inside it (and hands them out frozen): its body
+        # is written as plain dicts.  ``unfreeze`` would sort the keys.
+        inner = frozen or isinstance(node, FrozenDict)
+        items = ", ".join(f"{k!r}: {_code(v, frozen=inner)}" for k, v in node.items())
+        body = "{" + items + "}"
+        return f"FrozenDict({body})" if isinstance(node, FrozenDict) and not frozen else body
+    # A FrozenDict leaves the containers in a list or tuple as they are.
+    if isinstance(node, list):
+        return "[" + ", ".join(_code(v, frozen=False) for v in node) + "]"
+    if isinstance(node, tuple):
+        return "(" + "".join(f"{_code(v, frozen=False)}, " for v in node).removesuffix(" ") + ")"
+    if isinstance(node, (np.ndarray, jax.Array, np.generic)):
+        return array_code(node)
+    return repr(node)

@@ -27,13 +27,14 @@ from hypothesis.extra import numpy as hnp
 
 from conformance.strategies.arguments import instance, positive_float
 from conformance.strategies.cached import choice
-from conformance.strategies.printing import ShownByRepr, show_tree
+from conformance.strategies.printing import ShownByRepr, tree_code
 from conformance.strategies.tree_specs import (
     FLAX_MODULES,
     Shape,
     TreeSpec,
     flax_module_params,
     param_specs,
+    spec_of,
 )
 
 PARAM_BOUND = 4.0
@@ -97,8 +98,20 @@ class TreeCase(ShownByRepr):
     tree: Any = field(repr=False, compare=False)
     values: str = "drawn"
 
+    @classmethod
+    def of(cls, tree: Any, *, values: str = "drawn", origin: str = "drawn") -> TreeCase:
+        """The case of ``tree``, its spec read from the tree; ``origin`` as in :class:`TreeSpec`."""
+        return cls(spec_of(tree, origin), tree, values)
+
     def __repr__(self) -> str:
-        return f"{self.spec} ({self.values} values) = {show_tree(self.tree)}"
+        return f"TreeCase.of({tree_code(self.tree)}{_labels(self.values, self.spec.origin)})"
+
+
+def _labels(values: str, origin: str) -> str:
+    shown = [f", values={values!r}"] if values != "drawn" else []
+    if origin != "drawn":
+        shown.append(f", origin={origin!r}")
+    return "".join(shown)
 
 
 def _to_jax(leaves: list[np.ndarray]) -> list[Any]:
@@ -158,7 +171,7 @@ class GradSequence(ShownByRepr):
         return len(self.trees)
 
     def __repr__(self) -> str:
-        return f"{self.k} x {self.spec}: " + "; ".join(show_tree(t) for t in self.trees)
+        return f"GradSequence({self.spec!r}, {tree_code(self.trees)})"
 
 
 def grad_sequences(spec: TreeSpec, k: int) -> st.SearchStrategy[GradSequence]:

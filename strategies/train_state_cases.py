@@ -30,7 +30,7 @@ from conformance.strategies.arguments import instance
 from conformance.strategies.mismatched_grads import MismatchCase, mismatched_grads
 from conformance.strategies.optax_catalogue import CATALOGUE, OptimizerCase
 from conformance.strategies.optimizers import optimizers
-from conformance.strategies.printing import ShownByRepr
+from conformance.strategies.printing import ShownByRepr, array_code, tree_code
 from conformance.strategies.pytrees import (
     GRAD_BOUND,
     PARAM_BOUND,
@@ -68,14 +68,32 @@ class TrainStateCase(ShownByRepr):
     def k(self) -> int:
         return self.grads.k
 
+    @classmethod
+    def of(
+        cls,
+        *,
+        tx: str,
+        params: TreeCase,
+        grads: Sequence[Any] = (),
+        other: TreeCase | None = None,
+        mismatch: MismatchCase | None = None,
+        pin: str = "",
+    ) -> TrainStateCase:
+        """The case as it prints: ``tx`` the Optax expression, ``grads`` the gradient
+        trees of the calls (of the params' structure)."""
+        sequence = GradSequence(params.spec, tuple(grads))
+        return cls(OptimizerCase.of(tx), params, sequence, other, mismatch, pin)
+
     def __repr__(self) -> str:
         parts = [f"pin={self.pin!r}"] if self.pin else []
-        parts += [f"tx={self.tx!r}", f"params={self.params!r}", f"grads={self.grads!r}"]
+        parts += [f"tx={self.tx.code!r}", f"params={self.params!r}"]
+        if self.k:
+            parts.append(f"grads={tree_code(list(self.grads.trees))}")
         if self.other is not None:
             parts.append(f"other={self.other!r}")
         if self.mismatch is not None:
             parts.append(f"mismatch={self.mismatch!r}")
-        return "TrainStateCase(" + ", ".join(parts) + ")"
+        return "TrainStateCase.of(" + ", ".join(parts) + ")"
 
     def inconsistency(self) -> str | None:
         """Why the suite could not have drawn this case (a corpus record, say), or ``None``."""
@@ -86,7 +104,7 @@ class TrainStateCase(ShownByRepr):
         if set(chosen) != set(entry.pools) or any(
             chosen[key] not in pool for key, pool in entry.pools.items()
         ):
-            return f"{self.tx!r} has hyper-parameters outside the catalogue's pools"
+            return f"{self.tx} has hyper-parameters outside the catalogue's pools"
         if self.k > MAX_UPDATES:
             return f"k={self.k} is more than {MAX_UPDATES} apply_gradients calls"
         checks = [(self.params.tree, PARAM_BOUND, "params")]
@@ -327,10 +345,9 @@ class ExtraValues(ShownByRepr):
         return out
 
     def __repr__(self) -> str:
-        shown = ", ".join(np.array2string(a, separator=", ") for a in self.arrays)
         return (
-            f"ExtraValues(ints={self.ints}, floats={self.floats}, strs={self.strs}, "
-            f"arrays=[{shown}])"
+            f"ExtraValues(ints={self.ints!r}, floats={self.floats!r}, strs={self.strs!r}, "
+            f"arrays={tree_code(self.arrays)})"
         )
 
     def inconsistency(self) -> str | None:
@@ -391,8 +408,7 @@ class DenseProblem(ShownByRepr):
 
     def __repr__(self) -> str:
         return (
-            f"DenseProblem(x={np.array2string(self.x, separator=', ')}, "
-            f"y={np.array2string(self.y, separator=', ')}, seed={self.seed}, "
+            f"DenseProblem(x={array_code(self.x)}, y={array_code(self.y)}, seed={self.seed!r}, "
             f"fraction={self.fraction!r})"
         )
 

@@ -47,13 +47,28 @@ class TreeSpec(ShownByRepr):
     frozen: bool = False
     origin: str = "drawn"
 
+    @classmethod
+    def of(
+        cls, items: Mapping[str, Any], *, frozen: bool = False, origin: str = "drawn"
+    ) -> TreeSpec:
+        """The spec of nested dicts of leaf shapes: ``TreeSpec.of({"a": (3,), "b": {"c": ()}})``."""
+        pairs = tuple(
+            (key, cls.of(value) if isinstance(value, Mapping) else tuple(value))
+            for key, value in items.items()
+        )
+        return cls(pairs, frozen=frozen, origin=origin)
+
     def __str__(self) -> str:
         body = _spec_str(self)
         if self.frozen:
             body = f"FrozenDict({body})"
         return body if self.origin == "drawn" else f"{body} [{self.origin}]"
 
-    __repr__ = __str__
+    def __repr__(self) -> str:
+        keywords = [f", frozen={self.frozen!r}"] if self.frozen else []
+        if self.origin != "drawn":
+            keywords.append(f", origin={self.origin!r}")
+        return f"TreeSpec.of({_spec_code(self)}{''.join(keywords)})"
 
     def leaf_paths(self) -> list[tuple[tuple[str, ...], Shape]]:
         """``(path, shape)`` of every leaf, in the sorted-key order JAX flattens dicts."""
@@ -78,6 +93,14 @@ def _spec_str(spec: TreeSpec) -> str:
     for key, value in spec.items:
         shown = _spec_str(value) if isinstance(value, TreeSpec) else shape_str(value)
         parts.append(f"{key}: {shown}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def _spec_code(spec: TreeSpec) -> str:
+    parts = []
+    for key, value in spec.items:
+        shown = _spec_code(value) if isinstance(value, TreeSpec) else repr(value)
+        parts.append(f"{key!r}: {shown}")
     return "{" + ", ".join(parts) + "}"
 
 
@@ -122,12 +145,7 @@ def spec_of(tree: Any, origin: str = "drawn") -> TreeSpec:
 
 
 def _spec(**items: Shape | dict[str, Shape]) -> TreeSpec:
-    return TreeSpec(
-        tuple(
-            (key, TreeSpec(tuple(value.items())) if isinstance(value, dict) else value)
-            for key, value in items.items()
-        )
-    )
+    return TreeSpec.of(items)
 
 
 SPEC_POOL: tuple[TreeSpec, ...] = (

@@ -146,7 +146,7 @@ def test_catalogue_entry_builds_caches_and_prints_as_its_code(name) -> None:
     case = OptimizerCase(name, _first_hyperparams(name))
     assert case.tx is build(name, case.hyperparams), "one object per (name, hyperparams)"
     assert case.fresh_tx() is not case.tx
-    rebuilt = eval(repr(case), {"optax": optax})
+    rebuilt = eval(str(case), {"optax": optax})
     p = {"a": jnp.arange(3.0), "b": jnp.ones((2, 3))}
     g = jax.tree_util.tree_map(lambda x: 0.5 - x, p)
     ours = optax_loop(case.tx, p, [g, g, g])
