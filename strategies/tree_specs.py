@@ -59,7 +59,7 @@ class TreeSpec(ShownByRepr):
         return cls(pairs, frozen=frozen, origin=origin)
 
     def __str__(self) -> str:
-        body = _spec_str(self)
+        body = _spec_text(self, code=False)
         if self.frozen:
             body = f"FrozenDict({body})"
         return body if self.origin == "drawn" else f"{body} [{self.origin}]"
@@ -68,7 +68,7 @@ class TreeSpec(ShownByRepr):
         keywords = [f", frozen={self.frozen!r}"] if self.frozen else []
         if self.origin != "drawn":
             keywords.append(f", origin={self.origin!r}")
-        return f"TreeSpec.of({_spec_code(self)}{''.join(keywords)})"
+        return f"TreeSpec.of({_spec_text(self, code=True)}{''.join(keywords)})"
 
     def leaf_paths(self) -> list[tuple[tuple[str, ...], Shape]]:
         """``(path, shape)`` of every leaf, in the sorted-key order JAX flattens dicts."""
@@ -88,19 +88,15 @@ class TreeSpec(ShownByRepr):
         return tree
 
 
-def _spec_str(spec: TreeSpec) -> str:
+def _spec_text(spec: TreeSpec, *, code: bool) -> str:
+    """The nesting as messages show it (``{a: f32[3]}``) or as code (``{'a': (3,)}``)."""
     parts = []
     for key, value in spec.items:
-        shown = _spec_str(value) if isinstance(value, TreeSpec) else shape_str(value)
-        parts.append(f"{key}: {shown}")
-    return "{" + ", ".join(parts) + "}"
-
-
-def _spec_code(spec: TreeSpec) -> str:
-    parts = []
-    for key, value in spec.items:
-        shown = _spec_code(value) if isinstance(value, TreeSpec) else repr(value)
-        parts.append(f"{key!r}: {shown}")
+        if isinstance(value, TreeSpec):
+            shown = _spec_text(value, code=code)
+        else:
+            shown = repr(value) if code else shape_str(value)
+        parts.append(f"{key!r}: {shown}" if code else f"{key}: {shown}")
     return "{" + ", ".join(parts) + "}"
 
 
