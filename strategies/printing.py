@@ -88,6 +88,8 @@ def array_code(a: Any) -> str:
     if digits is not None:
         return f"{module}.array({digits}, {module}.{arr.dtype.name})"
     raw = f"np.frombuffer(bytes.fromhex({arr.tobytes().hex()!r}), {arr.dtype.str!r})"
+    if isinstance(a, np.generic):
+        return f"{raw}[0]"
     shaped = f"{raw}.reshape({arr.shape!r})"
     return f"jnp.asarray({shaped})" if module == "jnp" else f"{shaped}.copy()"
 

@@ -135,9 +135,10 @@ def test_array_code_rebuilds_every_float32_bit_for_bit(values: list[float], as_j
         (np.zeros((0, 3), np.float32), "bytes.fromhex"),
         (jnp.array(-0.0, jnp.float32), "jnp.array(-0.0, jnp.float32)"),
         (np.float32(0.1), "np.float32(0.1)"),
+        (np.float32(np.nan), "bytes.fromhex"),
         (np.array([1, 2], np.int32), "np.array([1, 2], np.int32)"),
     ],
-    ids=["non-finite", "empty", "negative zero", "NumPy scalar", "int32"],
+    ids=["non-finite", "empty", "negative zero", "NumPy scalar", "NumPy NaN scalar", "int32"],
 )
 def test_array_code_forms(value: Any, form: str) -> None:
     code = array_code(value)
