@@ -55,11 +55,14 @@ def test_dotted_module_and_several_impls_with_k_selection(pytester, repo, suite_
 
 
 def test_env_var_chooses_implementations(pytester, repo, monkeypatch, suite_cache_dir) -> None:
-    pytester.makepyfile(env_impl=CORRECT)
-    monkeypatch.setenv("TRAINSTATE_IMPL", "env_impl.py, conformance.reference.flax_step")
+    # A file and a dotted module, both NumPy: the reference's host would compile its step for
+    # every shape drawn (the default run's test below pays that once).
+    pytester.makepyfile(env_impl=CORRECT, dotted_impl=CORRECT)
+    pytester.syspathinsert()
+    monkeypatch.setenv("TRAINSTATE_IMPL", "env_impl.py, dotted_impl")
     result = run(pytester, repo, suite_cache_dir, "-v")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["*[[]env_impl[]]*", "*[[]reference[]]*"])
+    result.stdout.fnmatch_lines(["*[[]env_impl[]]*", "*[[]dotted_impl[]]*"])
 
 
 def test_default_is_the_reference_and_header_names_versions(
@@ -196,11 +199,15 @@ SCHEDULER_SPY = (
 def test_xdist_scheduler(
     pytester, repo, monkeypatch, dist_args, scheduler, suite_cache_dir
 ) -> None:
-    pytester.makepyfile(scheduler_spy=SCHEDULER_SPY)
+    # The NumPy submission, not the default reference, whose hosts would compile its step.
+    pytester.makepyfile(scheduler_spy=SCHEDULER_SPY, good=CORRECT)
     pytester.syspathinsert()
     spy_file = pytester.path / "scheduler.txt"
     monkeypatch.setenv("SCHEDULER_SPY_FILE", str(spy_file))
-    result = run(pytester, repo, suite_cache_dir, "-p", "scheduler_spy", "-n", "2", *dist_args)
+    result = run(
+        pytester, repo, suite_cache_dir, "--trainstate-impl", "good.py", "-p", "scheduler_spy",
+        "-n", "2", *dist_args,
+    )  # fmt: skip
     result.assert_outcomes(passed=1)
     assert spy_file.read_text() == scheduler
 
