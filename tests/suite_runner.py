@@ -48,7 +48,7 @@ class SuiteRun:
 def start_suite(
     args: Sequence[str],
     *,
-    workers: str = "auto",
+    workers: str | None = "auto",
     cwd: Path = REPO,
     env: Mapping[str, str] | None = None,
     timeout: float | None = None,
@@ -56,11 +56,13 @@ def start_suite(
 ) -> SuiteRun:
     """Run ``python -m pytest -q -n WORKERS --trainstate-report REPORT *args`` in ``cwd``.
 
-    ``report`` keeps the report there (a temporary file otherwise).
+    ``workers=None`` leaves ``-n`` out (for a run with ``-p no:xdist`` in ``args``); ``report``
+    keeps the report there (a temporary file otherwise).
     """
     with tempfile.TemporaryDirectory() as tmp:
         path = report or Path(tmp) / "report.json"
-        command = [sys.executable, "-m", "pytest", "-q", "-n", workers]
+        command = [sys.executable, "-m", "pytest", "-q"]
+        command += [] if workers is None else ["-n", workers]
         command += ["--trainstate-report", str(path), *args]
         start = time.perf_counter()
         done = subprocess.run(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +18,7 @@ from conformance.strategies.problems import Problem, threshold_of
 from conformance.strategies.train_state_cases import train_state_pins as ts_pins
 from tests import meta_profile
 from tests.submissions import CORRECT, WRONG_STEP, built_on_correct
-from tests.suite_runner import jax_cache_root
+from tests.suite_runner import REPO, SuiteRun, jax_cache_root, start_suite
 
 # The machinery, not a verdict's strength, is tested here: ten draws per property.
 pytestmark = pytest.mark.usefixtures("quick_profile")
@@ -66,25 +68,55 @@ def statuses(report: Path) -> dict[tuple[str, str], str]:
     return {(r["implementation"], r["property"]): r["status"] for r in results}
 
 
-@pytest.mark.parametrize("workers", [["-n", "2"], ["-p", "no:xdist"]], ids=["xdist", "serial"])
-def test_matrix_and_json_report_merge_every_verdict(
-    pytester, repo, suite_cache_dir, workers
-) -> None:
-    pytester.makepyfile(good=CORRECT, bad=WRONG_STEP)
-    report = pytester.path / "report.json"
-    result = run(
-        pytester,
-        repo,
-        suite_cache_dir,
-        "--trainstate-impl",
-        "good.py",
-        "--trainstate-impl",
-        "bad.py",
-        *workers,
-        "--trainstate-report",
-        str(report),
+@dataclass
+class Graded:
+    """A suite run on ``good`` and ``bad``, and the directory it ran in."""
+
+    where: Path
+    run: SuiteRun
+
+
+def _grade_good_and_bad(
+    where: Path, cache_dir: Path, meta_profile_dir: Path, workers: str | None, *args: str
+) -> Graded:
+    (where / "good.py").write_text(CORRECT)
+    (where / "bad.py").write_text(WRONG_STEP)
+    run = start_suite(
+        [
+            *[str(REPO / m) for m in MODULES],
+            *("-o", f"cache_dir={cache_dir}", *meta_profile.QUICK_ARGS),
+            *("--trainstate-impl", "good.py", "--trainstate-impl", "bad.py", *args),
+        ],
+        workers=workers,
+        cwd=where,
+        env={**os.environ, "PYTHONPATH": meta_profile.pythonpath(meta_profile_dir)},
+        timeout=600,
+        report=where / "report.json",
     )
-    result.stdout.fnmatch_lines(
+    return Graded(where, run)
+
+
+# Each of the two runs is read by more than one test below (a suite run is most of a test's
+# time): a module-scoped fixture runs once per xdist worker that needs it.
+@pytest.fixture(scope="module")
+def graded_by_workers(tmp_path_factory, suite_cache_dir, meta_profile_dir) -> Graded:
+    """``good`` and ``bad`` on two xdist workers, recording a corpus (``corpus.jsonl``)."""
+    where = tmp_path_factory.mktemp("graded-by-workers")
+    corpus_file = str(where / "corpus.jsonl")
+    return _grade_good_and_bad(
+        where, suite_cache_dir, meta_profile_dir, "2", "--trainstate-corpus", corpus_file
+    )
+
+
+@pytest.fixture(scope="module")
+def graded_serially(tmp_path_factory, suite_cache_dir, meta_profile_dir) -> Graded:
+    """``good`` and ``bad`` in one process, without xdist."""
+    where = tmp_path_factory.mktemp("graded-serially")
+    return _grade_good_and_bad(where, suite_cache_dir, meta_profile_dir, None, "-p", "no:xdist")
+
+
+def _assert_every_verdict_merged(suite: SuiteRun) -> None:
+    pytest.LineMatcher(suite.stdout.splitlines()).fnmatch_lines(
         [
             "*trainstate-conformance verdict*",
             "property*good*bad",
@@ -95,43 +127,66 @@ def test_matrix_and_json_report_merge_every_verdict(
             "failed: step_after_is_exactly_one",
         ]
     )
-    assert statuses(report) == {
+    document = suite.report
+    assert document is not None, suite.tail()
+    assert {(r["implementation"], r["property"]): r["status"] for r in suite.results} == {
         ("good", "step_after_is_exactly_one"): "passed",
         ("good", "zero_lr_keeps_initial_loss"): "passed",
         ("bad", "step_after_is_exactly_one"): "failed",
         ("bad", "zero_lr_keeps_initial_loss"): "passed",
     }
-    document = json.loads(report.read_text())
     assert document["schema"] == "trainstate-conformance/report"
     assert document["schema_version"] == 3
     assert document["hypothesis_profile"] == meta_profile.QUICK_PROFILE
     assert set(document["library_versions"]) >= {"jax", "flax", "optax", "numpy", "hypothesis"}
-    failed = next(r for r in document["results"] if r["status"] == "failed")
+    failed = next(r for r in suite.results if r["status"] == "failed")
     assert failed["message"].startswith("AssertionError: step_after=2.0")
     assert failed["repro"].startswith("# Reproduce test_step_after_is_exactly_one for bad")
     assert "example: test_step_after_is_exactly_one(" in failed["falsifying_example"]
     assert failed["first_failure_at"] == 1 and failed["examples"] >= 1
-    passed = next(r for r in document["results"] if r["status"] == "passed")
+    passed = next(r for r in suite.results if r["status"] == "passed")
     assert passed["examples"] >= meta_profile.QUICK_EXAMPLES
 
 
-def test_repro_snippet_reproduces_the_failure(pytester, repo, suite_cache_dir) -> None:
-    pytester.makepyfile(bad=WRONG_STEP)
-    report = pytester.path / "report.json"
-    run(
-        pytester,
-        repo,
-        suite_cache_dir,
-        "--trainstate-impl",
-        "bad.py",
-        "--trainstate-report",
-        str(report),
-        "-p",
-        "no:xdist",
-    )
-    snippet = next(
-        r["repro"] for r in json.loads(report.read_text())["results"] if r["status"] == "failed"
-    )
+def test_matrix_and_json_report_merge_every_verdict_across_workers(graded_by_workers) -> None:
+    _assert_every_verdict_merged(graded_by_workers.run)
+
+
+def test_corpus_records_failures_and_replays_them_first(
+    pytester, repo, suite_cache_dir, graded_by_workers
+) -> None:
+    # Each worker records what failed on it: the corpus holds bad's failure, and nothing of good.
+    recorded = graded_by_workers.where / "corpus.jsonl"
+    records = [json.loads(line) for line in recorded.read_text().splitlines()]
+    assert [(r["implementation"], r["property"]) for r in records] == [
+        ("bad", "step_after_is_exactly_one")
+    ]
+
+    # A rare bug fails at once on a corpus entry: the entry is replayed as the first example,
+    # before the pins and draws, and the failure's snippet holds the entry's input.
+    pytester.makepyfile(rare_bug=RARE_BUG)
+    rare = pytester.path / "rare.jsonl"
+    line = corpus.record("rare_bug", "step_after_is_exactly_one", {"problem": RARE})
+    rare.write_text(line + "\n")
+    report = pytester.path / "rare.json"
+    replayed = run(
+        pytester, repo, suite_cache_dir, "--trainstate-impl", "rare_bug.py",
+        "--trainstate-corpus", str(rare), "--trainstate-report", str(report), "-p", "no:xdist",
+    )  # fmt: skip
+    replayed.assert_outcomes(passed=1, failed=1)
+    replayed.stdout.fnmatch_lines(["*AssertionError: step_after=3.0*"])
+    (failed,) = [r for r in json.loads(report.read_text())["results"] if r["status"] == "failed"]
+    assert failed["first_failure_at"] == 1
+    assert json.dumps(json.loads(line)["inputs"], sort_keys=True) in failed["repro"]
+
+
+def test_matrix_and_json_report_merge_every_verdict_without_xdist(graded_serially) -> None:
+    _assert_every_verdict_merged(graded_serially.run)
+
+
+def test_repro_snippet_reproduces_the_failure(graded_serially) -> None:
+    results = graded_serially.run.results
+    snippet = next(r["repro"] for r in results if r["status"] == "failed")
     # In the Python it is pasted into, and hosted in a process of its own as the suite does.
     isolated = snippet.removesuffix(")") + "    isolated=True,\n)"
     for source in (snippet, isolated):
@@ -218,42 +273,6 @@ def test_unreadable_deviations_or_corpus_file_is_a_usage_error(
         assert next(line for line in result.errlines if line.strip()).startswith(
             f"ERROR: {args[0]}"
         )
-
-
-def test_corpus_records_failures_and_replays_them_first(pytester, repo, suite_cache_dir) -> None:
-    pytester.makepyfile(bad=WRONG_STEP, rare_bug=RARE_BUG)
-    recorded = pytester.path / "corpus.jsonl"
-    run(
-        pytester,
-        repo,
-        suite_cache_dir,
-        "--trainstate-impl",
-        "bad.py",
-        "--trainstate-corpus",
-        str(recorded),
-        "-n",
-        "2",
-    )
-    records = [json.loads(line) for line in recorded.read_text().splitlines()]
-    assert [(r["implementation"], r["property"]) for r in records] == [
-        ("bad", "step_after_is_exactly_one")
-    ]
-
-    # A rare bug fails at once on a corpus entry: the entry is replayed as the first example,
-    # before the pins and draws, and the failure's snippet holds the entry's input.
-    rare = pytester.path / "rare.jsonl"
-    line = corpus.record("rare_bug", "step_after_is_exactly_one", {"problem": RARE})
-    rare.write_text(line + "\n")
-    report = pytester.path / "rare.json"
-    replayed = run(
-        pytester, repo, suite_cache_dir, "--trainstate-impl", "rare_bug.py",
-        "--trainstate-corpus", str(rare), "--trainstate-report", str(report), "-p", "no:xdist",
-    )  # fmt: skip
-    replayed.assert_outcomes(passed=1, failed=1)
-    replayed.stdout.fnmatch_lines(["*AssertionError: step_after=3.0*"])
-    (failed,) = [r for r in json.loads(report.read_text())["results"] if r["status"] == "failed"]
-    assert failed["first_failure_at"] == 1
-    assert json.dumps(json.loads(line)["inputs"], sort_keys=True) in failed["repro"]
 
 
 UNPINNED_TRAIN_STATE_BUG = """
