@@ -5,47 +5,22 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 from flax import linen as nn
-from flax.training import train_state
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.reference.flax_step import initial_params, one_step, step_with_initial_loss
+from conformance.reference.flax_step import initial_params, step_with_initial_loss
 from conformance.reference.linen_init import dense_kernel
 from conformance.reference.oracle import oracle_step
 from conformance.reference.tolerance import gamma
 from conformance.strategies.problems import Problem, problems
 from conformance.strategies.seeds import int32_seeds
 
-# An eager run of the recipe takes ~50 ms; these tests need fewer examples than the suite.
+# Each example initialises Linen's Dense on a new shape, eagerly: fewer examples than the suite.
+# (That the reference agrees with the problem statement's recipe is the meta run's job: it judges
+# implementations/correct/eager_recipe.py against the exact oracle, property by property.)
 EAGER = settings(max_examples=40, deadline=None)
-
-
-def eager_recipe(seed: object, x: np.ndarray, y: np.ndarray, lr: float) -> np.ndarray:
-    """The problem statement's recipe, verbatim and eager."""
-    model = nn.Dense(1)
-    params = model.init(jax.random.PRNGKey(int(seed)), x)["params"]
-    state = train_state.TrainState.create(apply_fn=model.apply, params=params, tx=optax.sgd(lr))
-
-    def loss_fn(p):
-        preds = state.apply_fn({"params": p}, x).reshape(-1)
-        return jnp.mean((preds - y) ** 2)
-
-    grads = jax.grad(loss_fn)(state.params)
-    state = state.apply_gradients(grads=grads)
-    return np.array([float(state.step), float(loss_fn(state.params))])
-
-
-@EAGER
-@given(problem=problems())
-def test_reference_matches_the_eager_recipe(problem: Problem) -> None:
-    eager = eager_recipe(problem.seed, problem.x, problem.y, problem.lr)
-    ours = one_step(problem.seed, problem.x, problem.y, problem.lr)
-    bound = oracle_step(problem.seed, problem.x, problem.y, problem.lr).loss_after_error
-    assert ours[0] == eager[0] == 1.0
-    assert abs(ours[1] - eager[1]) <= 2 * bound, (ours, eager, bound)
 
 
 @EAGER
