@@ -10,7 +10,7 @@ Arguments after ``--`` go to pytest unchanged, e.g. ``-- --hypothesis-seed=1``.
 
 Each implementation runs in a sandbox (bubblewrap) where one can be had, and
 a submission that cannot be imported fails its own verdict without stopping
-the others (``--grading``).  Nothing is written to the working directory:
+the others.  Nothing is written to the working directory:
 pytest's cache (with JAX's compilation cache, which the judging processes
 and every submission's private copy of it share within the run) and
 Hypothesis's storage (its example database, the constants it collects from
@@ -92,7 +92,7 @@ def build_arguments(argv: list[str], scratch: Path) -> list[str]:
     cache = Path(args.cache_dir).resolve() if args.cache_dir else scratch / "pytest-cache"
     command = [
         *("-c", str(scratch / "pytest.ini"), "--rootdir", str(SUITE.parent)),
-        *("--pyargs", "conformance", "-q", "--tb=line", "--trainstate-grading"),
+        *("--pyargs", "conformance", "-q", "--tb=line"),
         *("-o", f"cache_dir={cache}", "-n", args.workers),
         f"--hypothesis-profile=trainstate-{args.profile}",
         f"--trainstate-sandbox={args.sandbox}",

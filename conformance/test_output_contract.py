@@ -10,6 +10,8 @@ from conformance.strategies.edge_cases import edge_pins
 from conformance.strategies.problems import Problem, problems
 
 
-@one_step_property(pins=edge_pins("zero", "absolute", "large"), problem=problems(), basic=True)
+@one_step_property(
+    pins=edge_pins("zero", "absolute", "large"), problem=problems(), basic=True, owns_raising=True
+)
 def test_output_is_a_finite_float_pair(impl: Implementation, problem: Problem) -> None:
     check_output_contract(call_raw(impl, problem).returned, problem, name=f"{impl.name}.one_step")

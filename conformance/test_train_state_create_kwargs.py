@@ -4,7 +4,9 @@ Flax's ``create`` ends with ``cls(step=0, ..., **kwargs)``: a subclass's extra
 fields (``batch_stats``, a dropout key...) are set from ``create``'s keyword
 arguments and then carried by ``apply_gradients`` (which calls ``replace``),
 and a keyword that names no field raises ``TypeError``.  Extra fields are the
-class's dataclass fields beyond Flax's five, as its process reports them.
+class's dataclass fields beyond Flax's five, as its process reports them; the
+values drawn here go to those with a default (a required field gets the value
+every ``create`` passes, and ``test_train_state_extra_fields`` follows it).
 """
 
 from __future__ import annotations
@@ -29,13 +31,15 @@ def test_create_passes_extra_fields(
         raise ts.DoesNotApply(
             f"{impl.name}'s TrainState is not a dataclass: it has no extra fields"
         )
-    if not cls.extra_fields:
+    if not cls.drawable_fields:
         raise ts.DoesNotApply(
-            f"{impl.name}'s TrainState has no fields beyond Flax's five; "
+            f"{impl.name}'s TrainState has no field beyond Flax's five with a default that the "
+            "suite may set (required fields, and those of a module with trainstate_fields, "
+            "are followed by test_extra_fields_are_carried_replaced_and_kept_as_declared); "
             "test_create_rejects_unknown_fields covers its create(**kwargs)"
         )
     opt, p, (g,) = case.tx, case.params, case.grads.trees
-    values = extras.for_fields(cls.extra_fields)
+    values = extras.for_fields(cls.drawable_fields)
     ctx = ts.Context(impl, {"tx": opt, "params": p.spec, "extra": ", ".join(values)})
     seen = ts.observe(
         ctx,
@@ -87,4 +91,13 @@ def test_create_rejects_unknown_fields(impl: ts.Implementation, case: ts.Case, v
         f"names no field and returned {outcome['returned']}: create must pass **kwargs on to "
         f"the constructor, which rejects unknown fields (Flax raises TypeError), not drop them "
         f"{ctx}"
+    )
+    raised = outcome["raised"]
+    # The same create without the unknown keyword succeeded (the scenario's control), so a
+    # TypeError is about that keyword; any other exception must say so.
+    assert ts.raised_a(raised, "TypeError") or UNKNOWN_FIELD in str(raised.get("message")), (
+        f"{impl.name}: TrainState.create(..., {UNKNOWN_FIELD}={value}) raised "
+        f"{ts.exception_text(raised)}, which neither is a TypeError nor names the unknown "
+        f"field; the same create without it succeeds, and Flax raises TypeError: __init__() "
+        f"got an unexpected keyword argument {UNKNOWN_FIELD!r} {ctx}"
     )

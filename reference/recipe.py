@@ -29,6 +29,7 @@ import numpy as np
 import optax
 from flax import linen as nn
 
+from conformance.reference.class_calls import EXTRA_FIELDS_CALL, ClassCallFailed
 from conformance.reference.flax_step import initial_params
 from conformance.reference.validation import validate
 
@@ -47,12 +48,17 @@ loss_grad = jax.jit(jax.grad(mse_loss, argnums=1), static_argnums=0)
 """Jitted gradient of :func:`mse_loss` with respect to ``params``."""
 
 
-def one_step_from_train_state(cls: type[Any]) -> Callable[[Any, Any, Any, Any], np.ndarray]:
+def one_step_from_train_state(
+    cls: type[Any], fields: Callable[[Any], dict[str, Any]]
+) -> Callable[[Any, Any, Any, Any], np.ndarray]:
     """The canonical ``one_step`` with ``cls`` in place of Flax's TrainState.
 
     The returned function validates its inputs like :mod:`conformance.reference.flax_step`
     (``int(seed)``, float32 ``x`` and ``y``, ``lr >= 0``) and returns
-    ``np.array([float(step_after), float(loss_after)])``.
+    ``np.array([float(step_after), float(loss_after)])``.  ``create`` also gets
+    ``fields(params)``: the values of the class's extra fields
+    (:mod:`conformance.properties.extra_fields`).  What the class's own calls
+    raise comes out as :class:`ClassCallFailed`, naming the call as made.
     """
 
     def one_step(seed: Any, x: Any, y: Any, lr: Any) -> np.ndarray:
@@ -60,9 +66,22 @@ def one_step_from_train_state(cls: type[Any]) -> Callable[[Any, Any, Any, Any], 
         x32 = jnp.asarray(inputs.x)
         y32 = jnp.asarray(inputs.y)
         params = dict(initial_params(inputs.seed, int(x32.shape[1])))
-        state = cls.create(apply_fn=MODEL.apply, params=params, tx=optax.sgd(inputs.lr))
+        try:
+            extra = fields(params)
+        except Exception as exc:
+            raise ClassCallFailed(EXTRA_FIELDS_CALL, exc) from exc
+        keywords = ", ".join(f"{k}=..." for k in ["apply_fn", "params", "tx", *extra])
+        try:
+            state = cls.create(
+                apply_fn=MODEL.apply, params=params, tx=optax.sgd(inputs.lr), **extra
+            )
+        except Exception as exc:
+            raise ClassCallFailed(f"TrainState.create({keywords})", exc) from exc
         grads = loss_grad(MODEL.apply, state.params, x32, y32)
-        new_state = state.apply_gradients(grads=grads)
+        try:
+            new_state = state.apply_gradients(grads=grads)
+        except Exception as exc:
+            raise ClassCallFailed("state.apply_gradients(grads=...)", exc) from exc
         loss_after = loss(MODEL.apply, new_state.params, x32, y32)
         return np.array([float(new_state.step), float(loss_after)])
 

@@ -1,7 +1,7 @@
 """A catalogue of named Optax transformations, and how each prints as the code that builds it.
 
 Plain data and builders, without Hypothesis: the hosting process of a
-TrainState implementation (:mod:`conformance.isolation.train_state_scenarios`)
+TrainState implementation (:mod:`conformance.properties.train_state_scenarios`)
 builds the transformation a property names from this same catalogue, and
 :mod:`conformance.strategies.optimizers` draws names and hyper-parameters from it.
 

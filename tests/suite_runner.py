@@ -98,8 +98,6 @@ def run_suite(
             "-p",
             "tests.meta_profile",
             f"--hypothesis-profile={profile}",
-            # Verdicts, not usage errors: no start-up check that imports every implementation.
-            "--trainstate-grading",
             *args,
         ],
         workers=workers,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fnmatch
+import json
 from pathlib import Path
 
 import pytest
@@ -106,10 +108,14 @@ def test_wrong_file_fails_naming_property_impl_and_input(pytester, repo, suite_c
     )
 
 
+def test_a_missing_file_is_a_one_line_usage_error(pytester, repo, suite_cache_dir) -> None:
+    result = run(pytester, repo, suite_cache_dir, "--trainstate-impl", "missing.py")
+    assert_one_line_usage_error(result, "--trainstate-impl missing.py: no such file")
+
+
 @pytest.mark.parametrize(
     ("files", "spec", "message"),
     [
-        ({}, "missing.py", "--trainstate-impl missing.py: no such file"),
         (
             {},
             "no_such_module_xyz",
@@ -136,26 +142,34 @@ def test_wrong_file_fails_naming_property_impl_and_input(pytester, repo, suite_c
             "--trainstate-impl notcallable.py: one_step is not callable",
         ),
     ],
-    ids=[
-        "missing file",
-        "missing module",
-        "import raises",
-        "syntax error",
-        "nothing to test",
-        "not callable",
-    ],
+    ids=["missing module", "import raises", "syntax error", "nothing to test", "not callable"],
 )
-def test_bad_impl_is_a_one_line_usage_error(
+def test_a_module_that_cannot_be_tested_is_one_failure_beside_a_correct_one(
     pytester, repo, files, spec, message, suite_cache_dir
 ) -> None:
-    if files:
-        pytester.makepyfile(**files)
-    result = run(pytester, repo, suite_cache_dir, "--trainstate-impl", spec)
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    errors = [line for line in result.errlines if line.strip()]
-    assert len(errors) == 1, result.errlines
-    result.stderr.fnmatch_lines([f"ERROR: {message}"])
+    pytester.makepyfile(good=CORRECT, **files)
+    report = pytester.path / "report.json"
+    result = run(
+        pytester,
+        repo,
+        suite_cache_dir,
+        str(repo / "conformance" / "test_module.py"),
+        *("--trainstate-impl", spec, "--trainstate-impl", "good.py"),
+        f"--trainstate-report={report}",
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
+    name = spec.removesuffix(".py")
+    results = json.loads(report.read_text())["results"]
+    statuses = {(r["implementation"], r["property"]): r for r in results}
+    assert statuses[(name, "module_imports")]["status"] == "failed"
+    blocked = statuses[(name, "step_after_is_exactly_one")]
+    assert blocked["status"] == "blocked", blocked
+    assert fnmatch.fnmatch(blocked["blocked_by"], message), blocked["blocked_by"]
+    assert {r["status"] for r in results if r["implementation"] == "good"} == {"passed"}
+    result.stdout.fnmatch_lines(
+        [f"{name}: DOES NOT CONFORM (1 failed, 1 blocked)*", "good: CONFORMS (2 passed)*"]
+    )
 
 
 def test_two_impls_with_one_name_are_refused(pytester, repo, suite_cache_dir) -> None:
@@ -219,7 +233,7 @@ def test_every_property_carries_its_family_and_the_run_order_follows_the_markers
     from conformance.plugin import SUITE
     from conformance.plugin.collection import run_rank
 
-    families = {"trainstate_one_step", "trainstate_train_state"}
+    families = {"trainstate_one_step", "trainstate_train_state", "trainstate_module"}
     ranks: dict[str, int] = {}
     for path in sorted(SUITE.glob("test_*.py")):
         module = importlib.import_module(f"conformance.{path.stem}")

@@ -136,7 +136,7 @@ def _assert_every_verdict_merged(suite: SuiteRun) -> None:
         ("bad", "zero_lr_keeps_initial_loss"): "passed",
     }
     assert document["schema"] == "trainstate-conformance/report"
-    assert document["schema_version"] == 3
+    assert document["schema_version"] == 4
     assert document["hypothesis_profile"] == meta_profile.QUICK_PROFILE
     assert set(document["library_versions"]) >= {"jax", "flax", "optax", "numpy", "hypothesis"}
     failed = next(r for r in suite.results if r["status"] == "failed")

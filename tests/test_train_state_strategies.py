@@ -20,11 +20,13 @@ from flax.training.train_state import TrainState
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.isolation.service import Service, class_name, describe_class
-from conformance.isolation.train_state_scenarios import apply_fn_a
+from conformance.isolation.descriptions import class_name
+from conformance.isolation.service import Service
 from conformance.isolation.trees import expected_tree
+from conformance.properties.extra_fields import describe_class
 from conformance.properties.optax_loop import Trajectory, optax_loop, trajectory_scales
 from conformance.properties.step_checks import step_problem
+from conformance.properties.train_state_scenarios import apply_fn_a
 from conformance.properties.tree_comparison import bitwise_difference, close_difference
 from conformance.reference.flax_step import one_step as reference_one_step
 from conformance.reference.recipe import one_step_from_train_state
@@ -246,7 +248,14 @@ def test_extra_fields_and_type_names() -> None:
     described = describe_class(WithExtra)
     assert described["dataclass"]
     assert described["extra_fields"] == [
-        {"name": "batch_stats", "default": {"kind": "int", "value": 0}}
+        {
+            "name": "batch_stats",
+            "annotation": "int",
+            "static": False,
+            "required": False,
+            "default": {"kind": "int", "value": 0},
+            "value": "its default",
+        }
     ]
     assert describe_class(TrainState)["extra_fields"] == []
     assert not describe_class(int)["dataclass"]
@@ -276,7 +285,7 @@ def test_recipe_with_flax_train_state_matches_the_reference(n, d, seed, lr, data
 
     x = data.draw(hnp.arrays(np.float32, (n, d), elements=elements), label="x")
     y = data.draw(hnp.arrays(np.float32, (n,), elements=elements), label="y")
-    ours = one_step_from_train_state(TrainState)(seed, x, y, lr)
+    ours = one_step_from_train_state(TrainState, lambda params: {})(seed, x, y, lr)
     ref = reference_one_step(seed, x, y, lr)
     assert ours.dtype == np.float64 and ours.shape == (2,)
     assert ours[0] == ref[0] == 1.0

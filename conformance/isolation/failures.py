@@ -15,7 +15,28 @@ class ImplementationFailed(AssertionError):
 
 
 class ImplementationRaised(ImplementationFailed):
-    """A call raised (any ``BaseException``: ``SystemExit`` and pytest's outcomes included)."""
+    """A call raised (any ``BaseException``: ``SystemExit`` and pytest's outcomes included).
+
+    ``cause`` is the failure without its input (``one_step raised ValueError: ...``);
+    ``prerequisite`` says that the plain call on that input raised, so that a
+    property asking something else of it cannot judge (it is blocked by the
+    property that owns the call); ``in_class_call``, that the call that raised
+    is the module's own TrainState's, inside the one_step the suite built from it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        cause: str | None = None,
+        prerequisite: bool = False,
+        in_class_call: bool = False,
+        label: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.cause = cause or message
+        self.label = label
+        self.prerequisite = prerequisite
+        self.in_class_call = in_class_call
 
 
 class UnreadableOutput(ImplementationFailed):

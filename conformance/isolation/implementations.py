@@ -30,12 +30,22 @@ class ImplementationError(Exception):
 
 @dataclasses.dataclass(frozen=True)
 class ExtraField:
-    """A dataclass field of a TrainState class beyond Flax's five, and its default."""
+    """A field of a TrainState class beyond Flax's five, its default, and the value ``create``
+    gets for it (:mod:`conformance.properties.extra_fields`)."""
 
     name: str
     default_kind: str
     """``"bool"``, ``"int"``, ``"float"``, ``"str"``, ``"other"`` or ``"missing"``."""
     default: Any = None
+    annotation: str = ""
+    static: bool = False
+    value: str = ""
+    """Where the value every ``create`` passes comes from: the module's hook, the suite's
+    choice (and which), or the field's default."""
+
+    @property
+    def required(self) -> bool:
+        return self.default_kind == "missing"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +55,16 @@ class TrainStateClass:
     name: str
     is_dataclass: bool
     extra_fields: tuple[ExtraField, ...]
+    fields_hook: bool = False
+    """Whether the module defines ``trainstate_fields(params)``."""
+
+    @property
+    def drawable_fields(self) -> tuple[ExtraField, ...]:
+        """The extra fields the suite may give drawn values: those with a default, where the
+        module gives no particular values (a class may need them)."""
+        if self.fields_hook:
+            return ()
+        return tuple(f for f in self.extra_fields if not f.required)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,9 +86,13 @@ def _capabilities(data: dict[str, Any]) -> Capabilities:
                     str(field["name"]),
                     str(field["default"]["kind"]),
                     field["default"].get("value"),
+                    annotation=str(field.get("annotation", "")),
+                    static=bool(field.get("static")),
+                    value=str(field.get("value", "")),
                 )
                 for field in train_state.get("extra_fields", [])
             ),
+            fields_hook=bool(train_state.get("fields_hook")),
         )
     return Capabilities(
         origin=str(data.get("origin")),

@@ -9,25 +9,18 @@
   (:func:`conformance.plugin.collection.runs_one_implementation_at_a_time`), each
   host starts with its implementation's first property and stops when the
   next implementation's begin: one host at a time.
-- The xdist controller, when implementations are named and ``--trainstate-grading`` is
-  not given, starts one host per implementation too, only to check that each
-  imports and offers something to test: a failure stops the run with a
-  one-line usage error before any property runs.  Its hosts then stop; the
-  workers have their own.
+- The xdist controller starts no host: a module that cannot be imported is
+  a verdict (``conformance/test_module.py``), never a stop of the run.
 - At the end of the session every host of the process stops, and whatever
   they left behind is killed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
-
 import pytest
 
 from conformance.isolation import process_tree
-from conformance.isolation.failures import CallAborted
 from conformance.isolation.implementations import Implementation
-from conformance.isolation.service import first_line
 from conformance.plugin.collection import runs_one_implementation_at_a_time
 from conformance.plugin.stash import IMPLS, impl_of
 
@@ -44,25 +37,19 @@ def _is_xdist_controller(config: pytest.Config) -> bool:
     )
 
 
-def _checks_at_start(config: pytest.Config) -> bool:
-    from conformance.plugin.options import requested_specs
-
-    return bool(requested_specs(config.option)) and not config.getoption("trainstate_grading")
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     from conformance.plugin import implementations, isolation, runs_the_suite
 
     if not runs_the_suite(config) or config.getoption("collectonly"):
         return
-    if _is_xdist_controller(config) and not _checks_at_start(config):
+    if _is_xdist_controller(config):
         return
     if isolation(config).trusts_the_code:
         return
     process_tree.become_subreaper()
     config.stash[_STARTED] = True
-    if _is_xdist_controller(config) or not runs_one_implementation_at_a_time(config):
+    if not runs_one_implementation_at_a_time(config):
         for impl in implementations(config):
             impl.connection.start()
 
@@ -76,35 +63,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if previous is not None and previous is not impl:
         previous.connection.stop()
     config.stash[_CURRENT] = impl
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
-    config = session.config
-    if not hasattr(config, "workerinput") and _checks_at_start(config) and IMPLS in config.stash:
-        _check_every_implementation_loads(config)
-    return (yield)
-
-
-def _check_every_implementation_loads(config: pytest.Config) -> None:
-    impls = config.stash[IMPLS]
-    try:
-        for impl in impls:
-            try:
-                impl.connection.capabilities()
-            except CallAborted as exc:
-                raise pytest.UsageError(_one_line(impl.spec, exc)) from None
-    finally:
-        if _is_xdist_controller(config):
-            for impl in impls:
-                impl.connection.stop()
-
-
-def _one_line(spec: str, exc: BaseException) -> str:
-    text = first_line(exc)
-    # "name: --trainstate-impl spec: why" from the host; the usage error starts at the flag.
-    flag = "--trainstate-impl "
-    return text[text.index(flag) :] if flag in text else f"{flag}{spec}: {text}"
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

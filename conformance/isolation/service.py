@@ -4,7 +4,7 @@ One :class:`Service` per implementation.  A request is plain data (see
 :mod:`conformance.isolation.protocol`); the answer is plain data too: what
 ``one_step`` returned, described (:func:`describe_output`), or what it
 raised; for the TrainState properties, what the suite's own scenario code
-observed (:mod:`conformance.isolation.train_state_scenarios`).  Every
+observed (:mod:`conformance.properties.train_state_scenarios`).  Every
 ``BaseException`` out of the implementation (``SystemExit``, pytest's skip
 and xfail outcomes, ``KeyboardInterrupt``...) is an answer like any other,
 never an outcome of the process that judges.
@@ -20,7 +20,6 @@ import dataclasses
 import importlib
 import importlib.util
 import io
-import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -29,7 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from conformance.isolation.descriptions import FILE_MODULE_PREFIX, describe_exception, first_line
 from conformance.isolation.protocol import plain_dtype
+from conformance.reference.class_calls import ClassCallFailed
 
 if TYPE_CHECKING:
     # What np.geterr() returns; NumPy's stubs name it, NumPy does not export it.
@@ -37,12 +38,6 @@ if TYPE_CHECKING:
 
 OUTPUT_LIMIT = 1 << 20
 """Characters one request may write to ``sys.stdout``/``sys.stderr`` before it fails."""
-
-MESSAGE_LIMIT = 2000
-"""Characters of an exception's message that are sent back."""
-
-FILE_MODULE_PREFIX = "_trainstate_impl_"
-"""Module names of implementations imported from a file: ``_trainstate_impl_<stem>_<hash>``."""
 
 
 class ImportFailed(Exception):
@@ -56,14 +51,6 @@ def is_file_spec(spec: str) -> bool:
 def spec_name(spec: str) -> str:
     """The name test ids carry: the file's stem, or the last part of the module name."""
     return Path(spec).stem if is_file_spec(spec) else spec.rsplit(".", 1)[-1]
-
-
-def first_line(exc: BaseException) -> str:
-    try:
-        lines = str(exc).strip().splitlines()
-    except Exception:
-        return f"<{type(exc).__name__} whose str() raised>"
-    return lines[0][:MESSAGE_LIMIT] if lines else ""
 
 
 def import_spec(spec: str, target: str | None = None) -> ModuleType:
@@ -104,24 +91,6 @@ def import_spec(spec: str, target: str | None = None) -> ModuleType:
         raise ImportFailed(
             f"--trainstate-impl {spec}: importing it raised {type(exc).__name__}: {first_line(exc)}"
         ) from None
-
-
-def describe_exception(exc: BaseException) -> dict[str, Any]:
-    """What an exception was, as data: its type, its message's first line, its kind.
-
-    ``builtins`` lists the built-in classes it derives from, so that the judge
-    can tell an ``AttributeError`` (``dataclasses.FrozenInstanceError`` is one)
-    from anything else without the class itself.
-    """
-    kind = type(exc)
-    return {
-        "type": kind.__qualname__,
-        "module": kind.__module__,
-        "message": first_line(exc),
-        "builtins": [c.__name__ for c in kind.__mro__ if c.__module__ == "builtins"],
-        "is_exception": isinstance(exc, Exception),
-        "exit_code": repr(exc.code)[:60] if isinstance(exc, SystemExit) else None,
-    }
 
 
 def _attempt(read: Callable[[], Any]) -> Any:
@@ -264,51 +233,14 @@ def captured(check_rng: bool = False) -> Iterator[Capture]:
             np.random.set_state(_RNG_BASELINE)
 
 
-def _extra_field_default(field: dataclasses.Field[Any]) -> dict[str, Any]:
-    if field.default is not dataclasses.MISSING:
-        default = field.default
-    elif field.default_factory is not dataclasses.MISSING:
-        default = field.default_factory()
-    else:
-        return {"kind": "missing"}
-    for kind in (bool, int, float, str):
-        if type(default) is kind:
-            return {"kind": kind.__name__, "value": default}
-    return {"kind": "other", "type": f"{type(default).__module__}.{type(default).__qualname__}"}
-
-
-CANONICAL_FIELDS: tuple[str, ...] = ("step", "apply_fn", "params", "tx", "opt_state")
-"""The fields of ``flax.training.train_state.TrainState``, in its order."""
-
-
-def class_name(cls: type) -> str:
-    """``module.QualName``; a class from an ``--impl`` file shows as ``file.py:QualName``."""
-    module = getattr(cls, "__module__", "?")
-    match = re.fullmatch(rf"{FILE_MODULE_PREFIX}(.+)_[0-9a-f]+", module)
-    if match:
-        return f"{match.group(1)}.py:{cls.__qualname__}"
-    return f"{module}.{cls.__qualname__}"
-
-
-def describe_class(cls: type) -> dict[str, Any]:
-    """A TrainState class as data: its name and, for a dataclass, its extra fields' defaults."""
-    described: dict[str, Any] = {"name": class_name(cls), "dataclass": False, "extra_fields": []}
-    if dataclasses.is_dataclass(cls):
-        described["dataclass"] = True
-        described["extra_fields"] = [
-            {"name": f.name, "default": _extra_field_default(f)}
-            for f in dataclasses.fields(cls)
-            if f.init and f.name not in CANONICAL_FIELDS
-        ]
-    return described
-
-
 class Service:
     """Answers the requests of the judge for one imported implementation module."""
 
     def __init__(
         self, module: ModuleType, let_through: tuple[type[BaseException], ...] = ()
     ) -> None:
+        from conformance.properties.extra_fields import HOOK, FieldValues, module_hook
+
         one_step = getattr(module, "one_step", None)
         train_state = getattr(module, "TrainState", None)
         if one_step is not None and not callable(one_step):
@@ -317,14 +249,18 @@ class Service:
             raise ImportFailed("TrainState is not a class")
         if one_step is None and train_state is None:
             raise ImportFailed("defines neither one_step nor TrainState")
+        if getattr(module, HOOK, None) is not None and module_hook(module) is None:
+            raise ImportFailed(f"{HOOK} is not a function of params")
         self.module = module
         self.let_through = let_through
         self.train_state: type | None = train_state
+        self.fields = None if train_state is None else FieldValues(train_state, module_hook(module))
         self.one_step_is_built = one_step is None
         if one_step is None:
             from conformance.reference.recipe import one_step_from_train_state
 
-            one_step = one_step_from_train_state(train_state)  # type: ignore[arg-type]
+            assert self.fields is not None
+            one_step = one_step_from_train_state(train_state, self.fields.for_params)  # type: ignore[arg-type]
         self.one_step: Callable[..., Any] = one_step
 
     @classmethod
@@ -346,10 +282,14 @@ class Service:
             raise ImportFailed(f"--trainstate-impl {spec}: {exc}") from None
 
     def capabilities(self) -> dict[str, Any]:
+        from conformance.properties.extra_fields import describe_class
+
         return {
             "origin": str(getattr(self.module, "__file__", None) or self.module.__name__),
             "one_step_is_built": self.one_step_is_built,
-            "train_state": None if self.train_state is None else describe_class(self.train_state),
+            "train_state": None
+            if self.train_state is None or self.fields is None
+            else describe_class(self.train_state, self.fields.hook),
         }
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -370,6 +310,8 @@ class Service:
         with captured(check_rng=bool(request.get("check_rng"))) as capture:
             try:
                 raw = self.one_step(request["seed"], x, y, request["lr"])
+            except ClassCallFailed as failed:
+                answer = {"raised": describe_exception(failed.raised), "in_class_call": failed.call}
             except BaseException as exc:
                 if isinstance(exc, self.let_through):
                     raise
@@ -381,13 +323,17 @@ class Service:
         return {**answer, **capture.report()}
 
     def _train_state(self, request: dict[str, Any]) -> dict[str, Any]:
-        from conformance.isolation.train_state_scenarios import run
+        from conformance.properties.train_state_scenarios import run
 
         if self.train_state is None:
             return {"error": "the implementation defines no TrainState class"}
         with captured() as capture:
             observed, calls = run(
-                self.train_state, str(request.get("scenario")), request["inputs"], self.let_through
+                self.train_state,
+                self.fields,
+                str(request.get("scenario")),
+                request["inputs"],
+                self.let_through,
             )
         return {"observed": observed, "calls": calls, **capture.report()}
 

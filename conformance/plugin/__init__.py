@@ -22,8 +22,6 @@ implementations: started, checked, stopped).
 - ``--trainstate-sandbox``, ``--trainstate-memory-limit``,
   ``--trainstate-in-process``: how the implementations run
   (:mod:`conformance.isolation.launcher`).
-- ``--trainstate-grading``: an implementation that cannot be loaded fails its
-  verdict instead of stopping the run (``python -m conformance`` sets it).
 
 Only the suite's own modules are touched: a project's own tests, in the same
 session, keep their order, scheduler, fixtures and markers.
@@ -31,9 +29,10 @@ session, keep their order, scheduler, fixtures and markers.
 No implementation is ever imported into a process of pytest's: each judging
 process starts one host process per implementation when it collects the
 properties.  A missing file or a name given twice stops the run at start-up
-with a one-line usage error; so, before any property runs, does a module
-that cannot be imported or defines nothing to test (unless
-``--trainstate-grading``).
+with a one-line usage error.  A module that cannot be imported, or defines
+nothing to test, is a verdict of its own (``module_imports`` fails, every
+other property is blocked by it), so that it never costs another
+implementation of the run its verdict.
 """
 
 from __future__ import annotations
@@ -82,6 +81,8 @@ _JAX_CACHE = pytest.StashKey[Path | None]()
 MARKERS = {
     "trainstate_one_step": "a property of one_step(seed, x, y, lr) (trainstate-conformance)",
     "trainstate_train_state": "a property of a TrainState-like class (trainstate-conformance)",
+    "trainstate_module": "a property of the implementation's module itself: it imports and "
+    "defines something to test (trainstate-conformance)",
     "trainstate_observed": "the verdict rests on what the suite observed inside the "
     "implementation's own process (trainstate-conformance)",
     "trainstate_basic": "a basic promise of the contract, run before the other properties "

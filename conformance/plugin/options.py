@@ -63,14 +63,6 @@ def add_options(parser: Any) -> None:
         "with pdb: this trusts their code, and a crash or hang takes the run down",
     )
     group.addoption(
-        "--trainstate-grading",
-        action="store_true",
-        default=False,
-        dest="trainstate_grading",
-        help="an implementation that cannot be imported fails its verdict instead of "
-        "stopping the run (python -m conformance sets it)",
-    )
-    group.addoption(
         "--trainstate-report",
         metavar="PATH",
         default=None,

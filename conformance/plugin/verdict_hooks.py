@@ -19,6 +19,7 @@ import pytest
 from conformance import __version__
 from conformance.plugin.collection import marker_names
 from conformance.plugin.stash import COUNT, FAILURES, impl_of, property_name
+from conformance.properties.blocked import Blocked
 from conformance.properties.not_applicable import DoesNotApply
 from conformance.reporting.verdicts import (
     IMPLEMENTATION_PROCESS,
@@ -57,6 +58,13 @@ def pytest_runtest_makereport(
     if impl is not None and report.when in ("setup", "call"):
         error = call.excinfo.value if call.excinfo is not None else None
         observed = item.get_closest_marker(OBSERVED_MARKER) is not None
+        blocked = isinstance(error, Blocked) and report.when == "call"
+        if blocked:
+            # pytest's word for a test that could not run because something it needs failed is
+            # an error (JUnit <error>), and it fails the run: the implementation does not conform.
+            report.outcome = "failed"
+            report.when = "setup"
+            report.longrepr = f"Blocked: {error}"
         report.user_properties.extend(
             report_properties(
                 impl.name,
@@ -66,6 +74,7 @@ def pytest_runtest_makereport(
                 not_applicable=isinstance(error, DoesNotApply),
                 evidence=IMPLEMENTATION_PROCESS if observed else JUDGE,
                 markers=marker_names(item),
+                blocked_by=error.cause if blocked else None,  # type: ignore[union-attr]
             )
         )
         if report.failed:

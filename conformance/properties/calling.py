@@ -111,17 +111,37 @@ class CallResult:
     y_after: Any = None
 
 
-def _raised(impl: Implementation, exception: Any, label: str) -> ImplementationRaised:
+def _raised(
+    impl: Implementation, answer: dict[str, Any], label: str, prerequisite: bool
+) -> ImplementationRaised:
+    exception = answer["raised"]
     kind = str(exception.get("type", "?"))
     message = str(exception.get("message", ""))
+    capabilities = impl.capabilities()
+    subject = "one_step"
+    if capabilities.one_step_is_built and capabilities.train_state is not None:
+        subject = f"one_step built from {capabilities.train_state.name} by the canonical recipe"
+    in_class_call = answer.get("in_class_call")
     if kind == "SystemExit":
-        return ImplementationRaised(
-            f"{impl.name}.one_step called sys.exit({exception.get('exit_code')}) {label}"
+        cause = f"{subject} called sys.exit({exception.get('exit_code')})"
+    else:
+        origin = exception.get("module")
+        shown = kind if origin in (None, "builtins") else f"{origin}.{kind}"
+        note = (
+            "" if exception.get("is_exception", True) else " (a BaseException; it fails the call)"
         )
-    origin = exception.get("module")
-    shown = kind if origin in (None, "builtins") else f"{origin}.{kind}"
-    note = "" if exception.get("is_exception", True) else " (a BaseException; it fails the call)"
-    return ImplementationRaised(f"{impl.name}.one_step raised {shown}: {message}{note} {label}")
+        cause = f"{subject} raised {shown}: {message}{note}"
+        if in_class_call:
+            # The class's own call failed: the cause the TrainState properties give too.
+            cause = f"{in_class_call} raised {shown}: {message}{note}"
+            label = f"(in the {subject}) {label}"
+    return ImplementationRaised(
+        f"{impl.name}: {cause} {label}",
+        cause,
+        prerequisite=prerequisite,
+        in_class_call=bool(in_class_call),
+        label=label,
+    )
 
 
 ANSWERS_KEPT = 1024
@@ -167,7 +187,11 @@ def call_raw(
                 impl.answers.popitem(last=False)
     else:
         impl.answers.move_to_end(key)
-    return _read_answer(impl, problem, answer, check_global_state)
+    plain = not (fresh or read_only)
+    if "raised" in answer and not plain:
+        # Raising here is a failure of the property asking only if the plain call succeeds.
+        plain = _plain_raises(impl, problem)
+    return _read_answer(impl, problem, answer, check_global_state, prerequisite=plain)
 
 
 def _question(problem: Problem, read_only: bool) -> bytes:
@@ -199,8 +223,21 @@ def _ask(impl: Implementation, problem: Problem, read_only: bool) -> dict[str, A
     )
 
 
+def _plain_raises(impl: Implementation, problem: Problem) -> bool:
+    """Whether the plain call on ``problem`` (writable inputs, answer kept) raises."""
+    try:
+        call_raw(impl, problem)
+    except ImplementationRaised:
+        return True
+    return False
+
+
 def _read_answer(
-    impl: Implementation, problem: Problem, answer: dict[str, Any], check_global_state: bool
+    impl: Implementation,
+    problem: Problem,
+    answer: dict[str, Any],
+    check_global_state: bool,
+    prerequisite: bool = True,
 ) -> CallResult:
     changes = [str(c) for c in answer.get("state_changes", [])]
     if check_global_state and changes:
@@ -209,7 +246,7 @@ def _read_answer(
             f"restored, but one_step must not touch it {problem.label()}"
         )
     if "raised" in answer:
-        raise _raised(impl, answer["raised"], problem.label())
+        raise _raised(impl, answer, problem.label(), prerequisite)
     printed = int(answer.get("printed", 0))
     if printed > OUTPUT_LIMIT:
         raise ImplementationPrinted(

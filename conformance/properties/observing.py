@@ -4,7 +4,7 @@
   or "does not apply" (:class:`DoesNotApply`) with the reason.
 - :class:`Context`: the coordinates every assertion message ends with
   (implementation, optimizer, params structure, ``k``...).
-- :func:`observe`: run a scenario of :mod:`conformance.isolation.train_state_scenarios`
+- :func:`observe`: run a scenario of :mod:`conformance.properties.train_state_scenarios`
   in the implementation's process; if the implementation raised where Flax
   does not, fail with a message that names the call, the contract point and
   the input.
@@ -16,16 +16,18 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from conformance.isolation.descriptions import CANONICAL_FIELDS
 from conformance.isolation.failures import (
     HostMisbehaved,
     ImplementationFailed,
     ImplementationRaised,
 )
 from conformance.isolation.implementations import Implementation, TrainStateClass
-from conformance.isolation.service import CANONICAL_FIELDS
-from conformance.isolation.train_state_scenarios import SCENARIO_CALLS
 from conformance.isolation.trees import Leaf, TreeData, expected_tree, pack_tree, tree_data
+from conformance.properties.blocked import Blocked
 from conformance.properties.not_applicable import DoesNotApply
+from conformance.properties.train_state_scenarios import SCENARIO_CALLS
+from conformance.reference.class_calls import EXTRA_FIELDS_CALL
 from conformance.strategies.optax_catalogue import OptimizerCase
 
 
@@ -131,6 +133,27 @@ def _grads_shapes(inputs: dict[str, Any], call: int) -> str:
     return expected_tree(grads.tree).shapes() if isinstance(grads, Tree) else "?"
 
 
+def _call_text(call: str, stopped: dict[str, Any], scenario: str) -> str:
+    """The call that raised, with exactly the keywords the scenario passed."""
+    keywords = "".join(f", {name}=..." for name in stopped.get("keywords", []))
+    kind, _, index = call.partition(" ")
+    if kind == "create values":
+        return EXTRA_FIELDS_CALL
+    if kind in ("create", "create_with_fields"):
+        return f"TrainState.create({keywords.removeprefix(', ')})"
+    if kind in ("apply_gradients", "control", "apply_gradients_with_fields"):
+        return f"state.apply_gradients({keywords.removeprefix(', ')})"
+    if kind == "jit":
+        return f"jax.jit(lambda s, g: s.apply_gradients(grads=g))(state, grads) on call {index}"
+    if kind == "tree_flatten":
+        return "jax.tree_util.tree_flatten(state)"
+    if kind == "tree_unflatten":
+        return "jax.tree_util.tree_unflatten(treedef, leaves) of the state's own flattening"
+    if kind == "replace":
+        return f"state.replace({keywords.removeprefix(', ')})"
+    return call
+
+
 def _stopped(
     ctx: Context, scenario: str, stopped: dict[str, Any], inputs: dict[str, Any]
 ) -> BaseException:
@@ -139,54 +162,52 @@ def _stopped(
     if kind == "raised":
         call = str(stopped.get("call", "?"))
         raised = exception_text(exception)
-        extra = "".join(f", {name}=..." for name in inputs.get("extra", {}) or {})
-        if call == "create":
+        shown = _call_text(call, stopped, scenario)
+        if stopped.get("blocking"):
+            return Blocked(f"{shown} raised {raised}", str(ctx))
+        if call.startswith(("create", "create_with_fields")):
             return ImplementationRaised(
-                f"{ctx.name}: TrainState.create(apply_fn=..., params=..., tx=...{extra}) raised "
-                f"{raised}; Flax's create(*, apply_fn, params, tx, **kwargs) accepts these {ctx}"
+                f"{ctx.name}: {shown} raised {raised}; Flax's create(*, apply_fn, params, tx, "
+                f"**kwargs) accepts these {ctx}"
             )
-        if call.startswith("apply_gradients"):
-            index = int(call.rsplit(" ", 1)[-1])
-            if scenario == "update_with_fields":
-                extra = ", apply_fn=..." + extra
+        if call.startswith(("apply_gradients", "control")):
+            index = call.rsplit(" ", 1)[-1]
             return ImplementationRaised(
-                f"{ctx.name}: apply_gradients(grads=...{extra}) call {index} raised {raised}; "
-                f"grads match params' structure, so Flax's apply_gradients applies them "
-                f"(grads {_grads_shapes(inputs, index)}) {ctx}"
+                f"{ctx.name}: {shown} call {index} raised {raised}; grads match params' "
+                f"structure, so Flax's apply_gradients applies them "
+                f"(grads {_grads_shapes(inputs, int(index))}) {ctx}"
             )
         if call.startswith("jit"):
             return ImplementationRaised(
-                f"{ctx.name}: jax.jit(lambda s, g: s.apply_gradients(grads=g))(state, grads) "
-                f"raised {raised} on call {call.rsplit(' ', 1)[-1]}; the state must be a pytree "
-                f"(step, params, opt_state as leaves; apply_fn and tx static) whose "
-                f"apply_gradients traces {ctx}"
+                f"{ctx.name}: {shown} raised {raised}; the state must be a pytree (step, "
+                f"params, opt_state as leaves; apply_fn and tx static) whose apply_gradients "
+                f"traces {ctx}"
             )
-        if call == "tree_flatten":
+        if call.startswith("replace"):
             return AssertionError(
-                f"{ctx.name}: jax.tree_util.tree_flatten(state) raised {raised} {ctx}"
+                f"{ctx.name}: {shown} raised {raised}; Flax's replace(**fields) returns a copy "
+                f"with those fields set {ctx}"
             )
-        if call == "tree_unflatten":
-            return AssertionError(
-                f"{ctx.name}: jax.tree_util.tree_unflatten(treedef, leaves) of the state's own "
-                f"flattening raised {raised} {ctx}"
-            )
-        if call == "replace":
-            names = ", ".join(f"{n}=..." for n in inputs.get("names", []))
-            return AssertionError(
-                f"{ctx.name}: state.replace({names}) raised {raised}; Flax's replace(**fields) "
-                f"returns a copy with those fields set {ctx}"
-            )
-        return ImplementationRaised(f"{ctx.name}: {call} raised {raised} {ctx}")
+        if call.startswith("tree_"):
+            return AssertionError(f"{ctx.name}: {shown} raised {raised} {ctx}")
+        return ImplementationRaised(f"{ctx.name}: {shown} raised {raised} {ctx}")
     if kind == "missing_field":
-        return AssertionError(
-            f"{ctx.name}: the state has no field {stopped.get('field')!r} "
-            f"({exception_text(exception)}); Flax's TrainState has fields "
-            f"{', '.join(CANONICAL_FIELDS)} {ctx}"
+        what = (
+            f"the state has no field {stopped.get('field')!r} ({exception_text(exception)}); "
+            f"Flax's TrainState has fields {', '.join(CANONICAL_FIELDS)}"
         )
+        if stopped.get("blocking"):
+            return Blocked(what, str(ctx))
+        return AssertionError(f"{ctx.name}: {what} {ctx}")
     if kind == "not_a_pytree":
+        what = (
+            f"the state is not a pytree: jax.tree_util.tree_flatten sees the whole "
+            f"{stopped.get('type')} as one leaf"
+        )
+        if stopped.get("blocking"):
+            return Blocked(what, str(ctx))
         return AssertionError(
-            f"{ctx.name}: the state is not a pytree: jax.tree_util.tree_flatten sees the whole "
-            f"{stopped.get('type')} as one leaf (register it, e.g. flax.struct.PyTreeNode, "
+            f"{ctx.name}: {what} (register it, e.g. flax.struct.PyTreeNode, "
             f"jax.tree_util.register_dataclass, eqx.Module), so jax.jit and "
             f"jax.tree_util.tree_map cannot handle it {ctx}"
         )

@@ -29,7 +29,10 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from conformance.isolation.descriptions import first_line
+from conformance.isolation.failures import ImplementationRaised, ImplementationUnavailable
 from conformance.isolation.implementations import Implementation
+from conformance.properties.blocked import Blocked
 from conformance.properties.profiles import suite_settings
 from conformance.reporting.repro import attached_to_failures
 
@@ -44,14 +47,25 @@ def _skeleton(
     strategies: dict[str, st.SearchStrategy[Any]],
     shares_draws: bool,
     applies: Callable[[Implementation], object] | None = None,
+    owns_raising: bool = False,
 ) -> Callable[[F], F]:
     def decorate(body: F) -> F:
         @functools.wraps(body)
         def run(impl: Implementation, **inputs: Any) -> None:
-            if applies is not None:
-                applies(impl)
-            with attached_to_failures(impl, run, inputs):
-                body(impl, **inputs)
+            try:
+                if applies is not None:
+                    applies(impl)
+                with attached_to_failures(impl, run, inputs):
+                    body(impl, **inputs)
+            except ImplementationRaised as exc:
+                # A call this property only needs raised: the property that owns the call
+                # reports it (conformance.properties.blocked).
+                if exc.in_class_call or (exc.prerequisite and not owns_raising):
+                    raise Blocked(exc.cause, exc.label) from None
+                raise
+            except ImplementationUnavailable as exc:
+                # "name: --trainstate-impl spec: why", as module_imports reports it.
+                raise Blocked(first_line(exc).removeprefix(f"{impl.name}: ")) from None
 
         test: Any = run
         for pin in reversed(list(pins)):
@@ -68,18 +82,21 @@ def one_step_property(
     *,
     pins: Iterable[Mapping[str, object]] = (),
     basic: bool = False,
+    owns_raising: bool = False,
     **strategies: st.SearchStrategy[Any],
 ) -> Callable[[F], F]:
     """A property of ``one_step``: ``@given(**strategies)``, every pin an ``@example``.
 
     Its draws are shared with the properties that draw alike, and so are the
     calls of ``one_step`` that answer them (:mod:`conformance.properties.calling`).
-    ``basic`` runs it before the others.
+    ``basic`` runs it before the others.  ``owns_raising``: it fails when
+    ``one_step`` raises on a valid input; every other property is blocked by
+    that failure.
     """
     marks = [pytest.mark.trainstate_one_step]
     if basic:
         marks.append(pytest.mark.trainstate_basic)
-    return _skeleton(marks, pins, strategies, shares_draws=True)
+    return _skeleton(marks, pins, strategies, shares_draws=True, owns_raising=owns_raising)
 
 
 def train_state_property(

@@ -179,7 +179,7 @@ def _int32(value: object) -> bool:
 
 
 def _fields(value: object) -> bool:
-    from conformance.isolation.service import CANONICAL_FIELDS
+    from conformance.isolation.descriptions import CANONICAL_FIELDS
 
     names = list(value) if isinstance(value, (list, tuple)) else []
     return 1 <= len(names) == len(set(names)) and all(n in CANONICAL_FIELDS for n in names)

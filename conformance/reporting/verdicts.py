@@ -9,7 +9,8 @@ matrix is the same with and without ``-n``.
 
 An implementation's overall verdict (:func:`overall`):
 
-- ``DOES NOT CONFORM``: a property failed;
+- ``DOES NOT CONFORM``: a property failed, or was blocked (it could not judge
+  because a more basic call failed: :mod:`conformance.properties.blocked`);
 - ``INCOMPLETE``: none failed, but a property that applies to it did not run
   to the end: skipped for any reason but a known-deviation file
   (``--impl-maxfail``, say), or not selected (``-k``, ``-m``);
@@ -17,7 +18,7 @@ An implementation's overall verdict (:func:`overall`):
   known deviation).  "Does not apply" (the TrainState properties for a
   module with only ``one_step``) is a status of its own and counts for neither.
 
-JSON report (``--trainstate-report PATH``), schema version 3::
+JSON report (``--trainstate-report PATH``), schema version 4::
 
     {"schema": "trainstate-conformance/report", "schema_version": 3,
      "suite_version": str, "library_versions": {name: version},
@@ -25,8 +26,9 @@ JSON report (``--trainstate-report PATH``), schema version 3::
      "isolation": str, "verdict_budget": float | null,
      "implementations": [{"name", "spec", "verdict", "not_selected": [property]}],
      "results": [{"implementation", "property", "nodeid",
-                  "status": "passed" | "failed" | "skipped" | "known-deviation"
-                            | "not-applicable",
+                  "status": "passed" | "failed" | "blocked" | "skipped"
+                            | "known-deviation" | "not-applicable",
+                  "blocked_by": str | null,
                   "evidence": "judge" | "implementation-process",
                   "message": str | null, "examples": int | null,
                   "first_failure_at": int | null,
@@ -39,6 +41,10 @@ included: what the verdict cost, in a unit that does not depend on the machine.
 ``not_run`` counts the draws Hypothesis made that were not run because the
 property's share of ``--trainstate-verdict-budget`` was spent (the header's
 ``verdict_budget``, in seconds, or null); ``examples`` are those that ran.
+
+``blocked_by`` is, for a blocked property, the failure that blocked it (a
+call and what it raised, without the input), the same text for every property
+it blocked; pytest reports a blocked property as an error (JUnit ``<error>``).
 
 ``markers`` are the suite's markers the property carries (its family, and where
 it comes in the run order: :func:`conformance.plugin.collection.run_rank`).
@@ -55,6 +61,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
@@ -67,11 +74,12 @@ from conformance.reporting.known_deviations import is_known_deviation
 from conformance.reporting.repro import REPRO_HEADER
 
 SCHEMA = "trainstate-conformance/report"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 KEY_PREFIX = "trainstate_"
 STATUS_MARKS = {
     "passed": "pass",
     "failed": "FAIL",
+    "blocked": "blocked",
     "skipped": "skip",
     "known-deviation": "known",
     "not-applicable": "n/a",
@@ -109,6 +117,7 @@ class Verdict:
     calls: dict[str, int] | None = None
     not_run: int | None = None
     markers: list[str] | None = None
+    blocked_by: str | None = None
 
 
 def report_properties(
@@ -120,6 +129,7 @@ def report_properties(
     not_applicable: bool,
     evidence: str,
     markers: list[str],
+    blocked_by: str | None = None,
 ) -> list[tuple[str, object]]:
     """The ``user_properties`` entries a worker attaches to a conformance test's report.
 
@@ -153,6 +163,7 @@ def report_properties(
         (KEY_PREFIX + "message", message),
         (KEY_PREFIX + "not_applicable", not_applicable),
         (KEY_PREFIX + "evidence", evidence),
+        (KEY_PREFIX + "blocked_by", blocked_by),
     ]
 
 
@@ -178,7 +189,10 @@ def verdict_from_report(report: pytest.TestReport) -> Verdict | None:
     decisive = crashed or report.when == "call" or (report.when == "setup" and not report.passed)
     if not decisive:
         return None
-    if report.skipped and hasattr(report, "wasxfail"):
+    message: str | None
+    if props.get("blocked_by"):
+        status, message = "blocked", str(report.longrepr).removeprefix("Blocked: ")
+    elif report.skipped and hasattr(report, "wasxfail"):
         status, message = "known-deviation", str(report.wasxfail) or None
     elif report.skipped:
         longrepr = report.longrepr
@@ -210,6 +224,7 @@ def verdict_from_report(report: pytest.TestReport) -> Verdict | None:
         calls=props.get("calls"),  # type: ignore[arg-type]
         not_run=props.get("not_run"),  # type: ignore[arg-type]
         markers=props.get("markers"),  # type: ignore[arg-type]
+        blocked_by=props.get("blocked_by"),  # type: ignore[arg-type]
     )
 
 
@@ -222,7 +237,7 @@ def _crash_message(report: pytest.TestReport) -> str:
 def overall(verdicts: Iterable[Verdict], not_selected: Iterable[str] = ()) -> str:
     """One implementation's verdict from its properties' (see the module docstring)."""
     statuses = [v.status for v in verdicts]
-    if "failed" in statuses:
+    if "failed" in statuses or "blocked" in statuses:
         return DOES_NOT_CONFORM
     if not statuses or "skipped" in statuses or any(True for _ in not_selected):
         return INCOMPLETE
@@ -286,7 +301,10 @@ def format_matrix(
         skipped = [v for v in mine if v.status == "skipped"]
         if failed:
             line += "; failed: " + ", ".join(failed)
-        elif skipped:
+        causes = Counter(v.blocked_by for v in mine if v.status == "blocked")
+        for cause, count in causes.most_common():
+            line += f"; {count} {'property' if count == 1 else 'properties'} blocked by: {cause}"
+        if not failed and not causes and skipped:
             line += "; did not run to the end: " + ", ".join(
                 f"{v.property} ({v.message})" for v in skipped[:3]
             )

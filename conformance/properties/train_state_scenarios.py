@@ -13,7 +13,16 @@ take as reported, which the verdict says (see the README's trust model).
 
 A scenario that cannot go on (the implementation raised, a field is missing)
 raises :class:`Stop` with what happened; :func:`run` returns it as
-``{"stopped": ...}``.
+``{"stopped": ...}``.  Each scenario names the calls that are its subject
+(:data:`SUBJECTS`); any other call it makes is a prerequisite (``create``
+before an update, a plain update before one with keyword fields), and a Stop
+there is ``"blocking"``: the property is blocked by that call's failure, which
+the property whose subject it is reports.  A scenario that expects a call to
+raise first makes the same call without the fault (the control), so that an
+exception raised for another reason never passes for the expected one.
+
+Every ``create`` also gets the values of the class's extra fields
+(:mod:`conformance.properties.extra_fields`).
 """
 
 from __future__ import annotations
@@ -25,11 +34,17 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import optax
 
-from conformance.isolation.service import CANONICAL_FIELDS, class_name, describe_exception
+from conformance.isolation.descriptions import CANONICAL_FIELDS, class_name, describe_exception
 from conformance.isolation.trees import describe_leaf, describe_tree, show_array, unpack_tree
+from conformance.properties.extra_fields import (
+    FieldValues,
+    other_stand_in_function,
+    stand_in_function,
+)
 from conformance.strategies.optax_catalogue import CATALOGUE, build
 
 PYTREE_FIELDS: tuple[str, ...] = ("step", "params", "opt_state")
@@ -70,13 +85,24 @@ class Stop(Exception):
         self.observed = observed
 
 
+def _kind(what: str) -> str:
+    """The kind of a call named ``what`` (``"apply_gradients 2"`` is an ``apply_gradients``)."""
+    return what.split(" ", 1)[0]
+
+
 @dataclasses.dataclass
 class Scenario:
-    """The class under test, the decoded inputs, and how to call into the implementation."""
+    """The class under test, the decoded inputs, and how to call into the implementation.
+
+    ``subject``: the kinds of call (:func:`_kind`) the scenario is about; a
+    failure of any other call blocks the scenario instead of failing it.
+    """
 
     cls: type[Any]
+    fields: FieldValues | None
     inputs: dict[str, Any]
     let_through: tuple[type[BaseException], ...]
+    subject: frozenset[str] = frozenset()
     calls: dict[str, int] = dataclasses.field(
         default_factory=lambda: dict.fromkeys(SCENARIO_CALLS, 0)
     )
@@ -99,24 +125,42 @@ class Scenario:
     def trees(self, key: str) -> list[Any]:
         return [unpack_tree(packed) for packed in self.inputs[key]]
 
+    def stop(self, what: str, observed: dict[str, Any]) -> Stop:
+        return Stop({**observed, "blocking": _kind(what) not in self.subject})
+
     def call(self, what: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """``function(*args, **kwargs)``; if it raises, the scenario stops and says where."""
+        """``function(*args, **kwargs)``; if it raises, the scenario stops and says where,
+        with the keywords passed."""
         try:
             return function(*args, **kwargs)
         except BaseException as exc:
             if isinstance(exc, self.let_through):
                 raise
-            raise Stop(
-                {"kind": "raised", "call": what, "exception": describe_exception(exc)}
+            raise self.stop(
+                what,
+                {
+                    "kind": "raised",
+                    "call": what,
+                    "keywords": list(kwargs),
+                    "exception": describe_exception(exc),
+                },
             ) from None
 
     def attempt(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
         """What ``function(*args, **kwargs)`` did: ``{"raised": ...}`` or ``{"returned": ...}``."""
         try:
-            result = self.call("attempt", function, *args, **kwargs)
-        except Stop as stop:
-            return {"raised": stop.observed["exception"]}
+            result = function(*args, **kwargs)
+        except BaseException as exc:
+            if isinstance(exc, self.let_through):
+                raise
+            return {"raised": describe_exception(exc)}
         return {"returned": describe_value(result)}
+
+    def extra(self, params: Any) -> dict[str, Any]:
+        """The extra fields' values ``create`` gets for ``params``."""
+        if self.fields is None:
+            return {}
+        return self.call("create values", self.fields.for_params, params)  # type: ignore[no-any-return]
 
     def create(self, params: Any, tx: Any, apply_fn: str = "a", **kwargs: Any) -> Any:
         self.counted("create")
@@ -126,32 +170,27 @@ class Scenario:
             apply_fn=APPLY_FNS[apply_fn](),
             params=params,
             tx=tx,
-            **kwargs,
+            **{**self.extra(params), **kwargs},
         )
 
-    def update(self, state: Any, grads: Any, index: int = 1, **kwargs: Any) -> Any:
+    def update(
+        self, state: Any, grads: Any, index: int = 1, what: str = "apply_gradients", **kwargs: Any
+    ) -> Any:
         self.counted("apply_gradients")
-        return self.call(f"apply_gradients {index}", _apply_gradients(state), grads=grads, **kwargs)
+        return self.call(f"{what} {index}", _apply_gradients(self, state), grads=grads, **kwargs)
 
     def field(self, state: Any, name: str) -> Any:
         try:
-            return self.call(name, getattr, state, name)
-        except Stop as stop:
-            exception = stop.observed["exception"]
-            raise Stop({"kind": "missing_field", "field": name, "exception": exception}) from None
+            return getattr(state, name)
+        except BaseException as exc:
+            if isinstance(exc, self.let_through):
+                raise
+            observed = {"kind": "missing_field", "field": name}
+            raise self.stop("field", {**observed, "exception": describe_exception(exc)}) from None
 
 
-def _apply_gradients(state: Any) -> Callable[..., Any]:
-    try:
-        return state.apply_gradients  # type: ignore[no-any-return]
-    except AttributeError as exc:
-        raise Stop(
-            {
-                "kind": "missing_field",
-                "field": "apply_gradients",
-                "exception": describe_exception(exc),
-            }
-        ) from None
+def _apply_gradients(s: Scenario, state: Any) -> Callable[..., Any]:
+    return s.field(state, "apply_gradients")  # type: ignore[no-any-return]
 
 
 def describe_value(value: Any) -> str:
@@ -187,6 +226,11 @@ def _step(scenario: Scenario, state: Any) -> dict[str, Any]:
     return describe_leaf(scenario.field(state, "step"))
 
 
+def _zero_grads(params: Any) -> Any:
+    """Gradients that match ``params``' structure, containers included: the control update."""
+    return jax.tree_util.tree_map(jnp.zeros_like, params)
+
+
 # --------------------------------------------------------------------------- scenarios
 
 
@@ -209,20 +253,27 @@ def create(s: Scenario) -> dict[str, Any]:
 
 def positional_grads(s: Scenario) -> dict[str, Any]:
     state = s.create(s.tree("params"), s.tx())
+    s.update(state, s.tree("grads"), what="control")
     before = _fields(s, state, PYTREE_FIELDS)
     s.counted("apply_gradients")
-    outcome = s.attempt(_apply_gradients(state), s.tree("grads"))
+    outcome = s.attempt(_apply_gradients(s, state), s.tree("grads"))
     return {"outcome": outcome, "before": before, "after": _fields(s, state, PYTREE_FIELDS)}
 
 
 def positional_create(s: Scenario) -> dict[str, Any]:
+    params, tx = s.tree("params"), s.tx()
+    s.create(params, tx)
     s.counted("create")
-    return {"outcome": s.attempt(s.cls.create, apply_fn_a, s.tree("params"), s.tx())}
+    return {"outcome": s.attempt(s.cls.create, apply_fn_a, params, tx, **s.extra(params))}
 
 
 def create_extra_fields(s: Scenario) -> dict[str, Any]:
+    params, tx = s.tree("params"), s.tx()
+    s.create(params, tx)
     values = {name: unpack_tree(packed) for name, packed in s.inputs["extra"].items()}
-    state = s.create(s.tree("params"), s.tx(), **values)
+    s.counted("create")
+    state = s.call("create_with_fields", s.cls.create, apply_fn=apply_fn_a, params=params,
+                   tx=tx, **{**s.extra(params), **values})  # fmt: skip
     created = {name: _observed_value(s.field(state, name), v) for name, v in values.items()}
     new = s.update(state, s.tree("grads"))
     updated = {name: _observed_value(s.field(new, name), v) for name, v in values.items()}
@@ -230,12 +281,15 @@ def create_extra_fields(s: Scenario) -> dict[str, Any]:
 
 
 def create_unknown_field(s: Scenario) -> dict[str, Any]:
+    params, tx = s.tree("params"), s.tx()
+    s.create(params, tx)
     s.counted("create")
     outcome = s.attempt(
         s.cls.create,
         apply_fn=apply_fn_a,
-        params=s.tree("params"),
-        tx=s.tx(),
+        params=params,
+        tx=tx,
+        **s.extra(params),
         **{s.inputs["field"]: s.inputs["value"]},
     )
     return {"outcome": outcome}
@@ -310,9 +364,11 @@ def assign_field(s: Scenario) -> dict[str, Any]:
 
 
 def mismatched_grads(s: Scenario) -> dict[str, Any]:
-    state = s.create(s.tree("params"), s.tx())
+    params = s.tree("params")
+    state = s.create(params, s.tx())
+    s.update(state, _zero_grads(params), what="control")
     s.counted("apply_gradients")
-    return {"outcome": s.attempt(_apply_gradients(state), grads=s.tree("grads"))}
+    return {"outcome": s.attempt(_apply_gradients(s, state), grads=s.tree("grads"))}
 
 
 @functools.cache
@@ -326,6 +382,13 @@ def _jitted_apply_gradients(cls: type) -> Callable[[Any, Any], Any]:
     return jax.jit(lambda state, grads: state.apply_gradients(grads=grads))
 
 
+def _jit_update(s: Scenario, state: Any, grads: Any, index: int) -> Any:
+    _flatten(s, state)
+    s.counted("apply_gradients")
+    # A class is hashable, but mypy does not see type[Any] as Hashable (python/mypy#11470).
+    return s.call(f"jit {index}", _jitted_apply_gradients(s.cls), state, grads)  # type: ignore[arg-type]
+
+
 def jitted(s: Scenario) -> dict[str, Any]:
     tx = s.tx()
     eager = s.create(s.tree("params"), tx)
@@ -333,9 +396,7 @@ def jitted(s: Scenario) -> dict[str, Any]:
     calls = []
     for i, grads in enumerate(s.trees("grads"), start=1):
         eager = s.update(eager, grads, i)
-        # A class is hashable, but mypy does not see type[Any] as Hashable (python/mypy#11470).
-        s.counted("apply_gradients")
-        traced = s.call(f"jit {i}", _jitted_apply_gradients(s.cls), traced, grads)  # type: ignore[arg-type]
+        traced = _jit_update(s, traced, grads, i)
         calls.append(
             {
                 "is_cls": type(traced) is s.cls,
@@ -354,7 +415,7 @@ def jitted(s: Scenario) -> dict[str, Any]:
 def _flatten(s: Scenario, state: Any) -> tuple[list[Any], Any]:
     leaves, treedef = s.call("tree_flatten", jax.tree_util.tree_flatten, state)
     if len(leaves) == 1 and leaves[0] is state:
-        raise Stop({"kind": "not_a_pytree", "type": class_name(type(state))})
+        raise s.stop("tree_flatten", {"kind": "not_a_pytree", "type": class_name(type(state))})
     return leaves, treedef
 
 
@@ -439,7 +500,7 @@ def replace(s: Scenario) -> dict[str, Any]:
     changes = {name: candidates[name] for name in s.inputs["names"]}
     original = {name: s.field(state, name) for name in CANONICAL_FIELDS}
     original_trees = {name: describe_tree(value) for name, value in original.items()}
-    new = s.call("replace", _attr(state, "replace"), **changes)
+    new = s.call("replace", s.field(state, "replace"), **changes)
     fields = {}
     for name in CANONICAL_FIELDS:
         got = s.field(new, name)
@@ -462,22 +523,15 @@ def replace(s: Scenario) -> dict[str, Any]:
     }
 
 
-def _attr(state: Any, name: str) -> Any:
-    try:
-        return getattr(state, name)
-    except AttributeError as exc:
-        raise Stop(
-            {"kind": "missing_field", "field": name, "exception": describe_exception(exc)}
-        ) from None
-
-
 def update_with_fields(s: Scenario) -> dict[str, Any]:
     tx = s.tx()
     state = s.create(s.tree("params"), tx)
+    grads = s.tree("grads")
+    s.update(state, grads, what="control")
     values: dict[str, Any] = {"apply_fn": apply_fn_b}
     values.update({name: unpack_tree(packed) for name, packed in s.inputs["extra"].items()})
     old = {name: s.field(state, name) for name in values}
-    new = s.update(state, s.tree("grads"), 1, **values)
+    new = s.update(state, grads, 1, what="apply_gradients_with_fields", **values)
     return {
         "fields": {name: _observed_value(s.field(new, name), v) for name, v in values.items()},
         "step": _step(s, new),
@@ -485,6 +539,86 @@ def update_with_fields(s: Scenario) -> dict[str, Any]:
         "tx_kept": s.field(new, "tx") is tx,
         "old_kept": {name: getattr(state, name) is value for name, value in old.items()},
     }
+
+
+def _same(value: Any, sent: Any) -> bool:
+    """``value`` is ``sent``, or the same pytree: equal structure (static data included)
+    and equal leaves.  Not bit for bit: ``jax.jit`` turns a Python number leaf into an
+    array of JAX's dtype, as it does for Flax's own class."""
+    if value is sent:
+        return True
+    try:
+        a, a_def = jax.tree_util.tree_flatten(value)
+        b, b_def = jax.tree_util.tree_flatten(sent)
+        same_structure = bool(a_def == b_def)  # type: ignore[operator]
+        return same_structure and all(
+            np.array_equal(np.asarray(x), np.asarray(y), equal_nan=True)
+            for x, y in zip(a, b, strict=True)
+        )
+    except Exception:
+        return False
+
+
+def _alternative(value: Any) -> Any:
+    """Another value of the same kind, for the checks that replace a field."""
+    if value is stand_in_function:
+        return other_stand_in_function
+    if callable(value) and not hasattr(value, "shape"):
+        return stand_in_function
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, (int, float)):
+        return value + 1
+    if isinstance(value, str):
+        return value + "y"
+    return jax.tree_util.tree_map(
+        lambda leaf: np.asarray(leaf) + np.asarray(1, np.asarray(leaf).dtype), value
+    )
+
+
+def extra_fields(s: Scenario) -> dict[str, Any]:
+    """Each extra field through create, apply_gradients (carried, then replaced), jax.jit and
+    a flatten/unflatten round trip; where its value lies in the state's tree."""
+    assert s.fields is not None
+    params, tx = s.tree("params"), s.tx()
+    grads = s.tree("grads")
+    passed = s.extra(params)
+    state = s.create(params, tx, **passed)
+    values = {f.name: passed.get(f.name, s.field(state, f.name)) for f in s.fields.fields}
+    carried = s.update(state, grads, what="control")
+    leaves, treedef = _flatten(s, state)
+    leaf_ids = {id(leaf) for leaf in leaves}
+    traced = _jit_update(s, s.create(params, tx), grads, 1)
+    rebuilt = s.call("tree_unflatten", jax.tree_util.tree_unflatten, treedef, leaves)
+    observed = {}
+    for f in s.fields.fields:
+        value = values[f.name]
+        alternative = _alternative(value) if value is not None else None
+        entry: dict[str, Any] = {
+            "static": f.static,
+            "passed": f.name in passed,
+            "value": describe_value(value),
+            "created": _same(s.field(state, f.name), value),
+            "carried": _same(s.field(carried, f.name), value),
+            "jitted": _same(s.field(traced, f.name), value),
+            "round_trip": _same(s.field(rebuilt, f.name), value),
+            "replaced": None,
+        }
+        if alternative is not None:
+            replaced = s.update(state, grads, what="apply_gradients_with_fields",
+                                **{f.name: alternative})  # fmt: skip
+            entry["replaced"] = _same(s.field(replaced, f.name), alternative)
+            entry["alternative"] = describe_value(alternative)
+        own_leaves = jax.tree_util.tree_leaves(value)
+        if f.static:
+            entry["in_leaves"] = [describe_value(v) for v in own_leaves if id(v) in leaf_ids]
+            if alternative is not None:
+                other = s.create(params, tx, **{f.name: alternative})
+                entry["same_structure_for_other"] = _same_structure(other, treedef)
+        else:
+            entry["missing_leaves"] = sum(id(v) not in leaf_ids for v in own_leaves)
+        observed[f.name] = entry
+    return {"fields": observed}
 
 
 def dense_sgd_step(s: Scenario) -> dict[str, Any]:
@@ -496,41 +630,46 @@ def dense_sgd_step(s: Scenario) -> dict[str, Any]:
     }
 
 
-SCENARIOS: dict[str, Callable[[Scenario], dict[str, Any]]] = {
-    fn.__name__: fn
-    for fn in (
-        create,
-        positional_grads,
-        positional_create,
-        create_extra_fields,
-        create_unknown_field,
-        step_count,
-        trajectory,
-        old_state,
-        assign_field,
-        mismatched_grads,
-        jitted,
-        round_trip,
-        static_fields,
-        replace,
-        update_with_fields,
-        dense_sgd_step,
+SCENARIOS: dict[str, tuple[Callable[[Scenario], dict[str, Any]], frozenset[str]]] = {
+    fn.__name__: (fn, frozenset(subject))
+    for fn, subject in (
+        (create, ("create", "field")),
+        (positional_grads, ()),
+        (positional_create, ()),
+        (create_extra_fields, ("create_with_fields",)),
+        (create_unknown_field, ()),
+        (step_count, ()),
+        (trajectory, ("apply_gradients",)),
+        (old_state, ()),
+        (assign_field, ()),
+        (mismatched_grads, ()),
+        (jitted, ("jit",)),
+        (round_trip, ("tree_flatten", "tree_unflatten")),
+        (static_fields, ()),
+        (replace, ("replace",)),
+        (update_with_fields, ("apply_gradients_with_fields",)),
+        (extra_fields, ("apply_gradients_with_fields",)),
+        (dense_sgd_step, ()),
     )
 }
+"""Each scenario, and the kinds of call that are its subject (:class:`Scenario`)."""
 
 
 def run(
     cls: type,
+    fields: FieldValues | None,
     name: str,
     inputs: dict[str, Any],
     let_through: tuple[type[BaseException], ...] = (),
 ) -> tuple[dict[str, Any], dict[str, int]]:
     """Run scenario ``name`` on ``cls``: what it observed (or ``{"stopped": ...}``), and the
     calls of ``create`` and ``apply_gradients`` it made."""
-    scenario = SCENARIOS.get(name)
-    state = Scenario(cls, inputs, let_through)
-    if scenario is None:
-        return {"stopped": {"kind": "unknown_scenario", "name": name}}, state.calls
+    if name not in SCENARIOS:
+        return {"stopped": {"kind": "unknown_scenario", "name": name}}, dict.fromkeys(
+            SCENARIO_CALLS, 0
+        )
+    scenario, subject = SCENARIOS[name]
+    state = Scenario(cls, fields, inputs, let_through, subject)
     try:
         return scenario(state), state.calls
     except Stop as stop:

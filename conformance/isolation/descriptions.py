@@ -1,0 +1,56 @@
+"""What the host tells the judge about exceptions and classes, as plain data.
+
+Shared by the host's service (:mod:`conformance.isolation.service`) and the
+suite's scenario code that runs beside it
+(:mod:`conformance.properties.train_state_scenarios`), and read by the judge.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+MESSAGE_LIMIT = 2000
+"""Characters of an exception's message that are sent back."""
+
+FILE_MODULE_PREFIX = "_trainstate_impl_"
+"""Module names of implementations imported from a file: ``_trainstate_impl_<stem>_<hash>``."""
+
+
+def first_line(exc: BaseException) -> str:
+    try:
+        lines = str(exc).strip().splitlines()
+    except Exception:
+        return f"<{type(exc).__name__} whose str() raised>"
+    return lines[0][:MESSAGE_LIMIT] if lines else ""
+
+
+def describe_exception(exc: BaseException) -> dict[str, Any]:
+    """What an exception was, as data: its type, its message's first line, its kind.
+
+    ``builtins`` lists the built-in classes it derives from, so that the judge
+    can tell an ``AttributeError`` (``dataclasses.FrozenInstanceError`` is one)
+    from anything else without the class itself.
+    """
+    kind = type(exc)
+    return {
+        "type": kind.__qualname__,
+        "module": kind.__module__,
+        "message": first_line(exc),
+        "builtins": [c.__name__ for c in kind.__mro__ if c.__module__ == "builtins"],
+        "is_exception": isinstance(exc, Exception),
+        "exit_code": repr(exc.code)[:60] if isinstance(exc, SystemExit) else None,
+    }
+
+
+CANONICAL_FIELDS: tuple[str, ...] = ("step", "apply_fn", "params", "tx", "opt_state")
+"""The fields of ``flax.training.train_state.TrainState``, in its order."""
+
+
+def class_name(cls: type) -> str:
+    """``module.QualName``; a class from an ``--impl`` file shows as ``file.py:QualName``."""
+    module = getattr(cls, "__module__", "?")
+    match = re.fullmatch(rf"{FILE_MODULE_PREFIX}(.+)_[0-9a-f]+", module)
+    if match:
+        return f"{match.group(1)}.py:{cls.__qualname__}"
+    return f"{module}.{cls.__qualname__}"

@@ -1,0 +1,266 @@
+"""A TrainState class's fields beyond Flax's five, and the values its states are created with.
+
+Runs where the class lives (the implementation's process).  Real subclasses
+add fields, most of them without a default, so that their ``create`` needs a
+value for each: Flax's ImageNet example (``batch_stats: Any``,
+``dynamic_scale: DynamicScale``), its BatchNorm and dropout guides
+(``batch_stats``, ``key: jax.Array``), DQN code (``target_params``), static
+callables (``logits_fn: Callable = struct.field(pytree_node=False)``).
+Every ``create`` the suite makes, in its scenarios and in the one-step recipe,
+passes a value for each such field:
+
+- the module's own, where it defines ``trainstate_fields(params) -> dict``
+  (:data:`HOOK`): a value for every field it names, defaulted fields included;
+- otherwise the suite's choice (:func:`choose`), from what the class declares:
+  a static field (``pytree_node=False``, Equinox's ``static=True``) gets a
+  number for ``int``/``float``/``bool``/``str`` and a stand-in function
+  otherwise (hashable, as a static value must be); ``Optional[...]`` gets
+  ``None``; ``bool``/``int``/``float``/``str`` a number or a string; a
+  callable a stand-in function; an array type a PRNG key (``uint32[2]``,
+  usable both as an array and as a key); a field named ``*params*`` a copy
+  of ``params``; a dataclass type whose fields all have defaults its default
+  instance; any other class ``None``; anything else (``Any``, a dict or
+  ``FrozenDict``, a pytree) a small dict of float32 arrays.
+
+Fields are the dataclass fields beyond Flax's five, and the keyword-only
+parameters of an overridden ``create`` that have no default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import types
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from conformance.isolation.descriptions import CANONICAL_FIELDS, class_name
+
+HOOK = "trainstate_fields"
+"""The module-level function that gives particular values: ``trainstate_fields(params)``."""
+
+CREATE_ARGUMENTS = ("apply_fn", "params", "tx")
+
+
+def stand_in_function(*args: Any, **kwargs: Any) -> None:
+    """The value the suite gives a static or callable field: the scenarios never call it."""
+
+
+def other_stand_in_function(*args: Any, **kwargs: Any) -> None:
+    """A second stand-in, for the checks that replace a field with another value."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ExtraField:
+    """A field beyond Flax's five, as the class declares it."""
+
+    name: str
+    annotation: Any
+    static: bool
+    required: bool
+    default: Any = None
+
+
+def _annotations(cls: type) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(cls)
+    except Exception:
+        # A forward reference that does not resolve: the raw annotations say enough.
+        hints: dict[str, Any] = {}
+        for klass in reversed(cls.__mro__):
+            hints.update(getattr(klass, "__annotations__", {}))
+        return hints
+
+
+def _is_static(field: dataclasses.Field[Any]) -> bool:
+    metadata = field.metadata
+    return metadata.get("pytree_node", True) is False or metadata.get("static", False) is True
+
+
+def _default(field: dataclasses.Field[Any]) -> Any:
+    if field.default is not dataclasses.MISSING:
+        return field.default
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    return dataclasses.MISSING
+
+
+def extra_fields(cls: type) -> list[ExtraField]:
+    """The class's fields beyond Flax's five, in declaration order."""
+    hints = _annotations(cls)
+    found: dict[str, ExtraField] = {}
+    if dataclasses.is_dataclass(cls):
+        for f in dataclasses.fields(cls):
+            if f.init and f.name not in CANONICAL_FIELDS:
+                default = _default(f)
+                found[f.name] = ExtraField(
+                    f.name,
+                    hints.get(f.name, f.type),
+                    _is_static(f),
+                    required=default is dataclasses.MISSING,
+                    default=None if default is dataclasses.MISSING else default,
+                )
+    try:
+        parameters = inspect.signature(cls.create).parameters.values()  # type: ignore[attr-defined]
+    except (AttributeError, TypeError, ValueError):
+        parameters = []  # type: ignore[assignment]
+    for p in parameters:
+        if (
+            p.kind is p.KEYWORD_ONLY
+            and p.default is p.empty
+            and p.name not in CREATE_ARGUMENTS
+            and p.name not in found
+        ):
+            annotation = Any if p.annotation is p.empty else p.annotation
+            found[p.name] = ExtraField(p.name, annotation, static=False, required=True)
+    return list(found.values())
+
+
+def annotation_text(annotation: Any) -> str:
+    if isinstance(annotation, str):
+        return annotation
+    if isinstance(annotation, type) and not typing.get_args(annotation):
+        return annotation.__qualname__
+    return str(annotation).replace("typing.", "")
+
+
+def _is_optional(annotation: Any) -> bool:
+    if isinstance(annotation, str):
+        return annotation.startswith("Optional[") or "None" in annotation.split("|")
+    origin = typing.get_origin(annotation)
+    return origin in (typing.Union, types.UnionType) and type(None) in typing.get_args(annotation)
+
+
+def _named(annotation: Any, *names: str) -> bool:
+    text = annotation_text(annotation)
+    return any(name in text for name in names)
+
+
+def _small_tree() -> dict[str, Any]:
+    return {"extra": jnp.array([1.5, -2.0], jnp.float32)}
+
+
+def _default_instance(annotation: Any) -> tuple[Any, bool]:
+    """``annotation()`` for a dataclass type whose fields all have defaults."""
+    if not (isinstance(annotation, type) and dataclasses.is_dataclass(annotation)):
+        return None, False
+    if any(f.init and _default(f) is dataclasses.MISSING for f in dataclasses.fields(annotation)):
+        return None, False
+    try:
+        return annotation(), True
+    except Exception:
+        return None, False
+
+
+def choose(field: ExtraField, params: Any) -> tuple[Any, str]:
+    """The suite's value for ``field`` (see the module docstring), and the rule it followed."""
+    annotation = field.annotation
+    plain = {bool: True, int: 3, float: 0.5, str: "x"}
+    if field.static:
+        if annotation in plain:
+            return plain[annotation], f"{plain[annotation]!r} (static {annotation.__name__})"
+        return stand_in_function, "a stand-in function (static field)"
+    if _is_optional(annotation):
+        return None, "None (Optional)"
+    if annotation in plain:
+        return plain[annotation], f"{plain[annotation]!r} ({annotation.__name__})"
+    if _named(annotation, "Callable") or annotation is Callable:
+        return stand_in_function, "a stand-in function (Callable)"
+    if _named(annotation, "Array", "ndarray", "PRNGKey"):
+        return jax.random.PRNGKey(42), "jax.random.PRNGKey(42), a uint32[2] array (array type)"
+    if "params" in field.name:
+        return jax.tree_util.tree_map(jnp.array, params), f"a copy of params (named {field.name})"
+    instance, made = _default_instance(annotation)
+    if made:
+        return instance, f"{annotation.__qualname__}() (a dataclass with defaults)"
+    if isinstance(annotation, type) and not issubclass(annotation, Mapping):
+        return None, f"None (an instance of {annotation.__qualname__} cannot be made)"
+    if _named(annotation, "FrozenDict"):
+        from flax.core import FrozenDict
+
+        # Flax's FrozenDict.__init__ has no annotations.
+        tree: Any = FrozenDict(_small_tree())  # type: ignore[no-untyped-call]
+        return tree, "FrozenDict({'extra': float32[2]}) (a pytree)"
+    return _small_tree(), "{'extra': float32[2]} (a pytree)"
+
+
+def module_hook(module: types.ModuleType) -> Callable[[Any], Any] | None:
+    """The module's :data:`HOOK`, if it defines one."""
+    hook = getattr(module, HOOK, None)
+    return hook if callable(hook) else None
+
+
+class FieldValues:
+    """The extra keyword arguments every ``create`` of the class gets, for given params."""
+
+    def __init__(self, cls: type, hook: Callable[[Any], Any] | None) -> None:
+        self.fields = extra_fields(cls)
+        self.hook = hook
+
+    def for_params(self, params: Any) -> dict[str, Any]:
+        """Values for the required fields and for every field the module's hook names.
+
+        The hook is the implementation's code: what it raises propagates, and
+        a result that is not a mapping raises ``TypeError``.
+        """
+        given: dict[str, Any] = {}
+        if self.hook is not None:
+            supplied = self.hook(params)
+            if not isinstance(supplied, Mapping):
+                raise TypeError(
+                    f"{HOOK}(params) returned a {type(supplied).__name__}, not a dict of values"
+                )
+            given = dict(supplied)
+        for f in self.fields:
+            if f.required and f.name not in given:
+                given[f.name] = choose(f, params)[0]
+        return given
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Each field as data, with where the value ``create`` gets comes from."""
+        described = []
+        for f in self.fields:
+            if self.hook is not None:
+                source = f"{HOOK}(params) where it names {f.name}, else "
+            else:
+                source = ""
+            if f.required:
+                source += f"the suite's choice: {choose(f, {'w': np.zeros(2, np.float32)})[1]}"
+            else:
+                source += "its default"
+            described.append(
+                {
+                    "name": f.name,
+                    "annotation": annotation_text(f.annotation),
+                    "static": f.static,
+                    "required": f.required,
+                    "default": _default_kind(f),
+                    "value": source,
+                }
+            )
+        return described
+
+
+def _default_kind(field: ExtraField) -> dict[str, Any]:
+    if field.required:
+        return {"kind": "missing"}
+    for kind in (bool, int, float, str):
+        if type(field.default) is kind:
+            return {"kind": kind.__name__, "value": field.default}
+    kind_name = f"{type(field.default).__module__}.{type(field.default).__qualname__}"
+    return {"kind": "other", "type": kind_name}
+
+
+def describe_class(cls: type, hook: Callable[[Any], Any] | None = None) -> dict[str, Any]:
+    """A TrainState class as data: its name, and its extra fields with their values' source."""
+    return {
+        "name": class_name(cls),
+        "dataclass": dataclasses.is_dataclass(cls),
+        "fields_hook": hook is not None,
+        "extra_fields": FieldValues(cls, hook).describe(),
+    }

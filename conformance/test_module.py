@@ -1,0 +1,26 @@
+"""The module imports and defines something to test: ``one_step``, ``TrainState``, or both.
+
+Its own process imports it (:mod:`conformance.isolation.host`).  When that
+fails (the import raises, ``one_step`` is not callable, ``TrainState`` is not
+a class, neither is defined, ``trainstate_fields`` is not a function), this is
+the one failure that says why; every other property is blocked by it
+(:mod:`conformance.properties.blocked`), and the other implementations of the
+run are judged as usual.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.isolation.descriptions import first_line
+from conformance.isolation.failures import ImplementationUnavailable
+from conformance.isolation.implementations import Implementation
+
+
+@pytest.mark.trainstate_module
+@pytest.mark.trainstate_basic
+def test_module_imports(impl: Implementation) -> None:
+    try:
+        impl.capabilities()
+    except ImplementationUnavailable as exc:
+        raise AssertionError(first_line(exc)) from None
