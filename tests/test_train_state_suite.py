@@ -105,6 +105,21 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
         "test_create_starts_at_step_zero_and_keeps_its_inputs",
         "create did not keep params as given",
     ),
+    "ts_create_rejects_bare_params": (
+        "create",
+        "test_create_starts_at_step_zero_and_keeps_its_inputs",
+        "params=a bare array",
+    ),
+    "ts_extra_field_overwritten": (
+        "extra_fields",
+        "test_extra_fields_are_carried_replaced_and_kept_as_declared",
+        "apply_gradients(grads=...) did not carry it unchanged",
+    ),
+    "ts_static_field_registered_as_leaf": (
+        "extra_fields",
+        "test_extra_fields_are_carried_replaced_and_kept_as_declared",
+        "is declared static (pytree_node=False) but its value",
+    ),
 }
 
 SEVERAL_FAILURES = {"ts_update_without_params"}
