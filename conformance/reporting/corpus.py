@@ -194,6 +194,7 @@ SCALAR_INPUTS: dict[str, Callable[[object], bool]] = {
     "value": lambda v: _int32(v) and 1 <= v <= 1000,  # type: ignore[operator]
     "field": lambda v: _fields([v]),
     "fields": _fields,
+    "bare": lambda v: isinstance(v, bool),
 }
 """The plain inputs the properties draw beside their cases, and their domains.  A drawn
 case (a ``Problem``, a ``TrainStateCase``...) checks itself: ``inconsistency()``."""
