@@ -1,9 +1,11 @@
-"""The step counter: 0 after ``create``, ``i`` after ``i`` calls of ``apply_gradients``, integral.
+"""The step counter: ``i`` more after ``i`` calls of ``apply_gradients``, integral.
 
 Each call must return a new state of the same type whose ``step`` is the old
 one plus 1, an integer (a Python int eagerly in Flax; never a float, a bool or
-an array of shape other than ``()``).  The counts are judged here; the type
-of each returned state is seen in the implementation's process.
+an array of shape other than ``()``).  It counts from the step ``create``
+gave, so that a class starting at 1 fails once, in the create property (which
+owns ``step == 0``), not here too.  The counts are judged here; the type of
+each returned state is seen in the implementation's process.
 """
 
 from __future__ import annotations
@@ -18,10 +20,16 @@ def test_step_counts_apply_gradients_calls(impl: ts.Implementation, case: ts.Cas
     seen = ts.observe(
         ctx, "step_count", tx=opt, params=ts.Tree(p.tree), grads=[ts.Tree(g) for g in seq.trees]
     )
-    ts.check_step(ctx, ts.leaf(seen["start"]), 0, "right after create")
+    start = ts.counted_from(ts.leaf(seen["start"]))
+    ts.check_step(ctx, ts.leaf(seen["start"]), start, "right after create")
     for i, call in enumerate(seen["calls"], start=1):
         assert call["same_type"], (
             f"{impl.name}: apply_gradients call {i} returned a {call['type']}, expected a new "
             f"{call['called_on']} (the type it was called on) {ctx}"
         )
-        ts.check_step(ctx, ts.leaf(call["step"]), i, f"after {i} apply_gradients call(s)")
+        ts.check_step(
+            ctx,
+            ts.leaf(call["step"]),
+            start + i,
+            f"after {i} apply_gradients call(s) from step {start}",
+        )

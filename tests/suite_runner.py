@@ -6,7 +6,7 @@ the real command line, ``python -m pytest -q -n WORKERS --trainstate-report R
 ...``, through :func:`start_suite`, and reads ``R``.
 
 :func:`run_suite` is the meta tests' form: two workers, the project's own
-profiles (``tests/meta_profile.py``), ``--trainstate-grading``, and one
+profiles (``tests/meta_profile.py``), and one
 pytest cache directory for every run of one test session, so that JAX's
 persistent compilation cache (which the plugin keeps there) compiles the
 reference once per shape for all of them instead of once per run and worker.

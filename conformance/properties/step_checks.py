@@ -31,6 +31,11 @@ def step_value(step: Leaf) -> int:
     return int(step.array)
 
 
+def counted_from(step: Leaf) -> int:
+    """The value ``step`` counts from: its own if it is an integral scalar, else 0."""
+    return step_value(step) if step_problem(step) is None else 0
+
+
 def check_step(ctx: Context, step: Leaf, expected: int, after: str) -> None:
     """``step`` is an integral scalar equal to ``expected``."""
     problem = step_problem(step)

@@ -24,7 +24,7 @@ from conformance.properties.observing import (
 )
 from conformance.properties.optax_loop import expected_loop
 from conformance.properties.skeleton import train_state_property as property
-from conformance.properties.step_checks import check_step
+from conformance.properties.step_checks import check_step, counted_from
 from conformance.properties.train_state_scenarios import PYTREE_FIELDS, STATIC_FIELDS
 from conformance.properties.tree_comparison import bitwise_difference, close_difference, same_value
 from conformance.strategies.optimizers import update_counts
@@ -55,6 +55,7 @@ __all__ = [
     "check_step",
     "check_unchanged",
     "close_difference",
+    "counted_from",
     "exception_text",
     "expected_loop",
     "expected_tree",

@@ -4,7 +4,8 @@ Bug: ``num_classes`` is declared static (``pytree_node=False``, a required
 field) but registered with ``jax.tree_util.register_dataclass`` among the data
 fields, so it becomes a leaf: ``jax.jit`` turns it into a tracer, and a new
 value no longer changes the tree structure (no retrace).
-Caught by: ``test_train_state_extra_fields.py::test_extra_fields_are_carried_replaced_and_kept_as_declared``.
+Caught by: ``test_train_state_extra_fields.py::
+test_extra_fields_are_carried_replaced_and_kept_as_declared``.
 """
 
 import dataclasses
@@ -13,17 +14,18 @@ from typing import Any
 
 import jax
 import optax
-from flax import struct
+
+STATIC = {"pytree_node": False}
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainState:
     step: Any
-    apply_fn: Callable = struct.field(pytree_node=False)
+    apply_fn: Callable = dataclasses.field(metadata=STATIC)
     params: Any = None
-    tx: optax.GradientTransformation = struct.field(pytree_node=False, default=None)
+    tx: optax.GradientTransformation = dataclasses.field(metadata=STATIC, default=None)
     opt_state: Any = None
-    num_classes: int = struct.field(pytree_node=False, default=None)
+    num_classes: int = dataclasses.field(metadata=STATIC, default=None)
 
     def replace(self, **updates):
         return dataclasses.replace(self, **updates)
