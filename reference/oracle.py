@@ -52,8 +52,11 @@ def descent_threshold(x: np.ndarray) -> float:
     return 1.0 / lambda_max
 
 
-def oracle_step(seed: object, x: object, y: object, lr: object) -> OracleStep:
-    """The exact one-step values for the float32-rounded inputs, and their error bounds."""
+def oracle_step(
+    seed: object, x: object, y: object, lr: object, matmul_precision: str = "float32"
+) -> OracleStep:
+    """The exact one-step values for the float32-rounded inputs, and their error bounds for
+    matmuls at ``matmul_precision`` (:mod:`conformance.reference.tolerance`)."""
     from conformance.reference.tolerance import step_error_bounds
 
     inputs = validate(seed, x, y, lr)
@@ -70,7 +73,7 @@ def oracle_step(seed: object, x: object, y: object, lr: object) -> OracleStep:
     b1 = -lr64 * grad_b
     r1 = x64 @ w1 + b1 - y64
 
-    bounds = step_error_bounds(x64, y64, lr64, w0, r0, grad_w, grad_b, w1, b1, r1)
+    bounds = step_error_bounds(x64, y64, lr64, w0, r0, grad_w, grad_b, w1, b1, r1, matmul_precision)
     return OracleStep(
         n=n,
         d=d,

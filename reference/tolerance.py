@@ -30,6 +30,18 @@ Comparing two float32 computations (an implementation against the
 reference, or an implementation against itself on permuted data) allows the
 sum of their two bounds: each may err by up to its bound, in opposite
 directions.
+
+Matmul precision.  On a GPU or TPU, JAX computes a float32 matmul at the
+platform's default precision: Ampere and newer GPUs read its inputs as
+TF32 (10 explicit mantissa bits), TPUs as bfloat16 (7), and accumulate in
+float32 (JAX's documentation on ``jax_default_matmul_precision``).  Rounding
+each input to a unit roundoff ``v`` multiplies every product ``x_ij w_j`` by
+at most ``(1 + v)^2``, so a dot product of ``k`` terms is within
+``((1 + v)^2 (1 + gamma(k)) - 1) * sum(|terms|)`` of the exact one
+(:func:`dot_gamma`).  The three matmuls of the step (``x @ w0``, the kernel
+gradient ``x^T r0``, ``x @ w1``) take that factor in place of ``gamma(k)``;
+the sums (the bias gradient, the mean) stay float32 reductions.  Under
+``"float32"`` the factor is ``gamma(k)`` itself: the bound above, unchanged.
 """
 
 from __future__ import annotations
@@ -41,11 +53,27 @@ import numpy as np
 UNIT_ROUNDOFF = 2.0**-24
 ABSOLUTE_FLOOR = 1e-36
 
+MATMUL_INPUT_ROUNDOFF: dict[str, float] = {
+    "float32": 0.0,
+    "tensorfloat32": 2.0**-11,
+    "bfloat16": 2.0**-8,
+}
+"""Unit roundoff of a float32 matmul's inputs at each of JAX's precisions (its own names):
+none beyond float32's, TF32's 10 explicit mantissa bits, bfloat16's 7."""
+
 
 def gamma(k: int) -> float:
     """Higham's ``gamma_k``: the relative error bound of ``k`` chained float32 roundings."""
     ku = k * UNIT_ROUNDOFF
     return ku / (1.0 - ku)
+
+
+def dot_gamma(k: int, matmul_precision: str = "float32") -> float:
+    """The relative error bound of a ``k``-term dot product computed at ``matmul_precision``."""
+    v = MATMUL_INPUT_ROUNDOFF[matmul_precision]
+    if v == 0.0:
+        return gamma(k)
+    return (1.0 + v) ** 2 * (1.0 + gamma(k)) - 1.0
 
 
 @dataclass(frozen=True)
@@ -70,16 +98,19 @@ def step_error_bounds(
     w1: np.ndarray,
     b1: float,
     r1: np.ndarray,
+    matmul_precision: str = "float32",
 ) -> StepErrorBounds:
-    """Bounds on ``|float32 loss - exact loss|`` before and after the step (float64 inputs)."""
+    """Bounds on ``|float32 loss - exact loss|`` before and after the step (float64 inputs),
+    for matmuls at ``matmul_precision``."""
     n, d = x.shape
     ax, ay = np.abs(x), np.abs(y)
-    dr0 = gamma(d + 4) * (ax @ np.abs(w0) + ay)
-    dg_w = (2.0 / n) * (ax.T @ dr0 + gamma(n + 4) * (ax.T @ np.abs(r0)))
+    forward = dot_gamma(d + 4, matmul_precision)
+    dr0 = forward * (ax @ np.abs(w0) + ay)
+    dg_w = (2.0 / n) * (ax.T @ dr0 + dot_gamma(n + 4, matmul_precision) * (ax.T @ np.abs(r0)))
     dg_b = (2.0 / n) * (dr0.sum() + gamma(n + 4) * np.abs(r0).sum())
     dw1 = lr * dg_w + gamma(3) * (np.abs(w0) + lr * np.abs(grad_w))
     db1 = lr * dg_b + gamma(3) * lr * abs(grad_b)
-    dr1 = ax @ dw1 + db1 + gamma(d + 4) * (ax @ np.abs(w1) + abs(b1) + ay)
+    dr1 = ax @ dw1 + db1 + forward * (ax @ np.abs(w1) + abs(b1) + ay)
     return StepErrorBounds(
         loss_before=_mse_error(r0, dr0) + ABSOLUTE_FLOOR,
         loss_after=_mse_error(r1, dr1) + ABSOLUTE_FLOOR,

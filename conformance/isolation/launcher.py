@@ -27,6 +27,7 @@ import contextlib
 import dataclasses
 import fcntl
 import functools
+import glob
 import json
 import os
 import shutil
@@ -138,6 +139,9 @@ class Isolation:
     """Bytes of address space a host may map (a JAX process needs about 1.5 GiB); 0: any."""
     hidden: tuple[str, ...] = ()
     """Paths the host must not see: report, corpus, JAX cache, JUnit file."""
+    device: str = "cpu"
+    """Where hosts run JAX: ``"cpu"`` (``JAX_PLATFORMS=cpu``) or ``"accelerator"`` (JAX's
+    default platform, memory not preallocated, so that the hosts share the device)."""
 
     @property
     def trusts_the_code(self) -> bool:
@@ -148,6 +152,10 @@ def _size(limit: int) -> str:
     return "no memory limit" if limit <= 0 else f"memory limit {limit / 2**30:g} GiB"
 
 
+ACCELERATOR_DEVICES = ("/dev/nvidia*", "/dev/dri", "/dev/accel*", "/dev/vfio")
+"""Device nodes a sandboxed host on an accelerator needs: NVIDIA GPUs, AMD GPUs, TPUs."""
+
+
 def choose(
     sandbox: str,
     *,
@@ -155,8 +163,32 @@ def choose(
     memory_limit: int,
     hidden: Iterable[str],
     readable_paths: Iterable[str],
+    device: str = "cpu",
 ) -> Isolation:
-    """The isolation for this session, from ``--sandbox``, ``--in-process`` and the machine."""
+    """The isolation for this session, from ``--sandbox``, ``--in-process``, ``--device`` and
+    the machine."""
+    if device == "accelerator":
+        if in_process:
+            raise IsolationError(
+                "--trainstate-device accelerator: the implementations run in the judging "
+                "processes under --trainstate-in-process, and those stay on the CPU"
+            )
+        # A CUDA or TPU runtime reserves far more address space than it uses.
+        memory_limit = 0
+    chosen = _choose(sandbox, in_process, memory_limit, hidden, readable_paths)
+    where = "the CPU" if device == "cpu" else "the accelerator, memory not preallocated"
+    return dataclasses.replace(
+        chosen, device=device, description=f"{chosen.description}; hosts on {where}"
+    )
+
+
+def _choose(
+    sandbox: str,
+    in_process: bool,
+    memory_limit: int,
+    hidden: Iterable[str],
+    readable_paths: Iterable[str],
+) -> Isolation:
     if in_process:
         return Isolation(
             "in-process",
@@ -211,13 +243,19 @@ def host_sys_path() -> list[str]:
     return [os.path.abspath(entry) if entry else os.getcwd() for entry in sys.path]
 
 
-def host_environment(private: Path) -> dict[str, str]:
+def host_environment(private: Path, device: str = "cpu") -> dict[str, str]:
+    """The host's environment: the passed variables, its private directory, its device."""
     env = {
         name: value
         for name, value in os.environ.items()
         if name in PASSED_ENVIRONMENT or name.startswith("LC_")
     }
     env.update(HOME=str(private), TMPDIR=str(private))
+    if device == "cpu":
+        env["JAX_PLATFORMS"] = "cpu"
+    else:
+        # JAX preallocates most of a GPU's memory in every process that touches it.
+        env["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
     return env
 
 
@@ -318,7 +356,7 @@ def spawn(
         process = subprocess.Popen(
             command,
             cwd=private,
-            env=host_environment(private),
+            env=host_environment(private, isolation.device),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -361,6 +399,10 @@ def _sandbox_arguments(
         elif Path(path).exists():
             arguments += ["--ro-bind", "/dev/null", path]
     arguments += ["--bind", str(private), str(private)]
+    if isolation.device == "accelerator":
+        for pattern in ACCELERATOR_DEVICES:
+            for node in sorted(glob.glob(pattern)):
+                arguments += ["--dev-bind", node, node]
     if writable_jax_cache is not None:
         arguments += ["--bind", str(writable_jax_cache), str(writable_jax_cache)]
     return [*arguments, "--chdir", str(private)]

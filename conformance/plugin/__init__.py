@@ -198,6 +198,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_NAMED] = check_specs(requested_specs(config.option) or [REFERENCE_SPEC])
     except ImplementationError as exc:
         raise pytest.UsageError(str(exc)) from None
+    if runs_the_suite(config):
+        from conformance.plugin import platform
+
+        platform.configure(config)
 
 
 def named_implementations(config: pytest.Config) -> list[tuple[str, str]]:
@@ -257,6 +261,7 @@ def isolation(config: pytest.Config) -> Isolation:
                 memory_limit=_memory(config.getoption("trainstate_memory_limit")),
                 hidden=_hidden_paths(config),
                 readable_paths=[*sys.path, *(s for s in specs if s.endswith(".py"))],
+                device=config.getoption("trainstate_device"),
             )
         except IsolationError as exc:
             raise pytest.UsageError(str(exc)) from None
@@ -331,6 +336,9 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     for impl in implementations(config):
         lines.append(f"  {impl.name}: {impl.location}")
     lines.append(f"trainstate-conformance: isolation: {isolation(config).description}")
+    from conformance.plugin import platform
+
+    lines.append(f"trainstate-conformance: platform: {platform.configure(config).describe()}")
     profile = config.getoption("hypothesis_profile", None) or profiles.default_profile_name()
     shown = ("jax", "flax", "optax", "numpy", "hypothesis")
     versions = ", ".join(f"{name} {library_version(name)}" for name in shown)

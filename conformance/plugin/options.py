@@ -47,6 +47,24 @@ def add_options(parser: Any) -> None:
         "default), bwrap (required), none",
     )
     group.addoption(
+        "--trainstate-device",
+        choices=("cpu", "accelerator"),
+        default="cpu",
+        dest="trainstate_device",
+        help="where the implementations' processes run JAX: cpu (the default, so that a "
+        "laptop, a GPU machine and CI give the same verdict) or accelerator (JAX's default "
+        "platform, memory not preallocated); the suite's own processes stay on the CPU",
+    )
+    group.addoption(
+        "--trainstate-matmul-precision",
+        choices=("float32", "tensorfloat32", "bfloat16"),
+        default=None,
+        dest="trainstate_matmul_precision",
+        help="the precision the implementations' float32 matmuls may use (JAX's names); the "
+        "tolerance follows it. Default: float32 on the CPU; on an accelerator, its default "
+        "(tensorfloat32 on a GPU, bfloat16 on a TPU)",
+    )
+    group.addoption(
         "--trainstate-memory-limit",
         default=DEFAULT_MEMORY_LIMIT,
         metavar="SIZE",

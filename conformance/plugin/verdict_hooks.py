@@ -141,7 +141,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     path = config.getoption("trainstate_report")
     if path is None:
         return
-    from conformance.plugin import isolation, named_implementations
+    from conformance.plugin import isolation, named_implementations, platform
     from conformance.properties import profiles
 
     write_json(
@@ -156,6 +156,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             or profiles.default_profile_name(),
             "hypothesis_seed": config.getoption("hypothesis_seed", None),
             "isolation": isolation(config).description,
+            "platform": platform.configure(config).as_json(),
             "verdict_budget": config.getoption("trainstate_verdict_budget"),
         },
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from conformance.properties import matmul_precision
 from conformance.reference.oracle import OracleStep, oracle_step
 from conformance.strategies.problems import Problem
 
@@ -57,6 +58,7 @@ class Expected:
 def _key(problem: Problem) -> tuple[object, ...]:
     seed = problem.seed
     return (
+        matmul_precision.in_force(),
         type(seed).__name__,
         repr(seed),
         problem.x.dtype.str,
@@ -78,5 +80,7 @@ def expected(problem: Problem) -> Expected:
     if found is None:
         if len(_CACHE) >= _CACHE_LIMIT:
             _CACHE.clear()
-        found = _CACHE[key] = Expected(oracle_step(problem.seed, problem.x, problem.y, problem.lr))
+        found = _CACHE[key] = Expected(
+            oracle_step(problem.seed, problem.x, problem.y, problem.lr, matmul_precision.in_force())
+        )
     return found

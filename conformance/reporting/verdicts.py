@@ -24,6 +24,8 @@ JSON report (``--trainstate-report PATH``), schema version 4::
      "suite_version": str, "library_versions": {name: version},
      "hypothesis_profile": str, "hypothesis_seed": str | null,
      "isolation": str, "verdict_budget": float | null,
+     "platform": {"judge": "cpu", "hosts": str, "device": "cpu" | "accelerator",
+                  "matmul_precision": str, "matmul_precision_source": str},
      "implementations": [{"name", "spec", "verdict", "not_selected": [property]}],
      "results": [{"implementation", "property", "nodeid",
                   "status": "passed" | "failed" | "blocked" | "skipped"

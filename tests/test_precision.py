@@ -1,0 +1,95 @@
+"""Verdicts on a GPU or TPU, shown on the CPU by emulation (``implementations/precision/``).
+
+An accelerator computes a float32 matmul at its default precision: TF32 inputs on
+a GPU, bfloat16 on a TPU.  The canonical step computed so is correct code there:
+it must conform when that precision is declared (``--trainstate-matmul-precision``),
+fail when it is not, and the wider tolerance must not let a wrong step through.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conformance.reference.oracle import oracle_step
+from conformance.reference.tolerance import MATMUL_INPUT_ROUNDOFF, dot_gamma, gamma
+from tests import meta_profile
+from tests.suite_runner import run_suite
+
+ROUNDING_PROPERTIES = [
+    f"conformance/test_{module}.py"
+    for module in ("output_contract", "reference_agreement", "zero_learning_rate", "determinism")
+]
+"""The output contract and the one-step properties that compare with the exact value within
+the rounding bound (the metamorphic and monotonicity ones compare with the implementation's
+own results; their bounds follow the precision the same way)."""
+
+
+def precision_run(
+    repo, tmp_path_factory, cache_dir, precision: str | None, names: list[str]
+) -> dict[str, dict[str, str]]:
+    """``{implementation: {property: status}}`` of a run of ``names`` at ``precision``."""
+    report = tmp_path_factory.mktemp(f"precision-{precision}") / "report.json"
+    declared = [] if precision is None else [f"--trainstate-matmul-precision={precision}"]
+    impls = [a for n in names for a in ("--trainstate-impl", f"implementations/precision/{n}.py")]
+    results = run_suite(
+        repo,
+        report,
+        [*ROUNDING_PROPERTIES, *impls, *declared],
+        cache_dir=cache_dir,
+        timeout=1200,
+        profile=meta_profile.QUICK_PROFILE,
+    )
+    statuses: dict[str, dict[str, str]] = {}
+    for r in results:
+        statuses.setdefault(r["implementation"], {})[r["property"]] = r["status"]
+    return statuses
+
+
+def failed(statuses: dict[str, str]) -> set[str]:
+    return {p for p, s in statuses.items() if s != "passed"}
+
+
+@pytest.fixture(scope="module")
+def under_tf32(repo, tmp_path_factory, suite_cache_dir):
+    names = ["tf32_step", "bf16_step", "tf32_lr_halved", "tf32_mean_over_n_minus_1"]
+    return precision_run(repo, tmp_path_factory, suite_cache_dir, "tensorfloat32", names)
+
+
+def test_float32_bound_is_unchanged_and_the_others_widen_it() -> None:
+    assert dot_gamma(7) == gamma(7)
+    assert dot_gamma(7, "tensorfloat32") > 2 * MATMUL_INPUT_ROUNDOFF["tensorfloat32"]
+    assert dot_gamma(7, "bfloat16") > dot_gamma(7, "tensorfloat32")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 3)).astype(np.float32)
+    y = rng.normal(size=8).astype(np.float32)
+    bounds = [oracle_step(1, x, y, 0.1, p).loss_after_error for p in MATMUL_INPUT_ROUNDOFF]
+    assert bounds == sorted(bounds) and len(set(bounds)) == 3
+    assert oracle_step(1, x, y, 0.1).loss_after_error == bounds[0]
+
+
+def test_tf32_step_conforms_when_tensorfloat32_is_declared(under_tf32) -> None:
+    assert failed(under_tf32["tf32_step"]) == set(), under_tf32["tf32_step"]
+
+
+def test_bf16_step_fails_under_tensorfloat32(under_tf32) -> None:
+    assert "loss_after_agrees_with_reference" in failed(under_tf32["bf16_step"])
+
+
+@pytest.mark.parametrize("mutant", ["tf32_lr_halved", "tf32_mean_over_n_minus_1"])
+def test_wrong_steps_in_tf32_still_fail_under_tensorfloat32(under_tf32, mutant) -> None:
+    assert "loss_after_agrees_with_reference" in failed(under_tf32[mutant]), under_tf32[mutant]
+
+
+def test_bf16_step_conforms_when_bfloat16_is_declared(
+    repo, tmp_path_factory, suite_cache_dir
+) -> None:
+    statuses = precision_run(repo, tmp_path_factory, suite_cache_dir, "bfloat16", ["bf16_step"])
+    assert failed(statuses["bf16_step"]) == set(), statuses
+
+
+def test_tf32_step_fails_when_nothing_is_declared_on_the_cpu(
+    repo, tmp_path_factory, suite_cache_dir
+) -> None:
+    statuses = precision_run(repo, tmp_path_factory, suite_cache_dir, None, ["tf32_step"])
+    assert "loss_after_agrees_with_reference" in failed(statuses["tf32_step"]), statuses
