@@ -62,7 +62,7 @@ def main() -> int:
             continue
         results = suite.results
         examples = sum(r["examples"] or 0 for r in results)
-        failures = [r for r in results if r["status"] == "failed"]
+        failures = [r for r in results if r["status"] in ("failed", "blocked")]
         total_examples += examples
         total_failures += len(failures)
         print(

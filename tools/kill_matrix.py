@@ -83,7 +83,7 @@ def run(
     rows = []
     for name, kind in kinds.items():
         mine = [r for r in results if r["implementation"] == name]
-        failed = [r for r in mine if r["status"] == "failed"]
+        failed = [r for r in mine if r["status"] in ("failed", "blocked")]
         first = min(failed, key=first_failure_order, default=None)
         rows.append(
             Row(
