@@ -38,13 +38,16 @@ def test_jitted_apply_gradients_matches_eager(impl: ts.Implementation, case: ts.
     seen = ts.observe(
         ctx, "jitted", tx=opt, params=ts.Tree(p.tree), grads=[ts.Tree(g) for g in seq.trees]
     )
-
+    start = ts.counted_from(ts.leaf(seen["start"]))
     for i, call in enumerate(seen["calls"], start=1):
         assert call["is_cls"], (
             f"{impl.name}: the jitted apply_gradients returned a {call['type']} on call {i}, "
             f"expected a {cls.name} {ctx}"
         )
-        ts.check_step(ctx, ts.leaf(call["step"]), i, f"after {i} jitted apply_gradients call(s)")
+        # Counted from create's step: the create property owns step == 0.
+        ts.check_step(
+            ctx, ts.leaf(call["step"]), start + i, f"after {i} jitted apply_gradients call(s)"
+        )
         for name, scale in (("params", p_scale), ("opt_state", s_scale)):
             diff = ts.close_difference(
                 ts.tree(call["jitted"][name]), ts.tree(call["eager"][name]), scale, i

@@ -393,6 +393,7 @@ def jitted(s: Scenario) -> dict[str, Any]:
     tx = s.tx()
     eager = s.create(s.tree("params"), tx)
     traced = s.create(s.tree("params"), tx)
+    start = _step(s, traced)
     calls = []
     for i, grads in enumerate(s.trees("grads"), start=1):
         eager = s.update(eager, grads, i)
@@ -409,7 +410,7 @@ def jitted(s: Scenario) -> dict[str, Any]:
                 },
             }
         )
-    return {"calls": calls}
+    return {"start": start, "calls": calls}
 
 
 def _flatten(s: Scenario, state: Any) -> tuple[list[Any], Any]:
@@ -534,6 +535,7 @@ def update_with_fields(s: Scenario) -> dict[str, Any]:
     new = s.update(state, grads, 1, what="apply_gradients_with_fields", **values)
     return {
         "fields": {name: _observed_value(s.field(new, name), v) for name, v in values.items()},
+        "start": _step(s, state),
         "step": _step(s, new),
         "after": _fields(s, new, ("params", "opt_state")),
         "tx_kept": s.field(new, "tx") is tx,
@@ -551,12 +553,19 @@ def _same(value: Any, sent: Any) -> bool:
         a, a_def = jax.tree_util.tree_flatten(value)
         b, b_def = jax.tree_util.tree_flatten(sent)
         same_structure = bool(a_def == b_def)  # type: ignore[operator]
-        return same_structure and all(
-            np.array_equal(np.asarray(x), np.asarray(y), equal_nan=True)
-            for x, y in zip(a, b, strict=True)
-        )
+        return same_structure and all(_same_leaf(x, y) for x, y in zip(a, b, strict=True))
     except Exception:
         return False
+
+
+def _same_leaf(got: Any, sent: Any) -> bool:
+    """Equal values; a Python number sent may come back in JAX's dtype (``jax.jit`` makes
+    ``0.999`` a float32), and is compared in that dtype."""
+    got = np.asarray(got)
+    want = np.asarray(sent)
+    if isinstance(sent, (bool, int, float)):
+        want = want.astype(got.dtype)
+    return bool(np.array_equal(got, want, equal_nan=True))
 
 
 def _alternative(value: Any) -> Any:
