@@ -80,3 +80,53 @@ def test_apply_gradients_kwargs_replace_fields(
             "only the returned state may carry the new value"
         ),
     )
+
+
+@ts.property(
+    pins=ts.pins((1,), new_step=7), case=ts.cases(k=st.just(1)), new_step=st.integers(1, 1000)
+)
+def test_keyword_fields_replace_after_the_update(
+    impl: ts.Implementation, case: ts.Case, new_step: int
+) -> None:
+    """``apply_gradients(grads=g, tx=other)`` updates with the state's own ``tx`` and
+    ``opt_state`` and only then sets the keywords (Flax: ``tx.update``, then
+    ``self.replace(step=..., params=..., opt_state=..., **kwargs)``), so a class that
+    merges the keywords first and steps with the new optimizer fails; ``params=``,
+    ``opt_state=`` and ``step=`` among the keywords reach ``replace`` twice, Flax's
+    ``TypeError``."""
+    opt, p, (g,) = case.tx, case.params, case.grads.trees
+    ctx = ts.Context(impl, {"tx": opt, "params": p.spec, "kwargs": "tx"})
+    expected = ts.expected_loop(opt, p.tree, [g])
+    p_scale, s_scale = expected.scales
+    want_params, want_opt_states = expected.described
+    seen = ts.observe(
+        ctx,
+        "update_then_replace",
+        tx=opt,
+        params=ts.Tree(p.tree),
+        grads=ts.Tree(g),
+        new_step=new_step,
+    )
+    for name, want, scale in (
+        ("params", want_params[1], p_scale),
+        ("opt_state", want_opt_states[1], s_scale),
+    ):
+        diff = ts.close_difference(ts.tree(seen[name]), want, scale, 1)
+        assert diff is None, (
+            f"{impl.name}: apply_gradients(grads=..., tx=other_tx) did not update {name} "
+            f"with the state's own tx: {diff}; Flax updates first, then replaces the fields "
+            f"named by the keywords {ctx}"
+        )
+    assert seen["tx_set"], (
+        f"{impl.name}: apply_gradients(grads=..., tx=other_tx) did not set tx on the new state "
+        f"{ctx}"
+    )
+    for name, outcome in seen["keywords"].items():
+        ts.check_raised(
+            ctx,
+            outcome,
+            "TypeError",
+            f"apply_gradients(grads=..., {name}=...)",
+            f"Flax's apply_gradients passes {name} to replace itself, so the keyword gives it "
+            "twice",
+        )

@@ -47,3 +47,34 @@ def test_positional_create_raises_type_error(impl: ts.Implementation, case: ts.C
         "TrainState.create(apply_fn, params, tx), with positional arguments,",
         "Flax's create(cls, *, apply_fn, params, tx, **kwargs) is keyword-only",
     )
+
+
+@ts.property(pins=ts.pins((1,)), updates=False, case=ts.cases(k=st.just(1)))
+def test_apply_gradients_without_grads_raises(impl: ts.Implementation, case: ts.Case) -> None:
+    """``grads`` is a required keyword: ``apply_gradients()`` raises ``TypeError``, and
+    ``apply_gradients(grads=None)`` raises too (None is no tree of params' structure), where
+    a plain update of the same state succeeds.  A class that then only replaces fields
+    would count a step that applied nothing."""
+    opt, p, (g,) = case.tx, case.params, case.grads.trees
+    ctx = ts.Context(impl, {"tx": opt, "params": p.spec})
+    seen = ts.observe(ctx, "missing_grads", tx=opt, params=ts.Tree(p.tree), grads=ts.Tree(g))
+    ts.check_raised(
+        ctx,
+        seen["without"],
+        "TypeError",
+        "apply_gradients(), without grads,",
+        "grads is a required keyword of Flax's apply_gradients(self, *, grads, **kwargs)",
+    )
+    ts.check_raised(
+        ctx,
+        seen["none"],
+        "Exception",
+        "apply_gradients(grads=None)",
+        "None is not a tree of params' structure, and Flax's apply_gradients raises on it",
+    )
+    ts.check_unchanged(
+        ctx,
+        seen["before"],
+        seen["after"],
+        lambda name, diff: f"a rejected apply_gradients call changed the state's {name}: {diff}",
+    )

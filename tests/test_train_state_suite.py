@@ -115,6 +115,16 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
         "test_extra_fields_are_carried_replaced_and_kept_as_declared",
         "apply_gradients(grads=...) did not carry it unchanged",
     ),
+    "ts_grads_none_replaces_fields": (
+        "keyword_only",
+        "test_apply_gradients_without_grads_raises",
+        "grads is a required keyword",
+    ),
+    "ts_kwargs_before_update": (
+        "apply_gradients_kwargs",
+        "test_keyword_fields_replace_after_the_update",
+        "with the state's own tx",
+    ),
     "ts_static_field_registered_as_leaf": (
         "extra_fields",
         "test_extra_fields_are_carried_replaced_and_kept_as_declared",

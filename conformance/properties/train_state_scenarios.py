@@ -543,6 +543,53 @@ def update_with_fields(s: Scenario) -> dict[str, Any]:
     }
 
 
+OTHER_LEARNING_RATE = 3.0
+"""The learning rate of the ``tx`` passed as a keyword to ``apply_gradients``: an update
+unlike any of the catalogue's, so that stepping with it instead of the state's own shows."""
+
+
+def update_then_replace(s: Scenario) -> dict[str, Any]:
+    """``apply_gradients(grads=..., tx=other)``: Flax updates with the state's own ``tx``,
+    then sets the keywords; ``params=``, ``opt_state=`` or ``step=`` among them raise."""
+    tx, params, grads = s.tx(), s.tree("params"), s.tree("grads")
+    state = s.create(params, tx)
+    s.update(state, grads, what="control")
+    other_tx = optax.sgd(OTHER_LEARNING_RATE)
+    new = s.update(state, grads, 1, what="apply_gradients_with_fields", tx=other_tx)
+    updated_fields: dict[str, Any] = {
+        "params": params,
+        "opt_state": other_tx.init(params),
+        "step": s.inputs["new_step"],
+    }
+    keywords = {}
+    for name, value in updated_fields.items():
+        s.counted("apply_gradients")
+        keywords[name] = s.attempt(_apply_gradients(s, state), grads=grads, **{name: value})
+    return {
+        "params": describe_tree(s.field(new, "params")),
+        "opt_state": describe_tree(s.field(new, "opt_state")),
+        "tx_set": s.field(new, "tx") is other_tx,
+        "keywords": keywords,
+    }
+
+
+def missing_grads(s: Scenario) -> dict[str, Any]:
+    """``apply_gradients()`` and ``apply_gradients(grads=None)``, after a plain update."""
+    state = s.create(s.tree("params"), s.tx())
+    s.update(state, s.tree("grads"), what="control")
+    before = _fields(s, state, PYTREE_FIELDS)
+    s.counted("apply_gradients")
+    without = s.attempt(_apply_gradients(s, state))
+    s.counted("apply_gradients")
+    none = s.attempt(_apply_gradients(s, state), grads=None)
+    return {
+        "without": without,
+        "none": none,
+        "before": before,
+        "after": _fields(s, state, PYTREE_FIELDS),
+    }
+
+
 def _same(value: Any, sent: Any) -> bool:
     """``value`` is ``sent``, or the same pytree: equal structure (static data included)
     and equal leaves.  Not bit for bit: ``jax.jit`` turns a Python number leaf into an
@@ -658,6 +705,8 @@ SCENARIOS: dict[str, tuple[Callable[[Scenario], dict[str, Any]], frozenset[str]]
         (replace, ("replace",)),
         (update_with_fields, ("apply_gradients_with_fields",)),
         (extra_fields, ("apply_gradients_with_fields",)),
+        (update_then_replace, ("apply_gradients_with_fields",)),
+        (missing_grads, ()),
         (dense_sgd_step, ()),
     )
 }
