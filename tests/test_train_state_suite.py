@@ -115,6 +115,11 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
         "test_extra_fields_are_carried_replaced_and_kept_as_declared",
         "apply_gradients(grads=...) did not carry it unchanged",
     ),
+    "ts_adds_updates_by_hand": (
+        "dtypes",
+        "test_params_keep_their_dtypes",
+        "which keeps each param's dtype",
+    ),
     "ts_grads_none_replaces_fields": (
         "keyword_only",
         "test_apply_gradients_without_grads_raises",

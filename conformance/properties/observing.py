@@ -141,7 +141,7 @@ def _call_text(call: str, stopped: dict[str, Any], scenario: str) -> str:
         return EXTRA_FIELDS_CALL
     if kind in ("create", "create_with_fields"):
         return f"TrainState.create({keywords.removeprefix(', ')})"
-    if kind in ("apply_gradients", "control", "apply_gradients_with_fields"):
+    if kind in ("apply_gradients", "control", "apply_gradients_with_fields", "low_precision"):
         return f"state.apply_gradients({keywords.removeprefix(', ')})"
     if kind == "jit":
         return f"jax.jit(lambda s, g: s.apply_gradients(grads=g))(state, grads) on call {index}"
@@ -170,7 +170,7 @@ def _stopped(
                 f"{ctx.name}: {shown} raised {raised}; Flax's create(*, apply_fn, params, tx, "
                 f"**kwargs) accepts these {ctx}"
             )
-        if call.startswith(("apply_gradients", "control")):
+        if call.startswith(("apply_gradients", "control", "low_precision")):
             index = call.rsplit(" ", 1)[-1]
             return ImplementationRaised(
                 f"{ctx.name}: {shown} call {index} raised {raised}; grads match params' "

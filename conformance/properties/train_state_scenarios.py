@@ -322,6 +322,16 @@ def trajectory(s: Scenario) -> dict[str, Any]:
     return {"after": after}
 
 
+def low_precision_update(s: Scenario) -> dict[str, Any]:
+    """One update of low-precision params, after the same update of their float32 copy (the
+    control: a class that cannot update at all is blocked, not failed, here)."""
+    tx, params, grads = s.tx(), s.tree("params"), s.tree("grads")
+    as_float32 = jax.tree_util.tree_map(lambda leaf: jnp.asarray(leaf, jnp.float32), params)
+    s.update(s.create(as_float32, tx), grads, what="control")
+    new = s.update(s.create(params, tx), grads, what="low_precision")
+    return {"params": describe_tree(s.field(new, "params"))}
+
+
 def old_state(s: Scenario) -> dict[str, Any]:
     state = s.create(s.tree("params"), s.tx())
     calls = []
@@ -707,6 +717,7 @@ SCENARIOS: dict[str, tuple[Callable[[Scenario], dict[str, Any]], frozenset[str]]
         (extra_fields, ("apply_gradients_with_fields",)),
         (update_then_replace, ("apply_gradients_with_fields",)),
         (missing_grads, ()),
+        (low_precision_update, ("low_precision",)),
         (dense_sgd_step, ()),
     )
 }

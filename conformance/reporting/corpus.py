@@ -195,6 +195,7 @@ SCALAR_INPUTS: dict[str, Callable[[object], bool]] = {
     "field": lambda v: _fields([v]),
     "fields": _fields,
     "bare": lambda v: isinstance(v, bool),
+    "dtypes": lambda v: v in ("float16", "mixed"),
 }
 """The plain inputs the properties draw beside their cases, and their domains.  A drawn
 case (a ``Problem``, a ``TrainStateCase``...) checks itself: ``inconsistency()``."""

@@ -1,0 +1,55 @@
+"""Params keep their dtypes through ``apply_gradients``: float16 params, and mixed trees.
+
+Mixed-precision training keeps some params in a low precision while the
+gradients come in float32.  Flax's ``apply_gradients`` adds the updates with
+``optax.apply_updates``, which casts each new param back to that param's
+dtype; adding them with ``p + u`` promotes a float16 param to float32.  The
+params drawn here are the TrainState cases' trees with every leaf float16, or
+every other leaf float16; the gradients stay float32.  Values are judged
+against the Optax loop, dtypes included (bfloat16 leaves cannot cross the
+process boundary yet: float16 stands for every low precision).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from hypothesis import strategies as st
+
+from conformance.properties import train_state as ts
+
+DTYPE_KINDS = ("float16", "mixed")
+
+
+def low_precision(tree: Any, kind: str) -> Any:
+    """``tree`` with every leaf float16 (``"float16"``), or every other one (``"mixed"``)."""
+    leaves, treedef = jax.tree_util.tree_flatten(tree)
+    cast = [
+        jnp.asarray(leaf, jnp.float16) if kind == "float16" or i % 2 == 0 else leaf
+        for i, leaf in enumerate(leaves)
+    ]
+    return jax.tree_util.tree_unflatten(treedef, cast)
+
+
+@ts.property(
+    pins=[*ts.pins((1,), dtypes="float16"), *ts.pins((1,), dtypes="mixed")[:2]],
+    observed=False,
+    case=ts.cases(k=st.just(1)),
+    dtypes=st.sampled_from(DTYPE_KINDS),
+)
+def test_params_keep_their_dtypes(impl: ts.Implementation, case: ts.Case, dtypes: str) -> None:
+    opt, (g,) = case.tx, case.grads.trees
+    params = low_precision(case.params.tree, dtypes)
+    ctx = ts.Context(impl, {"tx": opt, "params": f"{case.params.spec} as {dtypes}"})
+    expected = ts.expected_loop(opt, params, [g])
+    p_scale, _ = expected.scales
+    want_params, _ = expected.described
+    seen = ts.observe(ctx, "low_precision_update", tx=opt, params=ts.Tree(params), grads=ts.Tree(g))
+    diff = ts.close_difference(ts.tree(seen["params"]), want_params[1], p_scale, 1)
+    assert diff is None, (
+        f"{impl.name}: with {dtypes} params and float32 grads, the params after "
+        f"apply_gradients differ from optax.apply_updates's, which keeps each param's dtype: "
+        f"{diff} {ctx}"
+    )
