@@ -3,7 +3,8 @@
 Random generation reaches all of these, but a conformance verdict should not
 depend on luck for the inputs that break code most often: a single row, a
 single feature, square ``x``, ``N`` just past 64, the int32 extremes and a
-negative fractional seed, ``lr == 0``, ``lr`` above 0.5, large values, and
+negative fractional seed, seeds as NumPy ``int8``, ``uint32``, ``float32`` and a
+fractional ``float16``, ``lr == 0``, ``lr`` above 0.5, large values, and
 all-zero or constant data.  Their shapes are in the pools of
 :mod:`conformance.strategies.shapes` (and so is twice their ``N``), so they compile nothing extra.
 """
@@ -64,15 +65,20 @@ def edge_problems(lr_kind: str) -> list[Problem]:
             np.array([[1.5]], np.float32),
             np.array([-2.0], np.float32),
         ),
-        make("square x", -1, _grid(3, 3), np.array([1.0, -1.0, 0.5], np.float32)),
+        make("square x", np.int8(-1), _grid(3, 3), np.array([1.0, -1.0, 0.5], np.float32)),
         make("N just past 64", 2**31 - 1, _grid(65, 2), np.linspace(-1, 1, 65).astype(np.float32)),
         make("negative fractional seed", -3.7, _grid(4, 2, dtype=np.float64), np.arange(4.0)),
         make("int32 minimum seed", -(2**31), _grid(4, 1), np.ones(4, np.float32)),
-        make("large values", 7, _grid(8, 3, scale=1e3), (np.arange(8.0) * 1e3).astype(np.float32)),
-        make("all zeros", 12345, np.zeros((2, 4), np.float32), np.zeros(2, np.float32)),
+        make(
+            "large values",
+            np.float32(7.0),
+            _grid(8, 3, scale=1e3),
+            (np.arange(8.0) * 1e3).astype(np.float32),
+        ),
+        make("all zeros", np.uint32(12345), np.zeros((2, 4), np.float32), np.zeros(2, np.float32)),
         make(
             "constant column and targets",
-            99,
+            np.float16(99.5),
             np.ones((7, 2), np.float32),
             np.full(7, 3.0, np.float32),
         ),

@@ -3,8 +3,10 @@
 The contract casts the seed with ``int()``, which truncates toward zero
 (``int(-3.7) == -3``, ``int(-0.5) == 0``).  Besides plain ints the strategy
 draws integral floats, fractional floats of both signs (the ones ``floor`` or
-``round`` get wrong), NumPy scalars, and the int32 extremes, where a seed
-folded to 16 bits or a sign dropped becomes visible.
+``round`` get wrong), every NumPy integer and float scalar type (``np.float16``
+and ``np.float32`` included: code that converts only Python floats fails on
+them) and 0-d arrays, and the int32 extremes, where a seed folded to 16 bits
+or a sign dropped becomes visible.
 """
 
 from __future__ import annotations
@@ -20,8 +22,33 @@ EDGE_SEEDS = (0, 1, -1, 2, 42, 2**16, -(2**16), 2**24 + 1, INT32_MAX, INT32_MIN,
 int32_seeds = st.one_of(st.sampled_from(EDGE_SEEDS), st.integers(INT32_MIN, INT32_MAX))
 
 
-SEED_FORMS = ("int", "float", "fractional float", "numpy int", "numpy float")
-FRACTIONAL_FORMS = ("fractional float", "numpy float")
+NUMPY_INTS: dict[str, type[np.integer]] = {
+    "numpy int": np.int64,
+    "numpy int32": np.int32,
+    "numpy int16": np.int16,
+    "numpy int8": np.int8,
+    "numpy uint32": np.uint32,
+    "numpy uint8": np.uint8,
+}
+NUMPY_FLOATS: dict[str, type[np.floating]] = {
+    "numpy float": np.float64,
+    "numpy float32": np.float32,
+    "numpy float16": np.float16,
+}
+SEED_FORMS = (
+    "int",
+    "float",
+    "fractional float",
+    *NUMPY_INTS,
+    *NUMPY_FLOATS,
+    *(f"fractional {form}" for form in NUMPY_FLOATS),
+    "0-d int array",
+    "0-d float array",
+)
+"""Every way a caller may spell a seed: Python ints and floats, every NumPy integer and float
+scalar type (each within its range), fractional values of each float type, 0-d arrays."""
+FRACTIONAL_FORMS = tuple(form for form in SEED_FORMS if form.startswith("fractional"))
+
 
 # Nonzero and at most 0.999 in magnitude, so that base + fraction cannot round to the next
 # integer in float64 even at the int32 extremes.  Sign and magnitude are drawn apart, with
@@ -34,26 +61,56 @@ fractions = st.builds(
 )
 
 
-def spell(base: int, form: str, fraction: float) -> int | float | np.integer | np.floating:
+def seed_range(form: str) -> tuple[int, int]:
+    """The ``int(seed)`` values ``form`` can spell exactly, within int32."""
+    kind = form.removeprefix("fractional ")
+    if kind in NUMPY_INTS:
+        info = np.iinfo(NUMPY_INTS[kind])
+        return max(int(info.min), INT32_MIN), min(int(info.max), INT32_MAX)
+    if kind in NUMPY_FLOATS and NUMPY_FLOATS[kind] is not np.float64:
+        # Every integer up to 2**(mantissa bits + 1) is exact; a fraction needs room below 1.
+        exact = 2 ** (np.finfo(NUMPY_FLOATS[kind]).nmant + 1)
+        limit = exact // 2 if form in FRACTIONAL_FORMS else exact
+        return -limit, limit
+    return INT32_MIN, INT32_MAX
+
+
+def spell(base: int, form: str, fraction: float) -> object:
     """``base`` written in ``form``; a fractional form moves ``|fraction|`` away from zero
-    (for ``base == 0`` it takes the fraction's sign: ``int(-0.4) == 0``)."""
+    (for ``base == 0`` it takes the fraction's sign: ``int(-0.4) == 0``), rounded to the
+    form's precision.  A ``base`` the form cannot hold is written as a NumPy int64."""
+    lo, hi = seed_range(form)
+    if not lo <= base <= hi:
+        return np.int64(base)
+    kind = form.removeprefix("fractional ")
     if form == "int":
         return base
     if form == "float":
         return float(base)
-    if form == "numpy int":
-        return np.int64(base)
-    if base == 0:
-        value = fraction
-    else:
-        value = base - abs(fraction) if base < 0 else base + abs(fraction)
-    return value if form == "fractional float" else np.float64(value)
+    if kind in NUMPY_INTS:
+        return NUMPY_INTS[kind](base)
+    if form == "0-d int array":
+        return np.array(base, np.int64)
+    value: float = float(base)
+    if form in FRACTIONAL_FORMS:
+        value = (
+            fraction if base == 0 else base - abs(fraction) if base < 0 else base + abs(fraction)
+        )
+    if form in ("fractional float", "float"):
+        return value
+    if form == "0-d float array":
+        return np.array(value, np.float64)
+    spelled = NUMPY_FLOATS[kind](value)
+    # Rounding to a short float may cross an integer; the seed must still truncate to base.
+    return spelled if int(spelled) == base else NUMPY_FLOATS[kind](base)
 
 
 @st.composite
-def _seeds(draw: st.DrawFn) -> int | float | np.integer | np.floating:
-    base = draw(int32_seeds)
+def _seeds(draw: st.DrawFn) -> object:
     form = draw(choice(SEED_FORMS))
+    lo, hi = seed_range(form)
+    edges = tuple(sorted({e for e in (*EDGE_SEEDS, lo, hi) if lo <= e <= hi}))
+    base = draw(st.one_of(st.sampled_from(edges), st.integers(lo, hi)))
     # Only the fractional forms read the fraction; the others do not spend a draw on it.
     fraction = draw(fractions) if form in FRACTIONAL_FORMS else 0.0
     return spell(base, form, fraction)
@@ -62,6 +119,6 @@ def _seeds(draw: st.DrawFn) -> int | float | np.integer | np.floating:
 SEEDS = _seeds()
 
 
-def seeds() -> st.SearchStrategy[int | float | np.integer | np.floating]:
+def seeds() -> st.SearchStrategy[object]:
     """A seed value as a caller could pass it; ``int(seed)`` is in the int32 range."""
     return SEEDS
