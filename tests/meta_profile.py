@@ -1,6 +1,6 @@
 """A pytest plugin for the project's own tests: ``-p tests.meta_profile``.
 
-Two variants of the derandomized ``trainstate-ci`` profile, so that CI stays well
+Variants of the derandomized ``trainstate-ci`` profile, so that CI stays well
 under 15 minutes:
 
 - ``trainstate-ci-quick``, ten drawn examples per property, for the meta run of
@@ -12,6 +12,10 @@ under 15 minutes:
   drawn, in the judge and in each host.  Every ``@example`` pin still runs, and
   the search for false failures at full strength is the soak's job
   (``benchmarks/soak.py``: 100 examples per property and a fresh seed per run);
+- ``trainstate-ci-pins``, the ``@example`` pins and two draws (every edge
+  input, and a property without pins still runs), for the runs that judge
+  many implementations on what the pins show (the real TrainState classes,
+  most of the emulated precisions), so that each adds seconds, not minutes;
 - ``trainstate-ci-kill``, no shrinking, for the runs that only ask whether a
   mutant is killed: one failure is enough, the smallest is not needed.  It
   keeps ``trainstate-ci``'s 25 draws and every pin: the kill matrix is measured at the
@@ -37,6 +41,7 @@ QUICK_ARGS = ("-p", "meta_profile", f"--hypothesis-profile={QUICK_PROFILE}")
 """pytest arguments for the quick profile, loaded from the copy of this module that the
 ``quick_profile`` fixture puts on ``PYTHONPATH``."""
 KILL_PROFILE = "trainstate-ci-kill"
+PINS_PROFILE = "trainstate-ci-pins"
 
 
 def pythonpath(copy_dir: Path) -> str:
@@ -47,6 +52,7 @@ def pythonpath(copy_dir: Path) -> str:
 settings.register_profile(
     QUICK_PROFILE, settings.get_profile(CI_PROFILE), max_examples=QUICK_EXAMPLES
 )
+settings.register_profile(PINS_PROFILE, settings.get_profile(CI_PROFILE), max_examples=2)
 settings.register_profile(
     KILL_PROFILE,
     settings.get_profile(CI_PROFILE),

@@ -69,7 +69,7 @@ def verdicts(repo, tmp_path_factory, suite_cache_dir) -> dict[str, dict[str, dic
         [*impls, *IN_PROCESS],
         cache_dir=suite_cache_dir,
         timeout=1800,
-        profile=meta_profile.QUICK_PROFILE,
+        profile=meta_profile.PINS_PROFILE,
     )
     by_impl: dict[str, dict[str, dict]] = {}
     for r in results:
