@@ -2,9 +2,10 @@
 
 Random generation reaches all of these, but a conformance verdict should not
 depend on luck for the inputs that break code most often: a single row, a
-single feature, square ``x``, ``N`` just past 64, the int32 extremes and a
-negative fractional seed, seeds as NumPy ``int8``, ``uint32``, ``float32`` and a
-fractional ``float16``, ``lr == 0``, ``lr`` above 0.5, large values, and
+single feature, square ``x``, ``N`` just past 64 and just past 2048 (padded
+or blocked batches), the int32 extremes and a
+negative fractional seed, seeds as NumPy ``int8``, ``uint32``, ``float32``, a
+fractional ``float16`` and a 0-d array, ``lr == 0``, ``lr`` above 0.5, large values, and
 all-zero or constant data.  Their shapes are in the pools of
 :mod:`conformance.strategies.shapes` (and so is twice their ``N``), so they compile nothing extra.
 """
@@ -69,6 +70,12 @@ def edge_problems(lr_kind: str) -> list[Problem]:
         make("N just past 64", 2**31 - 1, _grid(65, 2), np.linspace(-1, 1, 65).astype(np.float32)),
         make("negative fractional seed", -3.7, _grid(4, 2, dtype=np.float64), np.arange(4.0)),
         make("int32 minimum seed", -(2**31), _grid(4, 1), np.ones(4, np.float32)),
+        make(
+            "N just past 2048",
+            np.array(5.0),
+            _grid(2049, 3),
+            np.linspace(-2, 2, 2049).astype(np.float32),
+        ),
         make(
             "large values",
             np.float32(7.0),

@@ -4,8 +4,11 @@ JAX compiles once per input shape, so the pools are small and fixed: a run
 compiles at most ``len(N_POOL) * len(D_POOL)`` shapes per implementation (the
 repetition property doubles only an ``N`` whose double is in the pool).  They
 still reach every shape that breaks code: a single row, a single feature,
-square ``x`` (every ``D`` is also an ``N``), ``N`` just past 64, and a large
-``N``.  Shrinking moves toward
+square ``x`` (every ``D`` is also an ``N``), ``N`` just past 64, and large
+``N`` just past powers of two: 1025, and 2049, past 2048, where code that
+pads batches to a bucket size or averages the means of fixed-size blocks
+goes wrong (one row past a multiple of 512 and of 2048 is the worst case for
+both).  Shrinking moves toward
 the front of each pool, so a failure is reported at the smallest shape that
 shows it.
 """
@@ -16,7 +19,7 @@ from hypothesis import strategies as st
 
 from conformance.strategies.cached import choice
 
-N_POOL = (1, 2, 3, 4, 6, 7, 8, 16, 65, 130, 1025)
+N_POOL = (1, 2, 3, 4, 6, 7, 8, 16, 65, 130, 1025, 2049)
 D_POOL = (1, 2, 3, 4, 7, 8)
 REPEATABLE_N = tuple(n for n in N_POOL if 2 * n in N_POOL)
 """The ``N`` whose doubling is also in the pool: the repetition property compiles nothing new."""
