@@ -1,12 +1,16 @@
-"""Property 8: ``one_step`` does not modify its inputs, and accepts read-only arrays."""
+"""Property 8: ``one_step`` does not modify its inputs, accepts read-only arrays, and gives the
+same result whatever the arrays' memory layout."""
 
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import strategies as st
 
 from conformance.isolation.failures import ImplementationRaised
 from conformance.isolation.implementations import Implementation
-from conformance.properties.calling import call, call_raw
+from conformance.isolation.layouts import LAYOUTS
+from conformance.properties.calling import call, call_raw, read
+from conformance.properties.expected import expected
 from conformance.properties.skeleton import one_step_property
 from conformance.strategies.edge_cases import edge_pins
 from conformance.strategies.problems import Problem, problems
@@ -52,3 +56,38 @@ def test_read_only_inputs_are_accepted(impl: Implementation, problem: Problem) -
         f"with read-only x and y one_step returned {read_only.values.tolist()}, with "
         f"writable copies {writable.values.tolist()} {problem.label()}"
     )
+
+
+@one_step_property(
+    pins=[
+        {"problem": pin["problem"], "layout": LAYOUTS[1 + i % (len(LAYOUTS) - 1)]}
+        for i, pin in enumerate(edge_pins("small"))
+    ],
+    problem=problems(),
+    layout=st.sampled_from(LAYOUTS[1:]),
+)
+def test_memory_layout_does_not_change_the_result(
+    impl: Implementation, problem: Problem, layout: str
+) -> None:
+    """``x`` and ``y`` Fortran-ordered, as transposed or strided views: the same values give
+    the canonical result, and stay unmodified.  Code that reads the buffer rather than the
+    array (``ravel(order="K")``) is right only for the C-contiguous arrays callers usually
+    pass."""
+    result = call_raw(impl, problem, layout=layout)
+    out = read(result.returned, impl, problem)
+    want = expected(problem)
+    error = abs(out.loss - want.loss_after)
+    assert error <= want.loss_after_tolerance, (
+        f"loss_after={out.loss!r} with x and y {layout}, but the canonical step gives "
+        f"{want.loss_after!r} (|difference| {error:.3g} > tolerance "
+        f"{want.loss_after_tolerance:.3g}); the memory layout of an array is not its value "
+        f"{problem.label()}"
+    )
+    for name, before, after in (
+        ("x", problem.x, result.x_after),
+        ("y", problem.y, result.y_after),
+    ):
+        assert _unchanged(before, after), (
+            f"one_step modified its input {name}, passed {layout}: {before!r} became "
+            f"{_shown(after)} {problem.label()}"
+        )

@@ -39,6 +39,7 @@ KILLING_MODULES = [
     "conformance/test_step_counter.py",
     "conformance/test_zero_learning_rate.py",
     "conformance/test_determinism.py",
+    "conformance/test_input_immutability.py",
 ]
 
 

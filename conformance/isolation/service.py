@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from conformance.isolation.descriptions import FILE_MODULE_PREFIX, describe_exception, first_line
+from conformance.isolation.layouts import lay_out
 from conformance.isolation.protocol import plain_dtype
 from conformance.reference.class_calls import ClassCallFailed
 
@@ -301,8 +302,9 @@ class Service:
         return {"error": f"unknown request {op!r}"}
 
     def _one_step(self, request: dict[str, Any]) -> dict[str, Any]:
-        x = np.array(request["x"])
-        y = np.array(request["y"])
+        layout = str(request.get("layout") or "C-contiguous")
+        x = lay_out(np.array(request["x"]), layout)
+        y = lay_out(np.array(request["y"]), layout)
         if request.get("read_only"):
             x.flags.writeable = False
             y.flags.writeable = False

@@ -156,27 +156,30 @@ def call_raw(
     read_only: bool = False,
     check_global_state: bool = False,
     fresh: bool = False,
+    layout: str = "C-contiguous",
 ) -> CallResult:
     """Call ``impl.one_step`` on ``problem`` in its process, or reuse the answer of that call.
 
     The implementation gets its own copies of ``x`` and ``y`` (read-only ones
-    with ``read_only``), and sends them back as they are after the call.
+    with ``read_only``, laid out in memory as ``layout`` says:
+    :mod:`conformance.isolation.layouts`), and sends them back as they are
+    after the call.
     Process-wide settings the call changes are put back in its process, and
     with ``check_global_state`` a change is also a failure.
 
     ``one_step`` is a pure function by contract, so one call answers every
     property that asks the same question (the same problem, bit for bit, and
-    the same ``read_only``); the judging process keeps the answers
+    the same ``read_only`` and ``layout``); the judging process keeps the answers
     (:data:`ANSWERS_KEPT`, per implementation).  The properties of purity
     itself (determinism, hidden state) ask with ``fresh``: a new call, made
     now, whose answer is not kept.  Every call asks for everything a property
     may check (the inputs after it, the global state around it), so that its
     answer serves them all.
     """
-    key = _question(problem, read_only)
+    key = _question(problem, read_only, layout)
     answer = None if fresh else impl.answers.get(key)
     if answer is None:
-        answer = _ask(impl, problem, read_only)
+        answer = _ask(impl, problem, read_only, layout)
         output = str(answer.get("output", ""))
         if output:
             # What the call printed goes on to the test's captured output, within the limit.
@@ -187,14 +190,14 @@ def call_raw(
                 impl.answers.popitem(last=False)
     else:
         impl.answers.move_to_end(key)
-    plain = not (fresh or read_only)
+    plain = not (fresh or read_only or layout != "C-contiguous")
     if "raised" in answer and not plain:
         # Raising here is a failure of the property asking only if the plain call succeeds.
         plain = _plain_raises(impl, problem)
     return _read_answer(impl, problem, answer, check_global_state, prerequisite=plain)
 
 
-def _question(problem: Problem, read_only: bool) -> bytes:
+def _question(problem: Problem, read_only: bool, layout: str) -> bytes:
     """A digest of everything the call is given, exact to the bit and the type."""
     digest = hashlib.blake2b(digest_size=16)
     for part in (problem.seed, problem.lr):
@@ -203,10 +206,11 @@ def _question(problem: Problem, read_only: bool) -> bytes:
         digest.update(f"{array.dtype.str}{array.shape};".encode())
         digest.update(np.ascontiguousarray(array).tobytes())
     digest.update(b"read-only" if read_only else b"writable")
+    digest.update(layout.encode())
     return digest.digest()
 
 
-def _ask(impl: Implementation, problem: Problem, read_only: bool) -> dict[str, Any]:
+def _ask(impl: Implementation, problem: Problem, read_only: bool, layout: str) -> dict[str, Any]:
     impl.calls["one_step"] += 1
     return impl.connection.request(
         {
@@ -216,6 +220,7 @@ def _ask(impl: Implementation, problem: Problem, read_only: bool) -> dict[str, A
             "y": problem.y,
             "lr": problem.lr,
             "read_only": read_only,
+            "layout": layout,
             "return_inputs": True,
             "check_rng": True,
         },
@@ -274,7 +279,7 @@ def read(raw: Returned, impl: Implementation, problem: Problem) -> Output:
     return Output(raw=raw, values=raw.values)
 
 
-def call(impl: Implementation, problem: Problem, **options: bool) -> Output:
+def call(impl: Implementation, problem: Problem, **options: Any) -> Output:
     """Call ``impl.one_step`` on ``problem`` (see :func:`call_raw`) and read
     ``[step_after, loss_after]``."""
     return read(call_raw(impl, problem, **options).returned, impl, problem)

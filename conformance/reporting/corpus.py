@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from conformance.isolation.layouts import LAYOUTS
 from conformance.strategies.data import DataDescription
 from conformance.strategies.problems import Problem
 from conformance.strategies.seeds import SEED_FORMS
@@ -195,6 +196,7 @@ SCALAR_INPUTS: dict[str, Callable[[object], bool]] = {
     "field": lambda v: _fields([v]),
     "fields": _fields,
     "bare": lambda v: isinstance(v, bool),
+    "layout": lambda v: v in LAYOUTS,
     "dtypes": lambda v: v in ("float16", "mixed"),
 }
 """The plain inputs the properties draw beside their cases, and their domains.  A drawn
