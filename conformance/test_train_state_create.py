@@ -8,10 +8,11 @@ are the objects passed.  The params passed are not modified.
 ``params`` may also be a single array, a pytree of one leaf: Flax's ``create``
 keeps it and calls ``tx.init`` on it (it guards the fp8 lookup with
 ``isinstance(params, jax.Array)`` since 0.12.7; older releases raise, a known
-deviation of theirs), so this is drawn here (``bare``) and pinned.  Only here: Flax's ``apply_gradients`` raises on a bare-array
-``grads`` (``Array.__contains__: unsupported operand type <class 'str'>``,
-from the same fp8 lookup, unguarded there), a known deviation of the
-reference that the README names.
+deviation of theirs), so this is drawn here (``bare``) and pinned.  Only
+here: Flax's ``apply_gradients`` raises on a bare-array ``grads``
+(``Array.__contains__: unsupported operand type <class 'str'>``, from the
+same fp8 lookup, unguarded there), a known deviation of the reference that
+the README names.
 
 The values are judged here against ``tx.init`` run by the judge; the class of
 the state and the identity of ``apply_fn`` and ``tx`` can only be seen in the
