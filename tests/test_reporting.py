@@ -14,6 +14,7 @@ import pytest
 
 from conformance.reporting import corpus
 from conformance.strategies.data import DataDescription
+from conformance.strategies.edge_cases import edge_pins
 from conformance.strategies.problems import Problem, threshold_of
 from conformance.strategies.train_state_cases import train_state_pins as ts_pins
 from tests import meta_profile
@@ -438,7 +439,8 @@ SLOW = built_on_correct(
     "    time.sleep(0.5)\n"
     "    return _correct(seed, x, y, lr)\n"
 )
-"""Correct, and 0.5 s a call: the step counter's 16 pins and 10 draws take 13 s."""
+"""Correct, and 0.5 s a call: the step counter's 18 pins and 10 draws take 14 s."""
+STEP_COUNTER_PINS = len(edge_pins("zero", "absolute"))
 
 
 def test_verdict_budget_runs_pins_then_draws_in_time(pytester, repo, suite_cache_dir) -> None:
@@ -449,8 +451,8 @@ def test_verdict_budget_runs_pins_then_draws_in_time(pytester, repo, suite_cache
         *("-o", f"cache_dir={suite_cache_dir}", *meta_profile.QUICK_ARGS, "-p", "no:xdist"),
         # bad first: its failure comes at once, and slow then starts well before the deadline.
         *("--trainstate-impl", "bad.py", "--trainstate-impl", "slow.py"),
-        # Less than the 13 s the slow one needs, whatever the start-up takes: some of its
-        # draws are cut, and none of its 8 s of pins.
+        # Less than the 14 s the slow one needs, whatever the start-up takes: some of its
+        # draws are cut, and none of its 9 s of pins.
         *("--trainstate-verdict-budget", "12", "--trainstate-report", str(report)),
     )
     result.stdout.fnmatch_lines(["bad: DOES NOT CONFORM *", "slow: CONFORMS (1 passed) *"])
@@ -458,8 +460,8 @@ def test_verdict_budget_runs_pins_then_draws_in_time(pytester, repo, suite_cache
     assert document["verdict_budget"] == 12
     (slow,) = [r for r in document["results"] if r["implementation"] == "slow"]
     # Every pin ran, and the draws stopped at the property's share of the budget.
-    assert slow["examples"] >= 16 and slow["not_run"] > 0
-    assert slow["examples"] + slow["not_run"] == 16 + meta_profile.QUICK_EXAMPLES
+    assert slow["examples"] >= STEP_COUNTER_PINS and slow["not_run"] > 0
+    assert slow["examples"] + slow["not_run"] == STEP_COUNTER_PINS + meta_profile.QUICK_EXAMPLES
 
 
 def test_verdict_budget_spent_before_a_property_starts_is_incomplete(
