@@ -162,7 +162,20 @@ class Scenario:
             return {}
         return self.call("create values", self.fields.for_params, params)  # type: ignore[no-any-return]
 
-    def create(self, params: Any, tx: Any, apply_fn: str = "a", **kwargs: Any) -> Any:
+    def create(
+        self,
+        params: Any,
+        tx: Any,
+        apply_fn: str = "a",
+        values: dict[str, Any] | None = None,
+        /,
+        **kwargs: Any,
+    ) -> Any:
+        """``create`` with the extra fields' ``values`` (computed here when not given, so that a
+        scenario making a control and a faulty call asks the module's hook once) and ``kwargs``
+        over them. Positional-only, so that ``kwargs`` can name any field."""
+        if values is None:
+            values = self.extra(params)
         self.counted("create")
         return self.call(
             "create",
@@ -170,7 +183,7 @@ class Scenario:
             apply_fn=APPLY_FNS[apply_fn](),
             params=params,
             tx=tx,
-            **{**self.extra(params), **kwargs},
+            **{**values, **kwargs},
         )
 
     def update(
@@ -262,18 +275,20 @@ def positional_grads(s: Scenario) -> dict[str, Any]:
 
 def positional_create(s: Scenario) -> dict[str, Any]:
     params, tx = s.tree("params"), s.tx()
-    s.create(params, tx)
+    values = s.extra(params)
+    s.create(params, tx, "a", values)
     s.counted("create")
-    return {"outcome": s.attempt(s.cls.create, apply_fn_a, params, tx, **s.extra(params))}
+    return {"outcome": s.attempt(s.cls.create, apply_fn_a, params, tx, **values)}
 
 
 def create_extra_fields(s: Scenario) -> dict[str, Any]:
     params, tx = s.tree("params"), s.tx()
-    s.create(params, tx)
+    required = s.extra(params)
+    s.create(params, tx, "a", required)
     values = {name: unpack_tree(packed) for name, packed in s.inputs["extra"].items()}
     s.counted("create")
     state = s.call("create_with_fields", s.cls.create, apply_fn=apply_fn_a, params=params,
-                   tx=tx, **{**s.extra(params), **values})  # fmt: skip
+                   tx=tx, **{**required, **values})  # fmt: skip
     created = {name: _observed_value(s.field(state, name), v) for name, v in values.items()}
     new = s.update(state, s.tree("grads"))
     updated = {name: _observed_value(s.field(new, name), v) for name, v in values.items()}
@@ -282,14 +297,15 @@ def create_extra_fields(s: Scenario) -> dict[str, Any]:
 
 def create_unknown_field(s: Scenario) -> dict[str, Any]:
     params, tx = s.tree("params"), s.tx()
-    s.create(params, tx)
+    values = s.extra(params)
+    s.create(params, tx, "a", values)
     s.counted("create")
     outcome = s.attempt(
         s.cls.create,
         apply_fn=apply_fn_a,
         params=params,
         tx=tx,
-        **s.extra(params),
+        **values,
         **{s.inputs["field"]: s.inputs["value"]},
     )
     return {"outcome": outcome}
@@ -471,7 +487,7 @@ def static_fields(s: Scenario) -> dict[str, Any]:
     )
     same_statics = s.create(s.tree("other_params"), tx)
     other_tx = s.create(s.tree("params"), s.fresh_tx())
-    other_apply_fn = s.create(s.tree("params"), tx, apply_fn="b")
+    other_apply_fn = s.create(s.tree("params"), tx, "b")
     return {
         "bad_leaves": bad,
         "missing": missing,
@@ -649,7 +665,7 @@ def extra_fields(s: Scenario) -> dict[str, Any]:
     params, tx = s.tree("params"), s.tx()
     grads = s.tree("grads")
     passed = s.extra(params)
-    state = s.create(params, tx, **passed)
+    state = s.create(params, tx, "a", passed)
     values = {f.name: passed.get(f.name, s.field(state, f.name)) for f in s.fields.fields}
     carried = s.update(state, grads, what="control")
     leaves, treedef = _flatten(s, state)
@@ -688,7 +704,7 @@ def extra_fields(s: Scenario) -> dict[str, Any]:
 
 
 def dense_sgd_step(s: Scenario) -> dict[str, Any]:
-    state = s.create(s.tree("params"), optax.sgd(s.inputs["lr"]), apply_fn="dense")
+    state = s.create(s.tree("params"), optax.sgd(s.inputs["lr"]), "dense")
     new = s.update(state, s.tree("grads"))
     return {
         "apply_fn_kept": s.field(new, "apply_fn") is _dense_apply(),
