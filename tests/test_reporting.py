@@ -449,10 +449,9 @@ def test_verdict_budget_runs_pins_then_draws_in_time(pytester, repo, suite_cache
     result = pytester.runpytest_subprocess(
         str(repo / "conformance/test_step_counter.py"),
         *("-o", f"cache_dir={suite_cache_dir}", *meta_profile.QUICK_ARGS, "-p", "no:xdist"),
-        # bad first: its failure comes at once, and slow then starts well before the deadline.
         *("--trainstate-impl", "bad.py", "--trainstate-impl", "slow.py"),
-        # Less than the 14 s the slow one needs, whatever the start-up takes: some of its
-        # draws are cut, and none of its 9 s of pins.
+        # Each gets 6 s, less than the 14 s the slow one needs: some of its draws are cut,
+        # and none of its 9 s of pins.
         *("--trainstate-verdict-budget", "12", "--trainstate-report", str(report)),
     )
     result.stdout.fnmatch_lines(["bad: DOES NOT CONFORM *", "slow: CONFORMS (1 passed) *"])
@@ -470,16 +469,42 @@ def test_verdict_budget_spent_before_a_property_starts_is_incomplete(
     pytester.makepyfile(slow=SLOW)
     result = pytester.runpytest_subprocess(
         str(repo / "conformance/test_step_counter.py"),
+        str(repo / "conformance/test_zero_learning_rate.py"),
         str(repo / "conformance/test_train_state_step.py"),
         *("-o", f"cache_dir={suite_cache_dir}", *meta_profile.QUICK_ARGS, "-p", "no:xdist"),
         *("--trainstate-impl", "slow.py", "--trainstate-verdict-budget", "0.001"),
     )
-    # The TrainState property still says that it does not apply: only the step counter is
-    # left undone.
+    # The first property runs its pins, past the share; the second is left undone, and the
+    # TrainState property still says that it does not apply.
     result.stdout.fnmatch_lines(
         [
-            "slow: INCOMPLETE (1 skipped, 1 not applicable); did not run to the end: "
-            "step_after_is_exactly_one (the verdict budget (0.001 s, --trainstate-verdict-budget)"
-            " was spent before this property ran its pinned examples)",
+            "slow: INCOMPLETE (1 passed, 1 skipped, 1 not applicable)*did not run to the end: "
+            "zero_lr_keeps_initial_loss (slow's share of the verdict budget (0.001 s of 0.001 s, "
+            "--trainstate-verdict-budget) was spent before this property ran its pinned "
+            "examples)",
+        ]
+    )
+
+
+SLOW_IMPORT = built_on_correct("import time\n\ntime.sleep(12)\n")
+"""Correct, and 12 s to import: more than its share of the budget below."""
+
+
+def test_a_slow_submission_spends_only_its_own_share_of_the_budget(
+    pytester, repo, suite_cache_dir
+) -> None:
+    pytester.makepyfile(slow=SLOW_IMPORT, good=built_on_correct(""))
+    result = pytester.runpytest_subprocess(
+        str(repo / "conformance/test_step_counter.py"),
+        str(repo / "conformance/test_zero_learning_rate.py"),
+        *("-o", f"cache_dir={suite_cache_dir}", *meta_profile.QUICK_ARGS, "-p", "no:xdist"),
+        # slow first: under one deadline for all, its import alone would spend the run's time.
+        *("--trainstate-impl", "slow.py", "--trainstate-impl", "good.py"),
+        *("--trainstate-verdict-budget", "16"),
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "slow: INCOMPLETE (1 passed, 1 skipped)*share of the verdict budget (8 s of 16 s*",
+            "good: CONFORMS (2 passed)*",
         ]
     )
