@@ -67,6 +67,21 @@ def build_arguments(argv: list[str], scratch: Path) -> list[str]:
         help="the suite's Hypothesis profile (default: ci)",
     )
     parser.add_argument("--report", metavar="PATH", help="also write the verdict as JSON")
+    parser.add_argument(
+        "--gradescope",
+        metavar="PATH",
+        help="also write Gradescope's results.json (several IMPLs: one score for all)",
+    )
+    parser.add_argument(
+        "--prairielearn",
+        metavar="PATH",
+        help="also write a PrairieLearn external grader's results.json (several IMPLs: one score)",
+    )
+    parser.add_argument(
+        "--weights",
+        metavar="PATH",
+        help="points per property for --gradescope and --prairielearn: a TOML [weights] table",
+    )
     parser.add_argument("--workers", default="auto", help="pytest-xdist workers (default: auto)")
     parser.add_argument(
         "--sandbox",
@@ -74,6 +89,20 @@ def build_arguments(argv: list[str], scratch: Path) -> list[str]:
         default="auto",
         help="run each implementation under bubblewrap: auto (when it works here), bwrap "
         "(required), none",
+    )
+    parser.add_argument(
+        "--require",
+        action="append",
+        choices=("one_step", "train_state"),
+        default=[],
+        help="what the assignment requires each submission to define (repeatable): a "
+        "submission without it does not conform",
+    )
+    parser.add_argument(
+        "--trust-submissions",
+        action="store_true",
+        help="the submissions are trusted: where the grader runs as root and no unprivileged "
+        "user can run them, run them as root rather than stop",
     )
     parser.add_argument(
         "--verdict-budget",
@@ -98,8 +127,12 @@ def build_arguments(argv: list[str], scratch: Path) -> list[str]:
         f"--trainstate-sandbox={args.sandbox}",
     ]
     command += [f"--trainstate-impl={_absolute(impl)}" for impl in args.impls]
-    if args.report:
-        command.append(f"--trainstate-report={Path(args.report).resolve()}")
+    for option in ("report", "gradescope", "prairielearn", "weights"):
+        if getattr(args, option):
+            command.append(f"--trainstate-{option}={Path(getattr(args, option)).resolve()}")
+    command += [f"--trainstate-require={capability}" for capability in args.require]
+    if args.trust_submissions:
+        command.append("--trainstate-trust-submissions")
     if args.verdict_budget is not None:
         command.append(f"--trainstate-verdict-budget={args.verdict_budget:g}")
     return command + passthrough

@@ -16,6 +16,6 @@ from conformance.strategies.edge_cases import edge_pins
 from conformance.strategies.problems import Problem, problems
 
 
-@one_step_property(pins=edge_pins("small"), problem=problems())
+@one_step_property(pins=edge_pins("small"), observed=True, problem=problems())
 def test_global_state_is_left_alone(impl: Implementation, problem: Problem) -> None:
     call_raw(impl, problem, check_global_state=True)

@@ -1,4 +1,5 @@
-"""The module imports and defines something to test: ``one_step``, ``TrainState``, or both.
+"""The module imports and defines something to test: ``one_step``, ``TrainState``, or both,
+and what the assignment requires (:mod:`conformance.properties.requirements`).
 
 Its own process imports it (:mod:`conformance.isolation.host`).  When that
 fails (the import raises, ``one_step`` is not callable, ``TrainState`` is not
@@ -15,12 +16,17 @@ import pytest
 from conformance.isolation.descriptions import first_line
 from conformance.isolation.failures import ImplementationUnavailable
 from conformance.isolation.implementations import Implementation
+from conformance.properties.requirements import first_missing
 
 
 @pytest.mark.trainstate_module
 @pytest.mark.trainstate_basic
+# That it imported, and what it defines, is what its process reported (the source check aside).
+@pytest.mark.trainstate_observed
 def test_module_imports(impl: Implementation) -> None:
     try:
         impl.capabilities()
     except ImplementationUnavailable as exc:
         raise AssertionError(first_line(exc)) from None
+    cause = first_missing(impl)
+    assert cause is None, cause

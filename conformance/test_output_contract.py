@@ -11,7 +11,12 @@ from conformance.strategies.problems import Problem, problems
 
 
 @one_step_property(
-    pins=edge_pins("zero", "absolute", "large"), problem=problems(), basic=True, owns_raising=True
+    pins=edge_pins("zero", "absolute", "large"),
+    problem=problems(),
+    basic=True,
+    owns_raising=True,
+    # The output's type, shape and dtype are as the implementation's process described them.
+    observed=True,
 )
 def test_output_is_a_finite_float_pair(impl: Implementation, problem: Problem) -> None:
     check_output_contract(call_raw(impl, problem).returned, problem, name=f"{impl.name}.one_step")

@@ -35,7 +35,6 @@ def low_precision(tree: Any, kind: str) -> Any:
 
 @ts.property(
     pins=[*ts.pins((1,), dtypes="float16"), *ts.pins((1,), dtypes="mixed")[:2]],
-    observed=False,
     case=ts.cases(k=st.just(1)),
     dtypes=st.sampled_from(DTYPE_KINDS),
 )

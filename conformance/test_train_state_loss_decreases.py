@@ -32,7 +32,7 @@ N_POOL = (1, 2, 4, 8)
 D_POOL = (1, 2, 3)
 
 
-@ts.property(pins=EDGE_DENSE_PROBLEMS, observed=False, problem=dense_problems())
+@ts.property(pins=EDGE_DENSE_PROBLEMS, problem=dense_problems())
 def test_small_sgd_step_does_not_increase_dense_loss(
     impl: ts.Implementation, problem: DenseProblem
 ) -> None:

@@ -21,7 +21,7 @@ from conformance.properties import train_state as ts
 from conformance.strategies.printing import show_tree
 
 
-@ts.property(pins=ts.pins(), observed=False, case=ts.cases(k=ts.update_counts()))
+@ts.property(pins=ts.pins(), case=ts.cases(k=ts.update_counts()))
 def test_params_and_opt_state_follow_the_optax_loop(impl: ts.Implementation, case: ts.Case) -> None:
     opt, p, seq, k = case.tx, case.params, case.grads, case.k
     ctx = ts.Context(impl, {"tx": opt, "params": p.spec, "k": k})

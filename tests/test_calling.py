@@ -30,6 +30,9 @@ class CountingConnection:
     def capabilities(self) -> dict[str, Any]:
         return {}
 
+    def reported(self) -> dict[str, Any] | None:
+        return {}
+
     def request(self, message: dict[str, Any], what: str) -> dict[str, Any]:
         self.requests.append(message)
         values = np.array([1.0, float(len(self.requests))])

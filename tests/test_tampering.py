@@ -43,9 +43,14 @@ WRONG = (
 )
 
 
+STAYS_POSSIBLE = ("has_another_class_tested",)
+"""Attacks the suite cannot stop (see the README's trust model): they may pass, but each of
+their verdicts must be marked as resting on the implementation's process."""
+
+
 def _contained() -> str | None:
     isolation = choose("auto", in_process=False, memory_limit=1, hidden=(), readable_paths=sys.path)
-    if isolation.bwrap is not None or isolation.uid is not None:
+    if isolation.contained:
         return None
     return isolation.description
 
@@ -132,12 +137,29 @@ def test_tampering_implementations_cannot_forge_a_verdict(graded) -> None:
     assert graded["files"]["report.json"] != "missing", output
 
     # Every tampering implementation is judged not conforming; the correct one conforms.
-    verdicts = _verdicts(json.loads((where / "report.json").read_text()))
+    report = json.loads((where / "report.json").read_text())
+    verdicts = _verdicts(report)
     assert verdicts.pop("correct_submission") == "CONFORMS", output
     assert set(verdicts) == set(graded["names"])
+    # What stays possible may pass, but never as the judge's own evidence.
+    for name in STAYS_POSSIBLE:
+        verdicts.pop(name)
+        resting = [r for r in report["results"] if r["implementation"] == name]
+        judged = [r["property"] for r in resting if r["status"] == "passed"]
+        assert judged, f"{name}: nothing ran"
+        assert [
+            r["property"]
+            for r in resting
+            if r["status"] == "passed" and r["evidence"] != "implementation-process"
+        ] == [], name
     assert {n: v for n, v in verdicts.items() if v == "CONFORMS"} == {}
-    for name in graded["names"]:
+    for name in verdicts:
         assert f"{name}: DOES NOT CONFORM" in first.stdout, name
+    # A submission's text is data: no escape byte reaches the terminal, no line of its own.
+    assert "\x1b" not in first.stdout + first.stderr and "\u202e" not in first.stdout
+    assert not any(
+        line.startswith("prints_a_fake_verdict: CONFORMS") for line in first.stdout.splitlines()
+    )
 
     # The report files are the run's own, right after it and after the next run.
     for name in ("report.json", "junit.xml"):

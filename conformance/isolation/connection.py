@@ -15,6 +15,7 @@ same :class:`~conformance.isolation.service.Service`, in this process.
 from __future__ import annotations
 
 import contextlib
+import secrets
 import signal
 import threading
 import time
@@ -22,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from conformance.isolation import process_tree, protocol
+from conformance.isolation import process_tree, protocol, shared_inputs
 from conformance.isolation.failures import (
     CallAborted,
     HostMisbehaved,
@@ -32,6 +33,7 @@ from conformance.isolation.failures import (
 )
 from conformance.isolation.launcher import Isolation, Spawned, spawn
 from conformance.isolation.service import ImportFailed, Service
+from conformance.isolation.untrusted_text import sanitize
 
 STOP_GRACE = 1.0
 """Seconds a host may take to exit after being told to stop, before it is killed."""
@@ -51,6 +53,7 @@ class Connection(Protocol):
 
     def start(self) -> None: ...
     def capabilities(self) -> dict[str, Any]: ...
+    def reported(self) -> dict[str, Any] | None: ...
     def request(self, message: dict[str, Any], what: str) -> dict[str, Any]: ...
     def stop(self) -> None: ...
 
@@ -87,6 +90,7 @@ class Host:
         *,
         jax_caches: tuple[Path, ...] = (),
         writable_jax_cache: Path | None = None,
+        trusted: bool = False,
     ) -> None:
         self.name = name
         self.spec = spec
@@ -94,11 +98,12 @@ class Host:
         self.call_timeout = call_timeout
         self.jax_caches = jax_caches
         self.writable_jax_cache = writable_jax_cache
+        self.trusted = trusted
+        """The suite's own reference: it keeps the current user (:func:`spawn`)."""
         self._spawned: Spawned | None = None
         self._capabilities: dict[str, Any] | None = None
         self._unavailable: str | None = None
         self._last_tail = ""
-        self._requests = 0
         self.started = 0
         """How many processes this host has started (1 + restarts)."""
 
@@ -115,6 +120,7 @@ class Host:
             self.isolation,
             jax_caches=self.jax_caches,
             writable_jax_cache=self.writable_jax_cache,
+            trusted=self.trusted,
         )
         self._spawned = spawned
         _LIVE.add(spawned.process.pid)
@@ -149,6 +155,10 @@ class Host:
             self._capabilities = capabilities
         return spawned
 
+    def reported(self) -> dict[str, Any] | None:
+        """The capabilities, if its process has reported them already (nothing is started)."""
+        return self._capabilities
+
     def capabilities(self) -> dict[str, Any]:
         """What the module defines (``one_step``, ``TrainState``), as its process reported it."""
         if self._capabilities is None:
@@ -156,19 +166,25 @@ class Host:
         assert self._capabilities is not None
         return self._capabilities
 
-    def _receive(self, spawned: Spawned, seconds: float | None, what: str) -> dict[str, Any]:
+    def _receive(
+        self,
+        spawned: Spawned,
+        seconds: float | None,
+        what: str,
+        limit: int = protocol.MAX_FRAME_BYTES,
+    ) -> dict[str, Any]:
         deadline = None if seconds is None else time.monotonic() + seconds
         try:
-            return protocol.receive(spawned.response_fd, deadline)
+            return sanitize(protocol.receive(spawned.response_fd, deadline, limit))  # type: ignore[no-any-return]
         except protocol.TimedOut:
             self._end()
-            limit = (
+            which = (
                 "--trainstate-call-timeout"
                 if seconds == self.call_timeout
                 else "the import time limit"
             )
             raise ImplementationHung(
-                f"{what} did not return within {seconds:g} s ({limit}); "
+                f"{what} did not return within {seconds:g} s ({which}); "
                 f"the process hosting {self.name} was killed"
             ) from None
         except (protocol.PeerClosed, OSError):
@@ -186,17 +202,38 @@ class Host:
     def request(self, message: dict[str, Any], what: str) -> dict[str, Any]:
         """Send ``message`` and return the answer; ``what`` names the call in messages."""
         spawned = self._ready()
-        self._requests += 1
-        message = {**message, "id": self._requests}
+        # Not a counter: an answer written ahead for the next request cannot know its id.
+        request_id = secrets.token_hex(16)
+        shared: list[shared_inputs.SharedArray] = []
+        if message.get("op") == "one_step" and shared_inputs.can_share(message):
+            message, shared = shared_inputs.prepare(message)
         try:
-            protocol.send(spawned.request_fd, message)
+            return self._exchange(spawned, message, request_id, shared, what)
+        finally:
+            for array in shared:
+                array.close()
+
+    def _exchange(
+        self,
+        spawned: Spawned,
+        message: dict[str, Any],
+        request_id: str,
+        shared: list[shared_inputs.SharedArray],
+        what: str,
+    ) -> dict[str, Any]:
+        frame = protocol.pack({**message, "id": request_id})
+        try:
+            if shared:
+                shared_inputs.send(spawned.channel, shared)
+            protocol.write_frame(spawned.request_fd, frame)
         except OSError:
             status = self._end(grace=1.0)
             raise ImplementationCrashed(
                 f"{what}: the process hosting {self.name} died: {status}{self._last_output()}"
             ) from None
-        answer = self._receive(spawned, self._limit(), what)
-        if answer.get("id") != self._requests:
+        limit = protocol.answer_limit(str(message.get("op")), len(frame))
+        answer = self._receive(spawned, self._limit(), what, limit)
+        if answer.get("id") != request_id:
             self._end()
             raise ImplementationCrashed(
                 f"{what}: the process hosting {self.name} sent an answer to a request it was "
@@ -206,6 +243,11 @@ class Host:
             detail = str(answer["error"]).strip().splitlines() or ["no detail"]
             raise HostMisbehaved(
                 f"{what}: the process hosting {self.name} could not answer: {detail[-1]}"
+            )
+        if shared:
+            # The inputs as they are now, read by the judge from its own memory.
+            answer["inputs_after"] = dict(
+                zip(shared_inputs.NAMES, (array.read() for array in shared), strict=True)
             )
         return answer
 
@@ -270,12 +312,15 @@ class InProcessHost:
         return self._service
 
     def capabilities(self) -> dict[str, Any]:
-        return self._loaded().capabilities()
+        return sanitize(self._loaded().capabilities())  # type: ignore[no-any-return]
+
+    def reported(self) -> dict[str, Any] | None:
+        return None if self._service is None else self.capabilities()
 
     def request(self, message: dict[str, Any], what: str) -> dict[str, Any]:
         service = self._loaded()
         with _time_limit(self.call_timeout, what):
-            answer = service.handle(message)
+            answer: dict[str, Any] = sanitize(service.handle(message))
         if "error" in answer:
             raise HostMisbehaved(f"{what}: {answer['error']}")
         return answer

@@ -2,7 +2,7 @@
 
 Started by :mod:`conformance.isolation.launcher` as::
 
-    python -I -c BOOTSTRAP SYS_PATH REQUEST_FD RESPONSE_FD PARENT_PID MEMORY_LIMIT
+    python -I -c BOOTSTRAP SYS_PATH REQUEST_FD RESPONSE_FD PARENT_PID MEMORY_LIMIT CHANNEL_FD
 
 Before anything of the implementation runs it puts its own limits in place:
 no core files, the address-space limit (``--trainstate-memory-limit``), first in line
@@ -20,11 +20,12 @@ import ctypes
 import os
 import resource
 import signal
+import socket
 import sys
 import traceback
 from typing import Any
 
-from conformance.isolation import protocol
+from conformance.isolation import protocol, shared_inputs
 
 _PR_SET_PDEATHSIG = 1
 
@@ -56,7 +57,7 @@ def _configure_jax(setup: dict[str, Any]) -> None:
         os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
 
 
-def serve(request_fd: int, response_fd: int) -> None:
+def serve(request_fd: int, response_fd: int, channel: socket.socket) -> None:
     from conformance.isolation.service import ImportFailed, Service
 
     setup = protocol.receive(request_fd)
@@ -72,6 +73,8 @@ def serve(request_fd: int, response_fd: int) -> None:
         if request.get("op") == "stop":
             return
         try:
+            if "shared" in request:
+                request = shared_inputs.attach(channel, request)
             answer = service.handle(request)
             answer["id"] = request.get("id")
             frame = protocol.pack(answer)
@@ -84,9 +87,10 @@ def serve(request_fd: int, response_fd: int) -> None:
 
 
 def main(argv: list[str]) -> None:
-    request_fd, response_fd, parent_pid, memory_limit = (int(arg) for arg in argv)
+    request_fd, response_fd, parent_pid, memory_limit, channel_fd = (int(arg) for arg in argv)
     _limit_self(parent_pid, memory_limit)
+    channel = socket.socket(fileno=channel_fd)
     with contextlib.suppress(protocol.PeerClosed):
-        serve(request_fd, response_fd)
+        serve(request_fd, response_fd, channel)
     # Skip interpreter shutdown: nothing of the implementation may run after the judge is done.
     os._exit(0)

@@ -115,6 +115,8 @@ class Implementation:
     """Calls of ``one_step``, ``create`` and ``apply_gradients`` made in this process so far.
 
     Counted, not timed, so that what a verdict costs does not depend on the machine."""
+    required: frozenset[str] = frozenset()
+    """What the assignment requires the module to define (``--trainstate-require``)."""
     answers: OrderedDict[bytes, dict[str, Any]] = dataclasses.field(default_factory=OrderedDict)
     """The answers of this process's calls of ``one_step``, by question
     (:func:`conformance.properties.calling.call_raw`), oldest first."""
@@ -126,6 +128,12 @@ class Implementation:
 
     def capabilities(self) -> Capabilities:
         return _capabilities(self.connection.capabilities())
+
+    def reported_capabilities(self) -> Capabilities | None:
+        """The capabilities if its process has reported them; ``None`` otherwise (nothing is
+        started to find out)."""
+        reported = self.connection.reported()
+        return None if reported is None else _capabilities(reported)
 
     def __repr__(self) -> str:
         return f"<implementation {self.name} from {self.spec}>"

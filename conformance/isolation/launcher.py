@@ -8,12 +8,20 @@ header (:attr:`Isolation.description`):
   paths of the report, corpus, JAX cache and JUnit file hidden, no network,
   its own PID namespace (everything in it dies with the host), uid 65534
   inside, killed when the judging process dies;
-- **process**: a plain child process in a session of its own; when the suite
-  runs as root it runs as uid/gid 65534 (``nobody``), unless that user cannot
-  read this Python installation or the implementation, which the header then
-  says;
+- **process**: a plain child process in a session of its own;
 - **in-process** (``--trainstate-in-process``): no host at all, the implementation is
   imported into the judging process (for debugging; it trusts the code).
+
+When the suite runs as root, no submission runs as root, inside the sandbox or
+out: each host process gets an unprivileged uid and gid of its own
+(:func:`host_uid`), outside the sandbox too (bubblewrap maps the sandbox's
+uid 65534 to the uid that starts it, so it is started as that uid), so no
+host can signal, trace or read another's.  That needs a Python installation
+and implementation files that any user can read; where they are not, or where
+bubblewrap cannot start as an unprivileged user, the run stops with one line
+naming the ways out, unless ``--trainstate-trust-submissions`` says the code is
+trusted.  The built-in reference is the suite's own code and runs as the
+current user, which lets it write the judge's JAX cache.
 
 In the first two the host gets a fresh private directory as its working
 directory, ``HOME`` and ``TMPDIR``, an environment with none of the suite's
@@ -30,7 +38,9 @@ import functools
 import glob
 import json
 import os
+import secrets
 import shutil
+import socket
 import stat
 import subprocess
 import sys
@@ -40,9 +50,15 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from conformance.isolation.service import is_file_spec
+from conformance.isolation.untrusted_text import escape
 
 UNPRIVILEGED_ID = 65534
-"""``nobody``/``nogroup`` on Debian and most Linux distributions."""
+"""``nobody``/``nogroup`` on Debian and most Linux distributions: the uid inside the sandbox."""
+
+HOST_UIDS = range(1_000_000_000, 1_000_000_000 + (1 << 30))
+"""Where a host's own uid (and gid) is drawn when the suite runs as root: far above the ids of
+real users and of the usual subordinate-id ranges, and below ``2**31`` (some tools read ids as
+signed)."""
 
 OUTPUT_TAIL = 64 << 10
 """Bytes of a host's own stdout/stderr (C-level writes, crash reports) kept for messages."""
@@ -71,24 +87,44 @@ class IsolationError(Exception):
     """The requested isolation cannot be had here; the message is one line."""
 
 
+def host_uid() -> int:
+    """A fresh unprivileged uid for one host (random: two live hosts share one with odds of
+    about one in a billion, and none is reused between runs on purpose)."""
+    return HOST_UIDS[secrets.randbelow(len(HOST_UIDS))]
+
+
 @functools.cache
-def bubblewrap() -> tuple[str | None, str]:
-    """``(path, version)`` of a ``bwrap`` that can start a sandbox here, or ``(None, reason)``."""
+def bubblewrap(how: str = "user namespace") -> tuple[str | None, str]:
+    """``(path, version)`` of a ``bwrap`` that can start a sandbox here, or ``(None, reason)``.
+
+    ``how``: ``"user namespace"`` (as the current user, the usual way), ``"unprivileged"`` (as
+    an unprivileged uid, in a user namespace of its own) or ``"privileged"`` (as root, without
+    a user namespace: the sandbox's process then drops to its uid itself).
+    """
     path = shutil.which("bwrap")
     if path is None:
         return None, "bwrap is not installed"
+    base = _PRIVILEGED_BASE if how == "privileged" else _SANDBOX_BASE
     try:
         version = subprocess.run(
             [path, "--version"], capture_output=True, text=True, timeout=10
         ).stdout.strip()
         probe = subprocess.run(
-            [path, *_SANDBOX_BASE, "--", "/bin/true"], capture_output=True, text=True, timeout=10
+            [path, *base, "--", "/bin/true"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            cwd="/",
+            user=(uid := host_uid() if how == "unprivileged" else None),
+            group=uid,
+            extra_groups=None if uid is None else [],
         )
     except (OSError, subprocess.SubprocessError) as exc:
         return None, f"{path} cannot run ({type(exc).__name__}: {exc})"
     if probe.returncode != 0:
         reason = (probe.stderr.strip().splitlines() or ["no message"])[-1]
-        return None, f"{path} cannot create a sandbox here ({reason})"
+        who = {"unprivileged": " as an unprivileged user", "privileged": " as root"}.get(how, "")
+        return None, f"{path} cannot create a sandbox here{who} ({reason})"
     return path, version or "bubblewrap"
 
 
@@ -103,9 +139,29 @@ _SANDBOX_BASE = (
     "--new-session",
 )  # fmt: skip
 
+_PRIVILEGED_BASE = (
+    "--ro-bind", "/", "/",
+    "--dev", "/dev",
+    "--proc", "/proc",
+    "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+    "--die-with-parent",
+    "--new-session",
+)  # fmt: skip
+"""bubblewrap started by root, without a user namespace (so that a uid of the host's own is its
+uid outside too, and paths only root can reach can be bound in for it)."""
 
-def _readable_by_others(path: Path) -> bool:
-    """Whether a user with no rights but "other"'s can read ``path`` (and reach it)."""
+DROP_PRIVILEGES = (
+    "import os, sys; uid = int(sys.argv[1]); os.setgroups([]); os.setresgid(uid, uid, uid); "
+    "os.setresuid(uid, uid, uid); os.execv(sys.argv[2], sys.argv[2:])"
+)
+"""The first thing a host runs in a privileged sandbox, as root, with ``-I -S`` (nothing but
+the standard library, no ``.pth`` file): it becomes its own uid and gid, with every
+capability gone, and only then starts the host's Python."""
+
+
+def _readable_by_others(path: Path, reach: bool = True) -> bool:
+    """Whether a user with no rights but "other"'s can read ``path`` (and, with ``reach``,
+    reach it)."""
     try:
         mode = path.stat().st_mode
     except OSError:
@@ -113,15 +169,55 @@ def _readable_by_others(path: Path) -> bool:
     wanted = stat.S_IROTH | (stat.S_IXOTH if stat.S_ISDIR(mode) else 0)
     if mode & wanted != wanted:
         return False
-    return all(
+    return not reach or all(
         parent.stat().st_mode & stat.S_IXOTH for parent in path.resolve().parents if parent.exists()
     )
 
 
-def first_path_hidden_from_others(paths: Iterable[str]) -> str | None:
-    """The first of ``paths`` (with the interpreter) that uid 65534 could not read."""
+def _closed_ancestor(path: Path) -> Path | None:
+    """The outermost directory above ``path`` that others cannot enter, if any."""
+    for parent in reversed(path.parents):
+        if parent != Path("/") and not parent.stat().st_mode & stat.S_IXOTH:
+            return parent
+    return None
+
+
+def reachable_mounts(paths: Iterable[str]) -> tuple[str, ...]:
+    """bubblewrap arguments that let an unprivileged uid reach ``paths`` (which it may read)
+    where a directory above them is closed to others (``/root``, pytest's ``/tmp/pytest-of-root``):
+    the closed directory is replaced by an empty one, and only the paths are bound back in,
+    read-only. Everything else in it stays out of the sandbox's sight."""
+    closed: dict[Path, set[Path]] = {}
+    for raw in paths:
+        path = Path(os.path.realpath(raw))
+        if not path.exists():
+            continue
+        ancestor = _closed_ancestor(path)
+        if ancestor is not None:
+            closed.setdefault(ancestor, set()).add(path)
+    arguments: list[str] = []
+    for ancestor in sorted(closed):
+        if any(other in ancestor.parents for other in closed):
+            continue  # inside another closed directory, whose binds come with it
+        arguments += ["--tmpfs", str(ancestor)]
+        kept = sorted(closed[ancestor])
+        made: set[Path] = set()
+        for path in kept:
+            if any(other in path.parents for other in kept):
+                continue
+            for parent in reversed(path.parents):
+                if ancestor in parent.parents and parent not in made:
+                    made.add(parent)
+                    arguments += ["--perms", "0755", "--dir", str(parent)]
+            arguments += ["--ro-bind", str(path), str(path)]
+    return tuple(arguments)
+
+
+def first_path_hidden_from_others(paths: Iterable[str], reach: bool = True) -> str | None:
+    """The first of ``paths`` (with the interpreter) that an unprivileged uid could not read
+    (``reach``: or reach)."""
     for raw in [os.path.realpath(sys.executable), *paths]:
-        if raw and not _readable_by_others(Path(raw)):
+        if raw and not _readable_by_others(Path(raw), reach):
             return raw
     return None
 
@@ -134,7 +230,12 @@ class Isolation:
     """``"sandbox"``, ``"process"`` or ``"in-process"``."""
     description: str
     bwrap: str | None = None
-    uid: int | None = None
+    own_uids: bool = False
+    """Each host runs as an unprivileged uid of its own (:func:`host_uid`): the suite is root."""
+    privileged: bool = False
+    """bubblewrap is started by root, without a user namespace (:data:`_PRIVILEGED_BASE`)."""
+    mounts: tuple[str, ...] = ()
+    """bubblewrap arguments that make what a host needs reachable (:func:`reachable_mounts`)."""
     memory_limit: int = 0
     """Bytes of address space a host may map (a JAX process needs about 1.5 GiB); 0: any."""
     hidden: tuple[str, ...] = ()
@@ -146,6 +247,12 @@ class Isolation:
     @property
     def trusts_the_code(self) -> bool:
         return self.mode == "in-process"
+
+    @property
+    def contained(self) -> bool:
+        """Whether a host can neither write the suite's files nor signal another host's process:
+        in the sandbox, or as a uid of its own."""
+        return self.bwrap is not None or self.own_uids
 
 
 def _size(limit: int) -> str:
@@ -164,9 +271,10 @@ def choose(
     hidden: Iterable[str],
     readable_paths: Iterable[str],
     device: str = "cpu",
+    trust_submissions: bool = False,
 ) -> Isolation:
-    """The isolation for this session, from ``--sandbox``, ``--in-process``, ``--device`` and
-    the machine."""
+    """The isolation for this session, from ``--sandbox``, ``--in-process``, ``--device``,
+    ``--trust-submissions`` and the machine."""
     if device == "accelerator":
         if in_process:
             raise IsolationError(
@@ -175,7 +283,9 @@ def choose(
             )
         # A CUDA or TPU runtime reserves far more address space than it uses.
         memory_limit = 0
-    chosen = _choose(sandbox, in_process, memory_limit, hidden, readable_paths)
+    chosen = _choose(
+        sandbox, in_process, memory_limit, hidden, list(readable_paths), trust_submissions
+    )
     where = "the CPU" if device == "cpu" else "the accelerator, memory not preallocated"
     return dataclasses.replace(
         chosen, device=device, description=f"{chosen.description}; hosts on {where}"
@@ -187,7 +297,8 @@ def _choose(
     in_process: bool,
     memory_limit: int,
     hidden: Iterable[str],
-    readable_paths: Iterable[str],
+    readable_paths: list[str],
+    trust_submissions: bool,
 ) -> Isolation:
     if in_process:
         return Isolation(
@@ -197,44 +308,121 @@ def _choose(
             memory_limit=0,
         )
     hidden = tuple(sorted({str(Path(p).resolve()) for p in hidden}))
+    if os.geteuid() == 0:
+        return _choose_as_root(sandbox, memory_limit, hidden, readable_paths, trust_submissions)
+    sandbox_problem = ""
     if sandbox in ("auto", "bwrap"):
         path, version = bubblewrap()
         if path is not None:
             return Isolation(
                 "sandbox",
                 f"sandbox ({version}): read-only file system but a private directory, no "
-                f"network, own PID namespace, uid {UNPRIVILEGED_ID}; {_size(memory_limit)}",
+                f"network, own PID namespace, uid {UNPRIVILEGED_ID} inside (uid "
+                f"{os.geteuid()} outside); {_size(memory_limit)}",
                 bwrap=path,
-                uid=UNPRIVILEGED_ID,
                 memory_limit=memory_limit,
                 hidden=hidden,
             )
         if sandbox == "bwrap":
             raise IsolationError(f"--trainstate-sandbox bwrap: {version}")
-    if os.geteuid() != 0:
-        user = f"uid {os.geteuid()}"
-        return Isolation(
-            "process",
-            f"separate process as the current user ({user}), no sandbox; {_size(memory_limit)}",
-            memory_limit=memory_limit,
-            hidden=hidden,
-        )
-    blocked = first_path_hidden_from_others(readable_paths)
-    if blocked is None:
-        return Isolation(
-            "process",
-            f"separate process as uid {UNPRIVILEGED_ID} (the suite runs as root), no sandbox; "
-            f"{_size(memory_limit)}",
-            uid=UNPRIVILEGED_ID,
-            memory_limit=memory_limit,
-            hidden=hidden,
-        )
+        sandbox_problem = f" ({version})"
     return Isolation(
         "process",
-        f"separate process AS ROOT, no sandbox: uid {UNPRIVILEGED_ID} cannot read {blocked} "
-        f"(install bubblewrap for a sandbox); {_size(memory_limit)}",
+        f"separate process as the current user (uid {os.geteuid()}), no sandbox"
+        f"{sandbox_problem}; {_size(memory_limit)}",
         memory_limit=memory_limit,
         hidden=hidden,
+    )
+
+
+SUITE_ROOT = Path(__file__).resolve().parents[2]
+"""The directory that holds the suite's package (a checkout, or site-packages)."""
+
+
+def _needed_paths(readable_paths: list[str]) -> list[str]:
+    """What a host cannot run without: the interpreter, the standard library, installed
+    packages, the suite, the implementation files; and the other ``sys.path`` entries that
+    others may read (one they may not, a private working directory say, is left out: Python
+    skips what it cannot read)."""
+    needed = [os.path.realpath(sys.executable), sys.base_prefix, str(SUITE_ROOT)]
+    for raw in readable_paths:
+        path = Path(raw)
+        essential = path.is_file() or path.name in ("site-packages", "dist-packages")
+        if essential or _readable_by_others(path, reach=False):
+            needed.append(raw)
+    return needed
+
+
+def _choose_as_root(
+    sandbox: str,
+    memory_limit: int,
+    hidden: tuple[str, ...],
+    readable_paths: list[str],
+    trust_submissions: bool,
+) -> Isolation:
+    """Root never runs a submission as root: each host gets a uid of its own, in the sandbox
+    (bubblewrap started by root, else by that uid) or out of it; or the run stops."""
+    needed = _needed_paths(readable_paths)
+    unreadable = first_path_hidden_from_others(needed, reach=False)
+    unreachable = first_path_hidden_from_others(needed)
+    problems = []
+    if sandbox in ("auto", "bwrap") and unreadable is None:
+        path, version = bubblewrap("privileged")
+        if path is not None:
+            return Isolation(
+                "sandbox",
+                f"sandbox ({version}): read-only file system but a private directory, no "
+                "network, own PID namespace, each host as an unprivileged uid of its own (the "
+                f"suite runs as root); {_size(memory_limit)}",
+                bwrap=path,
+                own_uids=True,
+                privileged=True,
+                mounts=reachable_mounts(needed),
+                memory_limit=memory_limit,
+                hidden=hidden,
+            )
+        problems.append(version)
+        if unreachable is None:
+            path, version = bubblewrap("unprivileged")
+            if path is not None:
+                return Isolation(
+                    "sandbox",
+                    f"sandbox ({version}): read-only file system but a private directory, no "
+                    f"network, own PID namespace, uid {UNPRIVILEGED_ID} inside, each host as an "
+                    f"unprivileged uid of its own outside; {_size(memory_limit)}",
+                    bwrap=path,
+                    own_uids=True,
+                    memory_limit=memory_limit,
+                    hidden=hidden,
+                )
+            problems.append(version)
+    elif sandbox in ("auto", "bwrap"):
+        problems.append(f"an unprivileged user cannot read {unreadable}")
+    if sandbox == "bwrap":
+        raise IsolationError(f"--trainstate-sandbox bwrap: {'; '.join(problems)}")
+    without = f" ({'; '.join(problems)})" if problems else ""
+    if unreachable is None:
+        return Isolation(
+            "process",
+            "separate process, no sandbox, each host as an unprivileged uid of its own (the "
+            f"suite runs as root){without}; {_size(memory_limit)}",
+            own_uids=True,
+            memory_limit=memory_limit,
+            hidden=hidden,
+        )
+    if trust_submissions:
+        return Isolation(
+            "process",
+            f"separate process AS ROOT, no sandbox (--trust-submissions; an unprivileged user "
+            f"cannot read {unreachable}){without}; {_size(memory_limit)}",
+            memory_limit=memory_limit,
+            hidden=hidden,
+        )
+    raise IsolationError(
+        f"the suite runs as root and will not run submissions as root, but an unprivileged "
+        f"user cannot read {unreachable}{without}: install bubblewrap, make it readable by "
+        "others (chmod o+rX), or pass --trainstate-trust-submissions (--trust-submissions) "
+        "if the code is trusted"
     )
 
 
@@ -281,12 +469,15 @@ class Spawned:
     response_fd: int
     private: Path
     tail: OutputTail
+    channel: socket.socket
+    """The socket that carries the descriptors of shared inputs (:mod:`shared_inputs`)."""
 
     def close(self) -> None:
         """Release what is left once the process has ended: descriptors, output, directory."""
         for fd in (self.request_fd, self.response_fd):
             with contextlib.suppress(OSError):
                 os.close(fd)
+        self.channel.close()
         self.tail.thread.join(1.0)
         if self.process.stdout is not None:
             self.process.stdout.close()
@@ -310,8 +501,9 @@ class OutputTail:
                 del self.data[:-OUTPUT_TAIL]
 
     def text(self, wait: float = 0.5) -> str:
+        """The tail, every control character and line break escaped (it is the host's)."""
         self.thread.join(wait)
-        return self.data.decode(errors="replace").strip()
+        return escape(self.data.decode(errors="replace").strip())
 
 
 def spawn(
@@ -320,22 +512,26 @@ def spawn(
     *,
     jax_caches: Iterable[Path] = (),
     writable_jax_cache: Path | None = None,
+    trusted: bool = False,
 ) -> tuple[Spawned, dict[str, object]]:
     """Start a host for ``spec``; returns it and the setup message to send it first.
 
     ``jax_caches`` are copied into the host's private directory;
     ``writable_jax_cache`` (the built-in reference's own cache) is used as is.
+    ``trusted``: the suite's own reference, which keeps the current user.
     """
     private = Path(tempfile.mkdtemp(prefix="trainstate-host-"))
     cache: Path | None = writable_jax_cache
     if cache is None and jax_caches:
         cache = private / "jax-cache"
         _copy_caches(jax_caches, cache)
-    if isolation.uid is not None and isolation.bwrap is None:
+    uid = host_uid() if isolation.own_uids and not trusted else None
+    if uid is not None:
         for path in [private, *private.rglob("*")]:
-            os.chown(path, isolation.uid, isolation.uid)
+            os.chown(path, uid, uid)
     request_read, request_write = os.pipe()
     response_read, response_write = os.pipe()
+    channel, host_channel = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     for fd in (request_write, response_write):
         _widen(fd)
     command = [
@@ -348,10 +544,20 @@ def spawn(
         str(response_write),
         "0" if isolation.bwrap else str(os.getpid()),
         str(isolation.memory_limit),
+        str(host_channel.fileno()),
     ]
-    drop_user = isolation.uid is not None and isolation.bwrap is None
+    starts_as = uid
     if isolation.bwrap is not None:
-        command = [*_sandbox_arguments(isolation, private, writable_jax_cache), "--", *command]
+        sandbox = _sandbox_arguments(isolation, private, writable_jax_cache)
+        if isolation.privileged:
+            # bubblewrap runs as root; the host's first act, as root, is to become its uid.
+            starts_as = None
+            if uid is None:
+                sandbox += ["--cap-drop", "ALL"]
+            else:
+                python = os.path.realpath(sys.executable)
+                command = [python, "-I", "-S", "-c", DROP_PRIVILEGES, str(uid), *command]
+        command = [*sandbox, "--", *command]
     try:
         process = subprocess.Popen(
             command,
@@ -360,16 +566,23 @@ def spawn(
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            pass_fds=(request_read, response_write),
+            pass_fds=(request_read, response_write, host_channel.fileno()),
             start_new_session=True,
-            user=isolation.uid if drop_user else None,
-            group=isolation.uid if drop_user else None,
-            extra_groups=[] if drop_user else None,
+            # The uid and gid of its own, and no other group.
+            user=starts_as,
+            group=starts_as,
+            extra_groups=None if starts_as is None else [],
         )
+    except BaseException:
+        channel.close()
+        raise
     finally:
         os.close(request_read)
         os.close(response_write)
-    spawned = Spawned(process, request_write, response_read, private, OutputTail(process.stdout))
+        host_channel.close()
+    spawned = Spawned(
+        process, request_write, response_read, private, OutputTail(process.stdout), channel
+    )
     setup: dict[str, object] = {
         "spec": spec,
         "target": str(Path(spec).expanduser().resolve()) if is_file_spec(spec) else spec,
@@ -392,7 +605,8 @@ def _widen(fd: int) -> None:
 def _sandbox_arguments(
     isolation: Isolation, private: Path, writable_jax_cache: Path | None
 ) -> list[str]:
-    arguments = [str(isolation.bwrap), *_SANDBOX_BASE]
+    base = _PRIVILEGED_BASE if isolation.privileged else _SANDBOX_BASE
+    arguments = [str(isolation.bwrap), *base, *isolation.mounts]
     for path in isolation.hidden:
         if Path(path).is_dir():
             arguments += ["--tmpfs", path]

@@ -34,7 +34,23 @@ import numpy as np
 
 MAGIC = b"TSC1"
 MAX_FRAME_BYTES = 64 << 20
-"""Largest frame the judge reads: far above any real answer (the largest input is ~70 KB)."""
+"""Largest frame the judge reads at all (the setup's answer, the capabilities)."""
+
+ANSWER_BASE_BYTES = {"one_step": 64 << 10, "train_state": 1 << 20}
+"""What an answer may take beyond what the question carried: for ``one_step`` a description
+of a few values and what it printed (kilobytes), for a TrainState scenario its observations."""
+ANSWER_PER_REQUEST_BYTE = {"one_step": 2, "train_state": 8}
+"""And per byte of the question: ``one_step`` sends back ``x`` and ``y`` as they are after the
+call; a scenario describes the trees it was given, several times."""
+
+
+def answer_limit(op: str, request_bytes: int) -> int:
+    """The largest answer the judge reads to a request of ``op`` that took ``request_bytes``:
+    one that fits its question, so that a host cannot make the judge read 60 MB for two
+    floats."""
+    base = ANSWER_BASE_BYTES.get(op, 64 << 10)
+    return min(MAX_FRAME_BYTES, base + ANSWER_PER_REQUEST_BYTE.get(op, 1) * request_bytes)
+
 
 _LENGTH = struct.Struct(">I")
 _PLAIN_DTYPE = re.compile(r"^[<>|=]?[biufc][0-9]{1,2}$")

@@ -40,6 +40,13 @@ if TYPE_CHECKING:
 OUTPUT_LIMIT = 1 << 20
 """Characters one request may write to ``sys.stdout``/``sys.stderr`` before it fails."""
 
+OUTPUT_KEPT = 4096
+"""Characters of what a request printed that are sent to the judge (the count is exact)."""
+
+VALUES_SENT = 64
+"""Values of an output that are sent to the judge: it needs two, and shows at most eight; the
+count is sent too.  So an answer to ``one_step`` is a few kilobytes, whatever it returned."""
+
 
 class ImportFailed(Exception):
     """The implementation cannot be imported or offers nothing to test; one-line message."""
@@ -118,7 +125,7 @@ def describe_output(raw: Any) -> dict[str, Any]:
         described["repr"] = _attempt(lambda: f"{raw!r:.200}") or f"<{type(raw).__qualname__}>"
     try:
         values = np.asarray(raw, dtype=np.float64).reshape(-1)
-        described["values"] = values if values.size <= 1 << 16 else values[: 1 << 16]
+        described["values"] = values[:VALUES_SENT]
         described["size"] = int(values.size)
     except Exception as exc:
         described["values_error"] = f"{type(exc).__name__}: {first_line(exc)}"
@@ -126,7 +133,7 @@ def describe_output(raw: Any) -> dict[str, Any]:
 
 
 class _BoundedSink(io.TextIOBase):
-    """Counts what is written and keeps only the first :data:`OUTPUT_LIMIT` characters."""
+    """Counts what is written and keeps only the first :data:`OUTPUT_KEPT` characters."""
 
     def __init__(self) -> None:
         self.written = 0
@@ -136,8 +143,8 @@ class _BoundedSink(io.TextIOBase):
         return True
 
     def write(self, text: str) -> int:
-        if self.written < OUTPUT_LIMIT:
-            self.kept.append(text[: OUTPUT_LIMIT - self.written])
+        if self.written < OUTPUT_KEPT:
+            self.kept.append(text[: OUTPUT_KEPT - self.written])
         self.written += len(text)
         return len(text)
 
@@ -302,12 +309,16 @@ class Service:
         return {"error": f"unknown request {op!r}"}
 
     def _one_step(self, request: dict[str, Any]) -> dict[str, Any]:
-        layout = str(request.get("layout") or "C-contiguous")
-        x = lay_out(np.array(request["x"]), layout)
-        y = lay_out(np.array(request["y"]), layout)
-        if request.get("read_only"):
-            x.flags.writeable = False
-            y.flags.writeable = False
+        if request.get("inputs_are_shared"):
+            # Laid out, and made read-only where asked, in the judge's memory: used as they are.
+            x, y = request["x"], request["y"]
+        else:
+            layout = str(request.get("layout") or "C-contiguous")
+            x = lay_out(np.array(request["x"]), layout)
+            y = lay_out(np.array(request["y"]), layout)
+            if request.get("read_only"):
+                x.flags.writeable = False
+                y.flags.writeable = False
         answer: dict[str, Any]
         with captured(check_rng=bool(request.get("check_rng"))) as capture:
             try:

@@ -238,9 +238,13 @@ def _jax_cache_root(config: pytest.Config) -> Path | None:
 
 
 def _hidden_paths(config: pytest.Config) -> list[str]:
-    """What a sandboxed host must not see: the report, corpus, JUnit file and pytest's cache."""
+    """What a sandboxed host must not see: the reports (the suite's, the graders'), the weights,
+    corpus, JUnit file and pytest's cache."""
     paths = [
         config.getoption("trainstate_report"),
+        config.getoption("trainstate_gradescope"),
+        config.getoption("trainstate_prairielearn"),
+        config.getoption("trainstate_weights"),
         config.getoption("trainstate_corpus"),
         config.getoption("xmlpath", None),
     ]
@@ -248,6 +252,13 @@ def _hidden_paths(config: pytest.Config) -> list[str]:
     if cache is not None:
         paths.append(str(cache._cachedir))
     return [str(p) for p in paths if p]
+
+
+def _module_files(specs: list[str]) -> list[str]:
+    """The files (or top-level package directories) a host reads to import ``specs``."""
+    from conformance.isolation.declared_names import module_root
+
+    return [str(root) for spec in specs if (root := module_root(spec)) is not None]
 
 
 def isolation(config: pytest.Config) -> Isolation:
@@ -260,8 +271,9 @@ def isolation(config: pytest.Config) -> Isolation:
                 in_process=config.getoption("trainstate_in_process"),
                 memory_limit=_memory(config.getoption("trainstate_memory_limit")),
                 hidden=_hidden_paths(config),
-                readable_paths=[*sys.path, *(s for s in specs if s.endswith(".py"))],
+                readable_paths=[*sys.path, *_module_files(specs)],
                 device=config.getoption("trainstate_device"),
+                trust_submissions=config.getoption("trainstate_trust_submissions"),
             )
         except IsolationError as exc:
             raise pytest.UsageError(str(exc)) from None
@@ -274,10 +286,13 @@ def _connection(config: pytest.Config, name: str, spec: str) -> Connection:
     if chosen.trusts_the_code:
         return InProcessHost(name, spec, timeout)
     root = _jax_cache_root(config)
+    trusted = spec == REFERENCE_SPEC
     if root is None:
-        return Host(name, spec, chosen, timeout)
-    if spec == REFERENCE_SPEC:
-        return Host(name, spec, chosen, timeout, writable_jax_cache=root / REFERENCE_CACHE)
+        return Host(name, spec, chosen, timeout, trusted=trusted)
+    if trusted:
+        return Host(
+            name, spec, chosen, timeout, writable_jax_cache=root / REFERENCE_CACHE, trusted=True
+        )
     return Host(
         name, spec, chosen, timeout, jax_caches=(root / JUDGE_CACHE, root / REFERENCE_CACHE)
     )
@@ -287,8 +302,9 @@ def implementations(config: pytest.Config) -> list[Implementation]:
     """The implementations under test, each with its connection in this process."""
     if IMPLS not in config.stash:
         _jax_cache_root(config)
+        required = frozenset(config.getoption("trainstate_require"))
         config.stash[IMPLS] = [
-            Implementation(name, spec, _connection(config, name, spec))
+            Implementation(name, spec, _connection(config, name, spec), required=required)
             for name, spec in config.stash[_NAMED]
         ]
     return config.stash[IMPLS]

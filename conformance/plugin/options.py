@@ -47,6 +47,24 @@ def add_options(parser: Any) -> None:
         "default), bwrap (required), none",
     )
     group.addoption(
+        "--trainstate-require",
+        action="append",
+        choices=("one_step", "train_state"),
+        default=[],
+        dest="trainstate_require",
+        help="what the assignment requires every implementation to define; repeatable. A "
+        "required one that a module lacks is a failure, and the properties that need it are "
+        "blocked, not 'not applicable'",
+    )
+    group.addoption(
+        "--trainstate-trust-submissions",
+        action="store_true",
+        default=False,
+        dest="trainstate_trust_submissions",
+        help="the implementations are trusted: where the suite runs as root and no "
+        "unprivileged user can run them, run them as root rather than stop",
+    )
+    group.addoption(
         "--trainstate-device",
         choices=("cpu", "accelerator"),
         default="cpu",
@@ -147,6 +165,31 @@ def add_options(parser: Any) -> None:
         default=False,
         dest="trainstate_no_jax_cache",
         help="do not use JAX's persistent compilation cache in pytest's cache directory",
+    )
+    group.addoption(
+        "--trainstate-gradescope",
+        metavar="PATH",
+        default=None,
+        dest="trainstate_gradescope",
+        help="write Gradescope's autograder results.json to PATH: one test per property, "
+        "worth its weight; with several implementations, one score for all, a test per "
+        "implementation and property",
+    )
+    group.addoption(
+        "--trainstate-prairielearn",
+        metavar="PATH",
+        default=None,
+        dest="trainstate_prairielearn",
+        help="write a PrairieLearn external grader's results.json to PATH (score 0..1; "
+        "several implementations are graded as one submission, as for Gradescope)",
+    )
+    group.addoption(
+        "--trainstate-weights",
+        metavar="PATH",
+        default=None,
+        dest="trainstate_weights",
+        help="points per property in the grader results files: a TOML [weights] table of "
+        "'property = number >= 0' lines (default 1 each; 0 lists it without points)",
     )
 
 

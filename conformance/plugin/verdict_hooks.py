@@ -1,4 +1,4 @@
-"""From test reports to verdicts: ``--trainstate-maxfail``, the end-of-run matrix, the JSON report.
+"""From test reports to verdicts: ``--trainstate-maxfail``, the matrix, the JSON and grader files.
 
 Workers attach each property's verdict to its report (``user_properties``,
 which xdist ships to the controller), and the properties ``-k``/``-m``
@@ -18,7 +18,7 @@ import pytest
 
 from conformance import __version__
 from conformance.plugin.collection import marker_names
-from conformance.plugin.stash import COUNT, FAILURES, impl_of, property_name
+from conformance.plugin.stash import COUNT, FAILURES, ISOLATION, impl_of, property_name
 from conformance.properties.blocked import Blocked
 from conformance.properties.not_applicable import DoesNotApply
 from conformance.reporting.verdicts import (
@@ -36,6 +36,21 @@ from conformance.reporting.verdicts import (
 
 OBSERVED_MARKER = "trainstate_observed"
 _DESELECTED_KEY = "trainstate_deselected"
+_WEIGHTS = pytest.StashKey[dict[str, float]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Read ``--trainstate-weights`` before any property runs: a bad file is a usage error."""
+    path = config.getoption("trainstate_weights", None)
+    if path is None or _is_worker(config):
+        return
+    from conformance.plugin import SUITE
+    from conformance.reporting import graders
+
+    try:
+        config.stash[_WEIGHTS] = graders.read_weights(Path(path), graders.property_names(SUITE))
+    except graders.WeightsError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -57,7 +72,7 @@ def pytest_runtest_makereport(
     impl = impl_of(item)
     if impl is not None and report.when in ("setup", "call"):
         error = call.excinfo.value if call.excinfo is not None else None
-        observed = item.get_closest_marker(OBSERVED_MARKER) is not None
+        observed = item.get_closest_marker(OBSERVED_MARKER) is not None or _built_one_step(item)
         blocked = isinstance(error, Blocked) and report.when == "call"
         if blocked:
             # pytest's word for a test that could not run because something it needs failed is
@@ -83,6 +98,19 @@ def pytest_runtest_makereport(
             failures = item.config.stash.setdefault(FAILURES, {})
             failures[impl.name] = failures.get(impl.name, 0) + 1
     return report
+
+
+def _built_one_step(item: pytest.Item) -> bool:
+    """A one-step property of a module that defines only a TrainState: its ``one_step`` is the
+    recipe run in the implementation's process, with whatever class that process chooses."""
+    impl = impl_of(item)
+    if impl is None or item.get_closest_marker("trainstate_one_step") is None:
+        return False
+    chosen = item.config.stash.get(ISOLATION, None)
+    if chosen is None or chosen.trusts_the_code:
+        return False
+    reported = impl.reported_capabilities()
+    return reported is not None and reported.one_step_is_built
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -140,6 +168,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             impl: sorted(props) for impl, props in _SESSION.deselected.items()
         }
         return
+    _write_grader_files(config)
     path = config.getoption("trainstate_report")
     if path is None:
         return
@@ -162,6 +191,28 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             "verdict_budget": config.getoption("trainstate_verdict_budget"),
         },
     )
+
+
+def _write_grader_files(config: pytest.Config) -> None:
+    """``--trainstate-gradescope``, ``--trainstate-prairielearn``: the platforms' results.json."""
+    from conformance.plugin import named_implementations
+    from conformance.reporting import graders
+
+    writers = {
+        "trainstate_gradescope": graders.gradescope_results,
+        "trainstate_prairielearn": graders.prairielearn_results,
+    }
+    weights: dict[str, float] = config.stash.get(_WEIGHTS, {})
+    for option, results in writers.items():
+        path = config.getoption(option, None)
+        if path is not None:
+            document = results(
+                list(_SESSION.verdicts),
+                named_implementations(config),
+                _SESSION.not_selected(),
+                weights,
+            )
+            graders.write_results(Path(path), document)
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -27,6 +27,7 @@ from conformance.isolation.failures import (
 )
 from conformance.isolation.implementations import Implementation
 from conformance.isolation.service import OUTPUT_LIMIT
+from conformance.isolation.untrusted_text import printed_lines
 from conformance.strategies.problems import Problem
 
 
@@ -44,6 +45,8 @@ class Returned:
     """The output as float64, flattened, if it converts (``np.asarray(out, float64)``)."""
     values_error: str | None
     repr: str | None
+    size: int | None = None
+    """How many values the output has (only the first few are sent)."""
 
     @classmethod
     def from_answer(cls, data: Any) -> Returned:
@@ -63,6 +66,7 @@ class Returned:
             values=values.astype(np.float64) if isinstance(values, np.ndarray) else None,
             values_error=None if data.get("values_error") is None else str(data["values_error"]),
             repr=None if data.get("repr") is None else str(data["repr"]),
+            size=None if data.get("size") is None else int(data["size"]),
         )
 
     @property
@@ -183,7 +187,7 @@ def call_raw(
         output = str(answer.get("output", ""))
         if output:
             # What the call printed goes on to the test's captured output, within the limit.
-            print(output, end="")
+            print(printed_lines(impl.name, output), end="")
         if not fresh:
             impl.answers[key] = answer
             if len(impl.answers) > ANSWERS_KEPT:
@@ -273,7 +277,7 @@ def read(raw: Returned, impl: Implementation, problem: Problem) -> Output:
         )
     if raw.values.shape != (2,):
         raise UnreadableOutput(
-            f"{impl.name}.one_step returned {raw.describe()} with {raw.values.size} values, "
+            f"{impl.name}.one_step returned {raw.describe()} with {raw.size} values, "
             f"expected the two values [step_after, loss_after] {problem.label()}"
         )
     return Output(raw=raw, values=raw.values)

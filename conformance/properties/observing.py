@@ -24,8 +24,10 @@ from conformance.isolation.failures import (
 )
 from conformance.isolation.implementations import Implementation, TrainStateClass
 from conformance.isolation.trees import Leaf, TreeData, expected_tree, pack_tree, tree_data
+from conformance.isolation.untrusted_text import printed_lines
 from conformance.properties.blocked import Blocked
 from conformance.properties.not_applicable import DoesNotApply
+from conformance.properties.requirements import missing
 from conformance.properties.train_state_scenarios import SCENARIO_CALLS
 from conformance.reference.class_calls import EXTRA_FIELDS_CALL
 from conformance.strategies.optax_catalogue import OptimizerCase
@@ -35,6 +37,9 @@ def train_state_class(impl: Implementation) -> TrainStateClass:
     """``impl``'s TrainState class; the property does not apply when there is none."""
     cls = impl.capabilities().train_state
     if cls is None:
+        cause = missing(impl, "train_state")
+        if cause is not None:
+            raise Blocked(cause)
         raise DoesNotApply(
             f"{impl.name} defines no TrainState class: the TrainState properties apply only "
             "to modules that define one (its one_step is covered by the one-step properties)"
@@ -92,7 +97,7 @@ def observe(ctx: Context, scenario: str, **inputs: Any) -> dict[str, Any]:
     _count_calls(ctx.impl, answer.get("calls"))
     output = str(answer.get("output", ""))
     if output:
-        print(output, end="")
+        print(printed_lines(ctx.impl.name, output), end="")
     observed = answer.get("observed")
     if not isinstance(observed, dict):
         raise HostMisbehaved(f"{ctx.name}: the scenario {scenario!r} sent no observations {ctx}")

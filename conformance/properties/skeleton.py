@@ -83,6 +83,7 @@ def one_step_property(
     pins: Iterable[Mapping[str, object]] = (),
     basic: bool = False,
     owns_raising: bool = False,
+    observed: bool = False,
     **strategies: st.SearchStrategy[Any],
 ) -> Callable[[F], F]:
     """A property of ``one_step``: ``@given(**strategies)``, every pin an ``@example``.
@@ -91,11 +92,14 @@ def one_step_property(
     calls of ``one_step`` that answer them (:mod:`conformance.properties.calling`).
     ``basic`` runs it before the others.  ``owns_raising``: it fails when
     ``one_step`` raises on a valid input; every other property is blocked by
-    that failure.
+    that failure.  ``observed``: its verdict rests on what the host reported of
+    the call beyond its values (the output's type, the process's global state).
     """
     marks = [pytest.mark.trainstate_one_step]
     if basic:
         marks.append(pytest.mark.trainstate_basic)
+    if observed:
+        marks.append(pytest.mark.trainstate_observed)
     return _skeleton(marks, pins, strategies, shares_draws=True, owns_raising=owns_raising)
 
 
@@ -103,7 +107,6 @@ def train_state_property(
     *,
     pins: Iterable[Mapping[str, object]] = (),
     updates: bool = True,
-    observed: bool = True,
     **strategies: st.SearchStrategy[Any],
 ) -> Callable[[F], F]:
     """A property of a TrainState class: ``@given(**strategies)``, every pin an ``@example``.
@@ -112,12 +115,12 @@ def train_state_property(
     (:func:`~conformance.properties.observing.train_state_class`, checked before
     the body).  Seeded by its name too, since no other property asks its
     scenario's questions.  ``updates=False`` says it never completes an
-    ``apply_gradients`` call (it runs last); ``observed`` that its verdict
-    rests on what was seen inside the implementation's process.
+    ``apply_gradients`` call (it runs last).  Every verdict of a TrainState
+    property rests on the implementation's process, its values included: that
+    process runs the suite's scenario code, and a submission can rewrite it
+    there to have another class tested in its place.
     """
-    marks = [pytest.mark.trainstate_train_state]
-    if observed:
-        marks.append(pytest.mark.trainstate_observed)
+    marks = [pytest.mark.trainstate_train_state, pytest.mark.trainstate_observed]
     if not updates:
         marks.append(pytest.mark.trainstate_no_updates)
     from conformance.properties.observing import train_state_class
