@@ -54,6 +54,11 @@ HOSTILE = {
         "import numpy as np\ndef one_step(seed, x, y, lr):\n    return np.zeros(3)\n",
         "with 3 values, expected the two values",
     ),
+    # 80 MB for two floats: its process sends the count and 64 values, not the array.
+    "returns_huge": (
+        "import numpy as np\ndef one_step(seed, x, y, lr):\n    return np.zeros(10_000_000)\n",
+        "with 10000000 values, expected the two values",
+    ),
     "returns_ints": (
         PLAUSIBLE + "def one_step(seed, x, y, lr):\n    return _PLAUSIBLE.astype(int)\n",
         "but the contract asks for a real floating dtype",
