@@ -413,7 +413,7 @@ def _choose_as_root(
     if trust_submissions:
         return Isolation(
             "process",
-            f"separate process AS ROOT, no sandbox (--trust-submissions; an unprivileged user "
+            f"separate process AS ROOT, no sandbox (trusted code; an unprivileged user "
             f"cannot read {unreachable}){without}; {_size(memory_limit)}",
             memory_limit=memory_limit,
             hidden=hidden,
