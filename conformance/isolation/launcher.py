@@ -189,7 +189,7 @@ def reachable_mounts(paths: Iterable[str]) -> tuple[str, ...]:
     read-only. Everything else in it stays out of the sandbox's sight."""
     closed: dict[Path, set[Path]] = {}
     for raw in paths:
-        path = Path(os.path.realpath(raw))
+        path = Path(os.path.abspath(raw))
         if not path.exists():
             continue
         ancestor = _closed_ancestor(path)
@@ -344,7 +344,12 @@ def _needed_paths(readable_paths: list[str]) -> list[str]:
     packages, the suite, the implementation files; and the other ``sys.path`` entries that
     others may read (one they may not, a private working directory say, is left out: Python
     skips what it cannot read)."""
-    needed = [os.path.realpath(sys.executable), sys.base_prefix, str(SUITE_ROOT)]
+    # The interpreter as the host is started (a virtual environment's bin/python, whose
+    # pyvenv.cfg makes it one) and as it really is.
+    needed = [sys.executable, os.path.realpath(sys.executable), sys.base_prefix, str(SUITE_ROOT)]
+    config = Path(sys.prefix) / "pyvenv.cfg"
+    if config.is_file():
+        needed.append(str(config))
     for raw in readable_paths:
         path = Path(raw)
         essential = path.is_file() or path.name in ("site-packages", "dist-packages")
