@@ -15,13 +15,17 @@ header (:attr:`Isolation.description`):
 When the suite runs as root, no submission runs as root, inside the sandbox or
 out: each host process gets an unprivileged uid and gid of its own
 (:func:`host_uid`), outside the sandbox too (bubblewrap maps the sandbox's
-uid 65534 to the uid that starts it, so it is started as that uid), so no
-host can signal, trace or read another's.  That needs a Python installation
-and implementation files that any user can read; where they are not, or where
-bubblewrap cannot start as an unprivileged user, the run stops with one line
-naming the ways out, unless ``--trainstate-trust-submissions`` says the code is
-trusted.  The built-in reference is the suite's own code and runs as the
-current user, which lets it write the judge's JAX cache.
+uid 65534 to the uid that starts it), so no host can signal, trace or read
+another's.  In order (:func:`_choose_as_root`): bubblewrap started by root
+without a user namespace, the host dropping to its uid first
+(:data:`DROP_PRIVILEGES`), with what only root can reach bound in
+(:func:`reachable_mounts`); else bubblewrap started as the host's uid; else a
+plain process as that uid, which needs a Python installation and
+implementation files that any user can read.  Where none of these can run, the
+run stops with one line naming the ways out, unless
+``--trainstate-trust-submissions`` says the code is trusted.  The built-in
+reference is the suite's own code and runs as the current user, which lets it
+write the judge's JAX cache.
 
 In the first two the host gets a fresh private directory as its working
 directory, ``HOME`` and ``TMPDIR``, an environment with none of the suite's
