@@ -22,19 +22,11 @@ import pytest
 from conformance.isolation import process_tree
 from conformance.isolation.implementations import Implementation
 from conformance.plugin.collection import runs_one_implementation_at_a_time
+from conformance.plugin.scheduling import is_xdist_controller
 from conformance.plugin.stash import IMPLS, impl_of
 
 _STARTED = pytest.StashKey[bool]()
 _CURRENT = pytest.StashKey[Implementation]()
-
-
-def _is_xdist_controller(config: pytest.Config) -> bool:
-    return (
-        not hasattr(config, "workerinput")
-        and getattr(config.option, "dist", "no") != "no"
-        and bool(getattr(config.option, "tx", None))
-        and not config.getoption("collectonly")
-    )
 
 
 @pytest.hookimpl(trylast=True)
@@ -43,7 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if not runs_the_suite(config) or config.getoption("collectonly"):
         return
-    if _is_xdist_controller(config):
+    if is_xdist_controller(config):
         return
     if isolation(config).trusts_the_code:
         return

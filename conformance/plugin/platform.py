@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from conformance.plugin.scheduling import is_xdist_controller
 from conformance.properties import matmul_precision
 
 DEFAULT_PRECISIONS = {"cpu": "float32", "gpu": "tensorfloat32", "tpu": "bfloat16"}
@@ -92,10 +93,14 @@ def probe_accelerator() -> tuple[str, str]:
 
 
 def configure(config: pytest.Config) -> Platform:
-    """Keep the judge on the CPU and settle the precision in force; once per process."""
+    """Keep the judge on the CPU and settle the precision in force; once per process.
+
+    xdist's controller judges nothing: it leaves JAX unimported, which lets it start the
+    workers about a second sooner (JAX's import, on 2 cores)."""
     if PLATFORM in config.stash:
         return config.stash[PLATFORM]
-    keep_judge_on_cpu()
+    if not is_xdist_controller(config):
+        keep_judge_on_cpu()
     device = config.getoption("trainstate_device")
     declared = config.getoption("trainstate_matmul_precision")
     hosts = "cpu"

@@ -49,6 +49,17 @@ def pytest_cmdline_main(config: pytest.Config) -> Generator[None, Any, Any]:
     return (yield)
 
 
+def is_xdist_controller(config: pytest.Config) -> bool:
+    """Whether this process is xdist's controller: it runs no property, so it starts no host
+    and needs no JAX."""
+    return (
+        not hasattr(config, "workerinput")
+        and getattr(config.option, "dist", "no") != "no"
+        and bool(getattr(config.option, "tx", None))
+        and not config.getoption("collectonly")
+    )
+
+
 def groups_by_implementation(config: pytest.Config) -> bool:
     """Whether each implementation's properties all run on one worker."""
     workerinput = getattr(config, "workerinput", None)
