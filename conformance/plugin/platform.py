@@ -93,15 +93,17 @@ def probe_accelerator() -> tuple[str, str]:
 
 
 def configure(config: pytest.Config) -> Platform:
-    """Keep the judge on the CPU and settle the precision in force; once per process.
-
-    xdist's controller judges nothing: it leaves JAX unimported, which lets it start the
-    workers about a second sooner (JAX's import, on 2 cores)."""
+    """Keep the judge on the CPU and settle the precision in force; once per process."""
     if PLATFORM in config.stash:
         return config.stash[PLATFORM]
-    if not is_xdist_controller(config):
-        keep_judge_on_cpu()
     device = config.getoption("trainstate_device")
+    if is_xdist_controller(config) and device == "cpu" and "jax" not in sys.modules:
+        # xdist's controller judges nothing: importing JAX only to pin it would start the
+        # workers about a second later.  The variable pins whatever JAX this process (a corpus
+        # being read) or its workers import; no host inherits it, as hosts go on the CPU too.
+        os.environ["JAX_PLATFORMS"] = "cpu"
+    else:
+        keep_judge_on_cpu()
     declared = config.getoption("trainstate_matmul_precision")
     hosts = "cpu"
     default = DEFAULT_PRECISIONS["cpu"]
