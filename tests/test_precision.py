@@ -13,6 +13,7 @@ import numpy as np
 from conformance.reference.oracle import oracle_step
 from conformance.reference.tolerance import MATMUL_INPUT_ROUNDOFF, dot_gamma, gamma
 from tests import meta_profile
+from tests.emulation import emulated
 from tests.suite_runner import run_suite
 
 ROUNDING_PROPERTIES = [
@@ -31,11 +32,20 @@ def precision_run(
     precision: str | None,
     names: list[str],
     profile: str = meta_profile.PINS_PROFILE,
+    emulated_in: dict[str, str] | None = None,
 ) -> dict[str, dict[str, str]]:
-    """``{implementation: {property: status}}`` of a run of ``names`` at ``precision``."""
+    """``{implementation: {property: status}}`` of a run of ``names`` (in
+    ``implementations/precision``) and of ``emulated_in`` (bundled implementations,
+    ``"correct/eager_recipe"``, each with its matmuls emulated at the precision given) at
+    ``precision``."""
     report = tmp_path_factory.mktemp(f"precision-{precision}") / "report.json"
     declared = [] if precision is None else [f"--trainstate-matmul-precision={precision}"]
-    impls = [a for n in names for a in ("--trainstate-impl", f"implementations/precision/{n}.py")]
+    paths = [f"implementations/precision/{n}.py" for n in names]
+    wrappers = tmp_path_factory.mktemp("emulated")
+    for bundled, emulated_precision in (emulated_in or {}).items():
+        source = repo / "implementations" / f"{bundled}.py"
+        paths.append(str(emulated(source, emulated_precision, wrappers)))
+    impls = [a for path in paths for a in ("--trainstate-impl", path)]
     results = run_suite(
         repo,
         report,
@@ -69,14 +79,23 @@ def test_float32_bound_is_unchanged_and_the_others_widen_it() -> None:
 def test_under_tensorfloat32_the_tf32_step_conforms_and_wrong_steps_fail(
     repo, tmp_path_factory, suite_cache_dir
 ) -> None:
-    # One run for the three verdicts: a fixture shared by several tests would run once per
-    # xdist worker.  Drawn inputs too: the TF32 step's conformance is a claim on every input.
+    # One run for the verdicts: a fixture shared by several tests would run once per xdist
+    # worker.  Drawn inputs too: the TF32 step's conformance is a claim on every input.  The
+    # eager recipe and a bundled mutant, their Flax matmuls emulated in TF32, beside them.
     names = ["tf32_step", "tf32_lr_halved", "tf32_mean_over_n_minus_1"]
+    emulated_in = {"correct/eager_recipe": "tensorfloat32", "mutants/sum_not_mean": "tensorfloat32"}
     statuses = precision_run(
-        repo, tmp_path_factory, suite_cache_dir, "tensorfloat32", names, meta_profile.QUICK_PROFILE
+        repo,
+        tmp_path_factory,
+        suite_cache_dir,
+        "tensorfloat32",
+        names,
+        meta_profile.QUICK_PROFILE,
+        emulated_in,
     )
-    assert failed(statuses["tf32_step"]) == set(), statuses["tf32_step"]
-    for wrong in names[1:]:
+    for right in ("tf32_step", "eager_recipe"):
+        assert failed(statuses[right]) == set(), (right, statuses[right])
+    for wrong in [*names[1:], "sum_not_mean"]:
         assert "loss_after_agrees_with_reference" in failed(statuses[wrong]), (wrong, statuses)
 
 
@@ -90,7 +109,11 @@ def test_bf16_step_conforms_when_bfloat16_is_declared(
 def test_tf32_and_bf16_steps_fail_when_nothing_is_declared_on_the_cpu(
     repo, tmp_path_factory, suite_cache_dir
 ) -> None:
+    # The emulation is no no-op: the eager recipe with TF32 matmuls fails as the TF32 step does.
     names = ["tf32_step", "bf16_step"]
-    statuses = precision_run(repo, tmp_path_factory, suite_cache_dir, None, names)
-    for name in names:
+    emulated_in = {"correct/eager_recipe": "tensorfloat32"}
+    statuses = precision_run(
+        repo, tmp_path_factory, suite_cache_dir, None, names, emulated_in=emulated_in
+    )
+    for name in [*names, "eager_recipe"]:
         assert "loss_after_agrees_with_reference" in failed(statuses[name]), statuses

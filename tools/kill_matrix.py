@@ -3,6 +3,7 @@
     python tools/kill_matrix.py            # full matrix (every property of every implementation)
     python tools/kill_matrix.py --fast     # stop each implementation at its first failure
     python tools/kill_matrix.py --profile trainstate-dev   # under another Hypothesis profile
+    python tools/kill_matrix.py --emulate tensorfloat32    # as on a GPU: see below
 
 For each implementation in ``implementations/correct`` and ``implementations/mutants``
 it prints the verdict, how many properties failed, the property that failed
@@ -10,12 +11,20 @@ first (the one that needed the fewest examples) with that number of examples,
 every failed property, and the calls of ``one_step`` (and of ``create`` and
 ``apply_gradients``) its verdict cost.  It exits with 1 if a correct
 implementation fails or a mutant survives.  ``tests/test_bundled.py`` asserts the same in CI.
+
+``--emulate PRECISION`` (``tensorfloat32``, ``bfloat16``) judges every implementation as
+a GPU or TPU would run it: each is wrapped in a module (``tests/emulation.py``) that
+first makes ``jax.lax.dot_general`` round its inputs as that precision does
+(``implementations/precision/emulation.py``), and the run declares the precision
+(``--trainstate-matmul-precision``).  A mutant must still be killed with its own
+arithmetic that coarse and the tolerance that wide.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +34,7 @@ sys.path.insert(0, str(REPO))
 
 from conformance.plugin.collection import run_rank  # noqa: E402
 from conformance.reporting.verdicts import total_calls  # noqa: E402
+from tests.emulation import emulated  # noqa: E402
 from tests.suite_runner import start_suite  # noqa: E402
 
 
@@ -64,7 +74,11 @@ def bundled(kind: str) -> list[Path]:
 
 
 def run(
-    fast: bool, workers: str, extra: list[str], profile: str = "trainstate-ci"
+    fast: bool,
+    workers: str,
+    extra: list[str],
+    profile: str = "trainstate-ci",
+    emulate: str | None = None,
 ) -> tuple[list[Row], float]:
     kinds = {path.stem: kind for kind in ("correct", "mutants") for path in bundled(kind)}
     args = [
@@ -73,10 +87,15 @@ def run(
     ]
     if fast:
         args += ["--trainstate-maxfail", "1"]
-    for kind in ("correct", "mutants"):
-        for path in bundled(kind):
-            args += ["--trainstate-impl", str(path.relative_to(REPO))]
-    suite = start_suite(args, workers=workers)
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        if emulate is not None:
+            args += ["--trainstate-matmul-precision", emulate]
+        for kind in ("correct", "mutants"):
+            for path in bundled(kind):
+                judged = emulated(path, emulate, directory) if emulate else path.relative_to(REPO)
+                args += ["--trainstate-impl", str(judged)]
+        suite = start_suite(args, workers=workers)
     if suite.report is None:
         raise SystemExit(f"the suite did not run:\n{suite.tail()}")
     results, wall = suite.results, suite.wall
@@ -122,9 +141,14 @@ def main() -> int:
     )
     parser.add_argument("--workers", default="auto")
     parser.add_argument("--profile", default="trainstate-ci", help="Hypothesis profile")
+    parser.add_argument(
+        "--emulate",
+        choices=sorted(("tensorfloat32", "bfloat16")),
+        help="judge every implementation with its matmuls rounded as on a GPU or TPU",
+    )
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     args = parser.parse_args()
-    rows, wall = run(args.fast, args.workers, args.pytest_args, args.profile)
+    rows, wall = run(args.fast, args.workers, args.pytest_args, args.profile, args.emulate)
     for line in markdown(rows):
         print(line)
     mutants = [r for r in rows if r.kind == "mutant"]
