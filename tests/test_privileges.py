@@ -135,3 +135,18 @@ def test_a_submission_cannot_read_a_root_only_file(sandbox, open_dir) -> None:
 def test_hosts_of_the_suites_own_reference_stay_trusted_and_others_do_not() -> None:
     isolation = choose("auto", in_process=False, memory_limit=0, hidden=(), readable_paths=sys.path)
     assert isolation.contained and isolation.own_uids, isolation.description
+
+
+@as_root
+def test_accelerator_nodes_a_hosts_uid_cannot_open_are_named(tmp_path, monkeypatch) -> None:
+    from conformance.isolation import launcher
+
+    node = tmp_path / "accel0"
+    os.mknod(node, 0o660 | stat.S_IFCHR, os.makedev(1, 3))  # /dev/null's numbers
+    node.chmod(0o660)
+    (tmp_path / "by-path").mkdir()
+    (tmp_path / "by-path" / "pci-0").symlink_to(node)
+    monkeypatch.setattr(launcher, "ACCELERATOR_DEVICES", (str(tmp_path / "accel*"), str(tmp_path)))
+    assert launcher.devices_closed_to_others() == [f"{node} (crw-rw----)"]
+    node.chmod(0o666)
+    assert launcher.devices_closed_to_others() == []

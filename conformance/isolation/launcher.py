@@ -291,9 +291,31 @@ def choose(
         sandbox, in_process, memory_limit, hidden, list(readable_paths), trust_submissions
     )
     where = "the CPU" if device == "cpu" else "the accelerator, memory not preallocated"
+    if device == "accelerator" and chosen.own_uids and (closed := devices_closed_to_others()):
+        where += (
+            f" (warning: the hosts' uids cannot open {', '.join(closed)}; a host that needs "
+            "one runs on the CPU or fails)"
+        )
     return dataclasses.replace(
         chosen, device=device, description=f"{chosen.description}; hosts on {where}"
     )
+
+
+def devices_closed_to_others() -> list[str]:
+    """The accelerator device nodes a host running as a uid of its own cannot open, with
+    their modes: only nodes that anyone may read and write are open to it (NVIDIA's driver
+    makes ``/dev/nvidia*`` so; ``/dev/dri`` and TPU nodes are often group-only)."""
+    closed = []
+    for pattern in ACCELERATOR_DEVICES:
+        for node in sorted(glob.glob(pattern)):
+            for path in [Path(node), *sorted(Path(node).rglob("*"))]:
+                if path.is_symlink() or not path.exists():
+                    continue  # /dev/dri/by-path links to the nodes themselves
+                mode = path.stat().st_mode
+                shown = f"{path} ({stat.filemode(mode)})"
+                if stat.S_ISCHR(mode) and mode & 0o006 != 0o006 and shown not in closed:
+                    closed.append(shown)
+    return closed
 
 
 def _choose(
