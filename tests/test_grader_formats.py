@@ -453,3 +453,22 @@ def test_command_line_writes_both_platforms_results(
     assert learn["gradable"] is True and 0.0 < learn["score"] < 1.0
     assert learn["message"] == document["output"]
     assert [t["name"] for t in learn["tests"]] == [t["name"] for t in document["tests"]]
+
+
+def test_prairielearn_grades_a_module_that_lacks_or_hides_what_is_required() -> None:
+    """It imported: scored (an attempt spent), not "not gradable" like a syntax error."""
+    verdicts = [
+        verdict(
+            "module_imports",
+            "failed",
+            basic=True,
+            message="RequirementNotMet: alice defines no TrainState, and the assignment "
+            "requires one (--trainstate-require train_state)",
+        ),
+        verdict("zero_lr_keeps_initial_loss", "passed"),
+        verdict("params_and_opt_state_follow_the_optax_loop", "blocked", blocked_by="x"),
+    ]
+    learn = graders.prairielearn_results(verdicts, ALICE, {}, {})
+    _check_prairielearn(learn)
+    assert learn["gradable"] is True and "format_errors" not in learn
+    assert 0 < learn["score"] < 1

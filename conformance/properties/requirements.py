@@ -22,6 +22,12 @@ CAPABILITIES = {"one_step": "one_step", "train_state": "TrainState"}
 """``--trainstate-require`` values, and the name each one asks the module to define."""
 
 
+class RequirementNotMet(AssertionError):
+    """The module imports, but does not define what it must, or hides what its source
+    defines: a failure of ``module_imports`` a grader scores (and counts as an attempt),
+    unlike a module that cannot be imported at all."""
+
+
 @functools.cache
 def _declared(spec: str) -> dict[str, int]:
     return declared(spec)

@@ -31,7 +31,11 @@ PrairieLearn (``docs.prairielearn.com/externalGrading/``, "Grading results")::
 
 A PrairieLearn submission is not gradable (the platform then neither scores it
 nor counts the attempt, as for a syntax error) when no implementation of the run
-could be judged at all: each failed ``module_imports`` or got no verdict.
+could be judged at all: each could not be imported (``module_imports`` failed) or
+got no verdict.  A module that imports but lacks what ``--trainstate-require``
+asks for, or hides what its source defines, is graded: that failure
+(:class:`~conformance.properties.requirements.RequirementNotMet`) scores, so hiding
+a class earns no free attempt.
 
 Weights file (``--trainstate-weights PATH``), TOML, one table::
 
@@ -55,6 +59,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from conformance.properties.requirements import RequirementNotMet
 from conformance.reporting.repro import property_name
 from conformance.reporting.verdicts import Verdict, format_matrix, overall
 
@@ -295,7 +300,14 @@ def _not_gradable(verdicts: list[Verdict], names: list[str]) -> list[str]:
     reasons = []
     for impl in names:
         mine = [v for v in verdicts if v.implementation == impl]
-        imports = [v for v in mine if v.property == MODULE_PROPERTY and v.status == "failed"]
+        imports = [
+            v
+            for v in mine
+            if v.property == MODULE_PROPERTY
+            and v.status == "failed"
+            # The prefix is the type of the suite's own exception, not the submission's text.
+            and not (v.message or "").startswith(f"{RequirementNotMet.__name__}:")
+        ]
         if mine and not imports:
             return []
         cause = (imports[0].message or f"{MODULE_PROPERTY} failed") if imports else None
