@@ -99,8 +99,8 @@ def configure(config: pytest.Config) -> Platform:
     device = config.getoption("trainstate_device")
     if is_xdist_controller(config) and device == "cpu" and "jax" not in sys.modules:
         # xdist's controller judges nothing: importing JAX only to pin it would start the
-        # workers about a second later.  The variable pins whatever JAX this process (a corpus
-        # being read) or its workers import; no host inherits it, as hosts go on the CPU too.
+        # workers about a second later.  The variable pins whatever JAX this process (reading
+        # a corpus) or its workers import; the hosts of this mode are put on the CPU anyway.
         os.environ["JAX_PLATFORMS"] = "cpu"
     else:
         keep_judge_on_cpu()
