@@ -1,13 +1,14 @@
-"""Params keep their dtypes through ``apply_gradients``: float16 params, and mixed trees.
+"""Params keep their dtypes through ``apply_gradients``: float16 and bfloat16 params, and
+mixed trees.
 
 Mixed-precision training keeps some params in a low precision while the
-gradients come in float32.  Flax's ``apply_gradients`` adds the updates with
-``optax.apply_updates``, which casts each new param back to that param's
-dtype; adding them with ``p + u`` promotes a float16 param to float32.  The
-params drawn here are the TrainState cases' trees with every leaf float16, or
+gradients come in float32: float16 on GPUs, bfloat16 on TPUs.  Flax's
+``apply_gradients`` adds the updates with ``optax.apply_updates``, which casts
+each new param back to that param's dtype; adding them with ``p + u``
+promotes a low-precision param to float32.  The params drawn here are the
+TrainState cases' trees with every leaf float16, every leaf bfloat16, or
 every other leaf float16; the gradients stay float32.  Values are judged
-against the Optax loop, dtypes included (bfloat16 leaves cannot cross the
-process boundary yet: float16 stands for every low precision).
+against the Optax loop, dtypes included.
 """
 
 from __future__ import annotations
@@ -20,21 +21,27 @@ from hypothesis import strategies as st
 
 from conformance.properties import train_state as ts
 
-DTYPE_KINDS = ("float16", "mixed")
+DTYPE_KINDS = ("float16", "bfloat16", "mixed")
 
 
 def low_precision(tree: Any, kind: str) -> Any:
-    """``tree`` with every leaf float16 (``"float16"``), or every other one (``"mixed"``)."""
+    """``tree`` with every leaf float16 or bfloat16 (``kind``), or every other one float16
+    (``"mixed"``)."""
     leaves, treedef = jax.tree_util.tree_flatten(tree)
+    dtype = jnp.bfloat16 if kind == "bfloat16" else jnp.float16
     cast = [
-        jnp.asarray(leaf, jnp.float16) if kind == "float16" or i % 2 == 0 else leaf
+        jnp.asarray(leaf, dtype) if kind != "mixed" or i % 2 == 0 else leaf
         for i, leaf in enumerate(leaves)
     ]
     return jax.tree_util.tree_unflatten(treedef, cast)
 
 
 @ts.property(
-    pins=[*ts.pins((1,), dtypes="float16"), *ts.pins((1,), dtypes="mixed")[:2]],
+    pins=[
+        *ts.pins((1,), dtypes="float16"),
+        *ts.pins((1,), dtypes="bfloat16")[:2],
+        *ts.pins((1,), dtypes="mixed")[:2],
+    ],
     case=ts.cases(k=st.just(1)),
     dtypes=st.sampled_from(DTYPE_KINDS),
 )

@@ -4,7 +4,8 @@ Messages carry plain data only, so that nothing the hosted code sends can run
 code in the judge: JSON (``None``, booleans, numbers, strings, lists) with a
 few tagged forms, and NumPy arrays and scalars as raw bytes with their dtype
 and shape.  Decoding never unpickles or imports anything; a dtype must be a
-plain boolean, integer, unsigned, float or complex one, and every size is
+plain boolean, integer, unsigned, float or complex one, or ``"bfloat16"`` (the
+``ml_dtypes`` type JAX's bfloat16 arrays convert to), and every size is
 checked against the bytes that came.
 
 A frame is ``MAGIC``, the header's length (4 bytes, big-endian), the JSON
@@ -30,6 +31,7 @@ import struct
 import time
 from typing import Any
 
+import ml_dtypes
 import numpy as np
 
 MAGIC = b"TSC1"
@@ -56,9 +58,31 @@ _LENGTH = struct.Struct(">I")
 _PLAIN_DTYPE = re.compile(r"^[<>|=]?[biufc][0-9]{1,2}$")
 
 
+BFLOAT16: np.dtype = np.dtype(ml_dtypes.bfloat16)
+"""Mixed-precision params on TPUs are bfloat16: NumPy knows it through ``ml_dtypes`` only,
+as a 2-byte void type (``"<V2"``), so it crosses the wire by name."""
+
+
+def wire_dtype(dtype: np.dtype) -> str | None:
+    """How ``dtype`` is named on the wire, or ``None`` when its arrays cannot cross it."""
+    if dtype == BFLOAT16:
+        return "bfloat16"
+    return dtype.str if _PLAIN_DTYPE.match(dtype.str) else None
+
+
 def plain_dtype(dtype: np.dtype) -> bool:
-    """Whether arrays of ``dtype`` can cross the wire (boolean, integer, float, complex)."""
-    return bool(_PLAIN_DTYPE.match(dtype.str))
+    """Whether arrays of ``dtype`` can cross the wire (boolean, integer, float, complex,
+    bfloat16)."""
+    return wire_dtype(dtype) is not None
+
+
+def dtype_from_wire(text: Any) -> np.dtype:
+    """The dtype :func:`wire_dtype` named ``text``; anything else is refused."""
+    if text == "bfloat16":
+        return BFLOAT16
+    if not isinstance(text, str) or not _PLAIN_DTYPE.match(text):
+        raise ProtocolError(f"refused dtype {text!r}")
+    return np.dtype(text)
 
 
 class ProtocolError(Exception):
@@ -83,20 +107,22 @@ def _encode(value: Any, buffers: list[bytes]) -> Any:
     if not isinstance(value, np.floating) and isinstance(value, float):
         return float(value)
     if isinstance(value, np.ndarray):
-        if not _PLAIN_DTYPE.match(value.dtype.str):
+        name = wire_dtype(value.dtype)
+        if name is None:
             raise TypeError(f"cannot send an array of dtype {value.dtype}")
         buffers.append(np.ascontiguousarray(value).tobytes())
         return {
             "$": "ndarray",
-            "dtype": value.dtype.str,
+            "dtype": name,
             "shape": list(value.shape),
             "buffer": len(buffers) - 1,
         }
     if isinstance(value, np.generic):
-        if not _PLAIN_DTYPE.match(value.dtype.str):
+        name = wire_dtype(value.dtype)
+        if name is None:
             raise TypeError(f"cannot send a scalar of dtype {value.dtype}")
         buffers.append(value.tobytes())
-        return {"$": "scalar", "dtype": value.dtype.str, "buffer": len(buffers) - 1}
+        return {"$": "scalar", "dtype": name, "buffer": len(buffers) - 1}
     if isinstance(value, list):
         return [_encode(item, buffers) for item in value]
     if isinstance(value, tuple):
@@ -107,12 +133,6 @@ def _encode(value: Any, buffers: list[bytes]) -> Any:
             raise TypeError("only dicts with str keys can be sent")
         return {"$": "dict", "keys": keys, "values": [_encode(value[k], buffers) for k in keys]}
     raise TypeError(f"cannot send a {type(value).__name__}")
-
-
-def _dtype(text: Any) -> np.dtype:
-    if not isinstance(text, str) or not _PLAIN_DTYPE.match(text):
-        raise ProtocolError(f"refused dtype {text!r}")
-    return np.dtype(text)
 
 
 def _buffer(node: dict[str, Any], buffers: list[bytes]) -> bytes:
@@ -138,7 +158,7 @@ def _decode(node: Any, buffers: list[bytes]) -> Any:
             raise ProtocolError("malformed dict")
         return {k: _decode(v, buffers) for k, v in zip(keys, values, strict=True)}
     if tag == "ndarray":
-        dtype = _dtype(node.get("dtype"))
+        dtype = dtype_from_wire(node.get("dtype"))
         shape = _list(node, "shape")
         if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
             raise ProtocolError(f"bad shape {shape!r}")
@@ -147,7 +167,7 @@ def _decode(node: Any, buffers: list[bytes]) -> Any:
             raise ProtocolError(f"{len(data)} bytes do not make a {dtype} array of shape {shape}")
         return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
     if tag == "scalar":
-        dtype = _dtype(node.get("dtype"))
+        dtype = dtype_from_wire(node.get("dtype"))
         data = _buffer(node, buffers)
         if len(data) != dtype.itemsize:
             raise ProtocolError(f"{len(data)} bytes do not make a {dtype} scalar")

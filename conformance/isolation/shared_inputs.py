@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from conformance.isolation.layouts import lay_out
-from conformance.isolation.protocol import plain_dtype
+from conformance.isolation.protocol import dtype_from_wire, plain_dtype, wire_dtype
 
 NAMES = ("x", "y")
 _SEALS = fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE
@@ -46,7 +46,7 @@ class SharedArray:
         data = os.pread(self.fd, self.layout["length"], 0)
         return np.ndarray(
             tuple(self.layout["shape"]),
-            np.dtype(self.layout["dtype"]),
+            dtype_from_wire(self.layout["dtype"]),
             buffer=bytearray(data),
             offset=self.layout["offset"],
             strides=tuple(self.layout["strides"]),
@@ -85,7 +85,7 @@ def share(array: np.ndarray, name: str, read_only: bool) -> SharedArray:
         os.close(fd)
         raise
     layout = {
-        "dtype": array.dtype.str,
+        "dtype": wire_dtype(array.dtype),
         "shape": list(array.shape),
         "strides": list(array.strides),
         "offset": array.ctypes.data - start,
@@ -141,7 +141,7 @@ def attach(channel: socket.socket, request: dict[str, Any]) -> dict[str, Any]:
             memory = mmap.mmap(fd, layout["length"], flags=mmap.MAP_SHARED, prot=prot)
             arrays[name] = np.ndarray(
                 tuple(layout["shape"]),
-                np.dtype(layout["dtype"]),
+                dtype_from_wire(layout["dtype"]),
                 buffer=memory,
                 offset=layout["offset"],
                 strides=tuple(layout["strides"]),
