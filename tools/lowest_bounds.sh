@@ -12,8 +12,8 @@ python3 -m venv "$venv"
 "$venv/bin/python" -m uv pip install --quiet --python "$venv/bin/python" \
     --resolution lowest-direct "$repo"
 "$venv/bin/python" -c 'import importlib.metadata as m; print("== lowest bounds:", ", ".join(
-    f"{d} {m.version(d)}" for d in ("jax", "jaxlib", "flax", "optax", "numpy", "hypothesis",
-                                    "pytest", "pytest-xdist")), "==")'
+    f"{d} {m.version(d)}" for d in ("jax", "jaxlib", "flax", "optax", "numpy", "ml_dtypes",
+                                    "hypothesis", "pytest", "pytest-xdist")), "==")'
 # From an empty directory, so that the installed package (not the checkout) is what runs.
 [ $# -gt 0 ] || set -- -n auto
 cd "$venv"
