@@ -145,14 +145,15 @@ OTHER_PROJECT_TESTS = (
     "    assert settings().max_examples == 3\n"
     "def test_last_the_suite_imported_nothing_heavy():\n"
     "    import sys\n"
-    "    assert not {'jax', 'flax', 'optax'} & set(sys.modules)\n"
+    "    assert not {'jax', 'flax', 'optax', 'ml_dtypes'} & set(sys.modules)\n"
 )
 
 
 def test_another_projects_session_behaves_as_without_the_suite(pytester) -> None:
     """Its own impl fixture is not parametrized by the suite, its ci profile stays its own,
-    nothing of the suite shows but the plugins line, and the plugin imports none of JAX, Flax
-    and Optax (its hooks run around every test of the session).  NumPy is not checked:
+    nothing of the suite shows but the plugins line, and the plugin imports none of JAX, Flax,
+    Optax and ml_dtypes (its hooks run around every test of the session, and xdist's
+    controller is one such session).  NumPy is not checked:
     jaxtyping, which Equinox brings, has a pytest plugin that imports it."""
     pytester.makeconftest(OTHER_PROJECT_CONFTEST)
     pytester.makepyfile(test_other=OTHER_PROJECT_TESTS)

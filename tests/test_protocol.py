@@ -50,10 +50,10 @@ def test_an_answer_to_a_scenario_may_describe_the_trees_it_was_given() -> None:
 
 def test_bfloat16_arrays_cross_by_name_and_other_void_types_do_not() -> None:
     """TPU mixed precision keeps params in bfloat16, which NumPy sees as ``<V2`` (ml_dtypes)."""
-    values = np.asarray([1.5, -2.25, 3e-3], protocol.BFLOAT16)
+    values = np.asarray([1.5, -2.25, 3e-3], protocol.bfloat16())
     got = _through_a_pipe({"a": values, "s": values[0]}, protocol.MAX_FRAME_BYTES)
-    assert got["a"].dtype == protocol.BFLOAT16 and got["a"].tobytes() == values.tobytes()
-    assert got["s"].dtype == protocol.BFLOAT16 and got["s"].tobytes() == values[0].tobytes()
+    assert got["a"].dtype == protocol.bfloat16() and got["a"].tobytes() == values.tobytes()
+    assert got["s"].dtype == protocol.bfloat16() and got["s"].tobytes() == values[0].tobytes()
     with pytest.raises(TypeError, match="cannot send"):
         protocol.pack({"a": np.zeros(2, "V2")})
     with pytest.raises(protocol.ProtocolError, match="refused dtype"):

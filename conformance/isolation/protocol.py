@@ -22,16 +22,17 @@ Tagged forms (``"$"`` names the tag)::
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
 import re
 import select
 import struct
+import sys
 import time
 from typing import Any
 
-import ml_dtypes
 import numpy as np
 
 MAGIC = b"TSC1"
@@ -58,14 +59,24 @@ _LENGTH = struct.Struct(">I")
 _PLAIN_DTYPE = re.compile(r"^[<>|=]?[biufc][0-9]{1,2}$")
 
 
-BFLOAT16: np.dtype = np.dtype(ml_dtypes.bfloat16)
-"""Mixed-precision params on TPUs are bfloat16: NumPy knows it through ``ml_dtypes`` only,
-as a 2-byte void type (``"<V2"``), so it crosses the wire by name."""
+@functools.cache
+def bfloat16() -> np.dtype:
+    """Mixed-precision params on TPUs are bfloat16: NumPy knows it through ``ml_dtypes`` only,
+    as a 2-byte void type (``"<V2"``), so it crosses the wire by name.
+
+    Imported when a bfloat16 array first comes over the wire, not with this module:
+    ``ml_dtypes`` takes 0.6 s to import (0.7.0), which xdist's controller and the host of
+    a NumPy implementation would otherwise pay for nothing."""
+    import ml_dtypes
+
+    dtype: np.dtype = np.dtype(ml_dtypes.bfloat16)
+    return dtype
 
 
 def wire_dtype(dtype: np.dtype) -> str | None:
     """How ``dtype`` is named on the wire, or ``None`` when its arrays cannot cross it."""
-    if dtype == BFLOAT16:
+    # An array can only be bfloat16 once something imported ml_dtypes (JAX does).
+    if dtype.kind == "V" and "ml_dtypes" in sys.modules and dtype == bfloat16():
         return "bfloat16"
     return dtype.str if _PLAIN_DTYPE.match(dtype.str) else None
 
@@ -79,7 +90,7 @@ def plain_dtype(dtype: np.dtype) -> bool:
 def dtype_from_wire(text: Any) -> np.dtype:
     """The dtype :func:`wire_dtype` named ``text``; anything else is refused."""
     if text == "bfloat16":
-        return BFLOAT16
+        return bfloat16()
     if not isinstance(text, str) or not _PLAIN_DTYPE.match(text):
         raise ProtocolError(f"refused dtype {text!r}")
     return np.dtype(text)
