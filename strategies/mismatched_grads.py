@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-import jax.numpy as jnp
+import jax
 from flax.core import FrozenDict, freeze, unfreeze
 from hypothesis import strategies as st
 
@@ -112,7 +112,7 @@ def _mismatched_grads(draw: st.DrawFn, spec: TreeSpec) -> MismatchCase:
         key = draw(choice(tuple(k for k in EXTRA_KEYS if k not in _get(base, path))))
         leaf = draw(leaf_arrays(draw(choice(LEAF_SHAPES)), GRAD_BOUND))
         target = dict(_get(base, path))
-        target[key] = jnp.asarray(leaf)
+        target[key] = jax.device_put(leaf)
         tree = refreeze(_set(base, path, target))
         where = f"{key!r} {_where(path)}"
     elif kind == "missing key":

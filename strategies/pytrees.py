@@ -18,7 +18,7 @@ from typing import Any
 
 # Imported here, not inside a strategy: importing Flax the first time calls the global
 # `random` module (rich draws an id), which Hypothesis forbids during a draw.
-import jax.numpy as jnp
+import jax
 import numpy as np
 from flax.core import freeze
 from hypothesis import strategies as st
@@ -115,7 +115,9 @@ def _labels(values: str, origin: str) -> str:
 
 
 def _to_jax(leaves: list[np.ndarray]) -> list[Any]:
-    return [jnp.asarray(leaf) for leaf in leaves]
+    # device_put, not jnp.asarray: in JAX 0.10 asarray of a NumPy array runs a program
+    # (lax.stage) compiled per shape, which every judging process would lower again.
+    return [jax.device_put(leaf) for leaf in leaves]
 
 
 def trees(spec: TreeSpec, *, bound: float = PARAM_BOUND) -> st.SearchStrategy[TreeCase]:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from flax.core import FrozenDict, freeze
@@ -45,6 +46,9 @@ from conformance.strategies.tree_specs import SPEC_POOL, TreeSpec, spec_of
 
 MAX_UPDATES = 5
 """The most ``apply_gradients`` calls a case makes."""
+LOW_PRECISION_KINDS: tuple[str, ...] = ("float16", "bfloat16", "mixed")
+"""How a case's params are made low-precision for mixed-precision training: every leaf
+float16 (GPUs), every leaf bfloat16 (TPUs), or every other leaf float16 beside float32."""
 
 
 @dataclass(frozen=True)
@@ -210,7 +214,7 @@ def _filled(spec: TreeSpec, scale: float, offset: float = 0.0) -> Any:
 def _filled_leaf(shape: tuple[int, ...], scale: float, offset: float, i: int) -> Any:
     # Cached: the pins of all the properties share these (immutable) JAX arrays.
     values = (np.arange(int(np.prod(shape)), dtype=np.float64) % 5 - 2.0 + offset + 0.25 * i) / 2
-    return jnp.asarray(np.clip(values * scale, -scale, scale).reshape(shape), "float32")
+    return jax.device_put(np.clip(values * scale, -scale, scale).reshape(shape).astype(np.float32))
 
 
 def _case(
@@ -341,7 +345,7 @@ class ExtraValues(ShownByRepr):
                     pool.remove(value)
                 out[f.name] = value
             else:
-                out[f.name] = jnp.asarray(next(arrays))
+                out[f.name] = jax.device_put(next(arrays))
         return out
 
     def __repr__(self) -> str:

@@ -143,9 +143,9 @@ def _decode(value: Any) -> object:
     if "__array__" in value:
         return _decode_array(value)
     if "__jax__" in value:
-        import jax.numpy as jnp
+        import jax
 
-        return jnp.asarray(_decode_array(value["__jax__"]))
+        return jax.device_put(_decode_array(value["__jax__"]))
     if "__numpy__" in value:
         # Only NumPy's scalar types: the name must not choose any other callable.
         kind = _NUMPY_SCALARS[value["__numpy__"]]
