@@ -356,6 +356,42 @@ def test_a_corpus_record_the_strategies_cannot_draw_is_refused(tmp_path, change,
     assert refusal in str(refused.value)
 
 
+def _pool_values(strategy: object) -> list[object] | None:
+    """The values a fixed-pool strategy draws (sampled_from, bounded integers, booleans)."""
+    from hypothesis.strategies._internal.strategies import SampledFromStrategy
+
+    inner = getattr(strategy, "wrapped_strategy", strategy)
+    if isinstance(inner, SampledFromStrategy):
+        return list(inner.elements)
+    if type(inner).__name__ == "IntegersStrategy":
+        return [inner.start, inner.end]  # type: ignore[attr-defined]
+    if type(inner).__name__ == "BooleansStrategy":
+        return [False, True]
+    return None
+
+
+def test_every_plain_input_a_property_draws_can_be_recorded() -> None:
+    """A failure is recorded with its inputs and refused on replay when one is outside the
+    corpus's domains: a run with that record would stop with a usage error. So every value
+    of every fixed pool a property draws from is an input the corpus takes."""
+    import importlib
+
+    import conformance
+
+    checked = 0
+    for path in sorted(Path(conformance.__file__).parent.glob("test_*.py")):
+        module = importlib.import_module(f"conformance.{path.stem}")
+        for test in vars(module).values():
+            given = getattr(getattr(test, "hypothesis", None), "_given_kwargs", None) or {}
+            for name, strategy in given.items():
+                values = _pool_values(strategy)
+                for value in values or ():
+                    assert name in corpus.SCALAR_INPUTS, f"{path.stem} draws {name}"
+                    assert corpus.SCALAR_INPUTS[name](value), f"{path.stem}: {name}={value!r}"
+                    checked += 1
+    assert checked > 30
+
+
 def test_a_corpus_record_whose_inputs_do_not_fit_its_property_is_not_replayed(
     pytester, repo, suite_cache_dir
 ) -> None:

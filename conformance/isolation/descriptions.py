@@ -45,6 +45,10 @@ def describe_exception(exc: BaseException) -> dict[str, Any]:
 
 CANONICAL_FIELDS: tuple[str, ...] = ("step", "apply_fn", "params", "tx", "opt_state")
 """The fields of ``flax.training.train_state.TrainState``, in its order."""
+PYTREE_FIELDS: tuple[str, ...] = ("step", "params", "opt_state")
+"""Its pytree fields: the ones ``apply_gradients`` sets itself."""
+STATIC_FIELDS: tuple[str, ...] = ("apply_fn", "tx")
+"""Its static fields (``pytree_node=False``)."""
 
 
 def class_name(cls: type) -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from conformance.isolation.descriptions import PYTREE_FIELDS
 from conformance.properties.observing import Context, exception_text, raised_a, tree
-from conformance.properties.train_state_scenarios import PYTREE_FIELDS
 from conformance.properties.tree_comparison import bitwise_difference
 
 

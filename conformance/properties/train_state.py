@@ -7,7 +7,7 @@ imports then say only that it is a TrainState property, and what it draws and
 checks is spelled where it is used.
 """
 
-from conformance.isolation.descriptions import CANONICAL_FIELDS
+from conformance.isolation.descriptions import CANONICAL_FIELDS, PYTREE_FIELDS, STATIC_FIELDS
 from conformance.isolation.implementations import Implementation
 from conformance.isolation.trees import expected_tree
 from conformance.properties.not_applicable import DoesNotApply
@@ -25,7 +25,6 @@ from conformance.properties.observing import (
 from conformance.properties.optax_loop import expected_loop
 from conformance.properties.skeleton import train_state_property as property
 from conformance.properties.step_checks import check_step, counted_from
-from conformance.properties.train_state_scenarios import PYTREE_FIELDS, STATIC_FIELDS
 from conformance.properties.tree_comparison import bitwise_difference, close_difference, same_value
 from conformance.strategies.optimizers import update_counts
 from conformance.strategies.train_state_cases import (

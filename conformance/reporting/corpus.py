@@ -36,10 +36,12 @@ from typing import Any
 
 import numpy as np
 
+from conformance.isolation.descriptions import PYTREE_FIELDS
 from conformance.isolation.layouts import LAYOUTS
 from conformance.strategies.data import DataDescription
 from conformance.strategies.problems import Problem
 from conformance.strategies.seeds import SEED_FORMS
+from conformance.strategies.train_state_cases import LOW_PRECISION_KINDS
 
 
 class CorpusError(Exception):
@@ -197,7 +199,8 @@ SCALAR_INPUTS: dict[str, Callable[[object], bool]] = {
     "fields": _fields,
     "bare": lambda v: isinstance(v, bool),
     "layout": lambda v: v in LAYOUTS,
-    "dtypes": lambda v: v in ("float16", "mixed"),
+    "dtypes": lambda v: v in LOW_PRECISION_KINDS,
+    "keyword": lambda v: v in PYTREE_FIELDS,
 }
 """The plain inputs the properties draw beside their cases, and their domains.  A drawn
 case (a ``Problem``, a ``TrainStateCase``...) checks itself: ``inconsistency()``."""
