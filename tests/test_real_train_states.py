@@ -48,6 +48,11 @@ ANOTHER_API: dict[str, tuple[str, str, set[str]]] = {
         "TrainState.create(apply_fn=..., params=..., tx=..., graphdef=...) raised TypeError",
         AFTER_CREATE,
     ),
+    "struct_without_create": (
+        "create_starts_at_step_zero_and_keeps_its_inputs",
+        "TrainState.create(apply_fn=..., params=..., tx=..., model_def=...) raised AttributeError",
+        AFTER_CREATE,
+    ),
     "linesearch_value_keyword": (
         "params_and_opt_state_follow_the_optax_loop",
         "state.apply_gradients(grads=...) raised TypeError",

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from conformance.isolation.descriptions import class_name
 from conformance.isolation.service import Service
 from conformance.isolation.trees import expected_tree
-from conformance.properties.extra_fields import describe_class
+from conformance.properties.extra_fields import FieldValues, describe_class
 from conformance.properties.optax_loop import Trajectory, optax_loop, trajectory_scales
 from conformance.properties.step_checks import step_problem
 from conformance.properties.train_state_scenarios import apply_fn_a
@@ -260,6 +260,39 @@ def test_extra_fields_and_type_names() -> None:
     assert describe_class(TrainState)["extra_fields"] == []
     assert not describe_class(int)["dataclass"]
     assert class_name(TrainState) == "flax.training.train_state.TrainState"
+
+
+class _EmaFilledByCreate(TrainState):
+    ema_params: object
+    count: int
+
+    @classmethod
+    def create(cls, *, apply_fn, params, tx, **kwargs):  # type: ignore[no-untyped-def, override]
+        opt_state = tx.init(params)
+        return cls(step=0, apply_fn=apply_fn, params=params, tx=tx, opt_state=opt_state,
+                   ema_params=params, **kwargs)  # fmt: skip
+
+
+def test_fields_the_class_create_fills_itself_get_no_value() -> None:
+    """``ema_params`` is filled by the class's own create; passing it too raises "got multiple
+    values", so it is left out, and the report says why. ``count`` still gets the suite's
+    value, and a field the module's hook names is never left out."""
+    values = FieldValues(_EmaFilledByCreate, None)
+    values.settle(_EmaFilledByCreate)
+    assert values.set_by_create == {"ema_params"}
+    params = {"w": jnp.zeros(2)}
+    assert set(values.for_params(params)) == {"count"}
+    state = _EmaFilledByCreate.create(
+        apply_fn=apply_fn_a, params=params, tx=optax.sgd(0.1), **values.for_params(params)
+    )
+    assert state.ema_params is params
+    (ema,) = (f for f in describe_class(_EmaFilledByCreate, values)["extra_fields"]
+              if f["name"] == "ema_params")  # fmt: skip
+    assert ema["value"].startswith("none: the class's own create fills it")
+
+    hooked = FieldValues(_EmaFilledByCreate, lambda p: {"ema_params": p})
+    hooked.settle(_EmaFilledByCreate)
+    assert hooked.set_by_create == set()
 
 
 def test_trajectory_scales_include_update_sizes() -> None:

@@ -263,6 +263,8 @@ class Service:
         self.let_through = let_through
         self.train_state: type | None = train_state
         self.fields = None if train_state is None else FieldValues(train_state, module_hook(module))
+        if self.fields is not None and any(f.required for f in self.fields.fields):
+            self.fields.settle(train_state)  # type: ignore[arg-type]
         self.one_step_is_built = one_step is None
         if one_step is None:
             from conformance.reference.recipe import one_step_from_train_state
@@ -297,7 +299,7 @@ class Service:
             "one_step_is_built": self.one_step_is_built,
             "train_state": None
             if self.train_state is None or self.fields is None
-            else describe_class(self.train_state, self.fields.hook),
+            else describe_class(self.train_state, self.fields),
         }
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:

@@ -23,13 +23,18 @@ passes a value for each such field:
   ``FrozenDict``, a pytree) a small dict of float32 arrays.
 
 Fields are the dataclass fields beyond Flax's five, and the keyword-only
-parameters of an overridden ``create`` that have no default.
+parameters of an overridden ``create`` that have no default.  A field that an
+overridden ``create`` fills itself (an EMA of the params, a count of them) gets
+no value: its users never pass one, and passing one raises ``TypeError: ...
+got multiple values for keyword argument``.  One ``create`` with small params,
+made when the class is loaded, finds those fields (:meth:`FieldValues.settle`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import inspect
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -45,6 +50,7 @@ HOOK = "trainstate_fields"
 """The module-level function that gives particular values: ``trainstate_fields(params)``."""
 
 CREATE_ARGUMENTS = ("apply_fn", "params", "tx")
+_GIVEN_TWICE = re.compile(r"got multiple values for (?:keyword )?argument '(\w+)'")
 
 
 def stand_in_function(*args: Any, **kwargs: Any) -> None:
@@ -202,6 +208,18 @@ class FieldValues:
     def __init__(self, cls: type, hook: Callable[[Any], Any] | None) -> None:
         self.fields = extra_fields(cls)
         self.hook = hook
+        self.set_by_create: set[str] = set()
+        """Required fields the class's own ``create`` fills (:meth:`settle`)."""
+
+    def _hooked(self, params: Any) -> dict[str, Any]:
+        if self.hook is None:
+            return {}
+        supplied = self.hook(params)
+        if not isinstance(supplied, Mapping):
+            raise TypeError(
+                f"{HOOK}(params) returned a {type(supplied).__name__}, not a dict of values"
+            )
+        return dict(supplied)
 
     def for_params(self, params: Any) -> dict[str, Any]:
         """Values for the required fields and for every field the module's hook names.
@@ -209,18 +227,47 @@ class FieldValues:
         The hook is the implementation's code: what it raises propagates, and
         a result that is not a mapping raises ``TypeError``.
         """
-        given: dict[str, Any] = {}
-        if self.hook is not None:
-            supplied = self.hook(params)
-            if not isinstance(supplied, Mapping):
-                raise TypeError(
-                    f"{HOOK}(params) returned a {type(supplied).__name__}, not a dict of values"
-                )
-            given = dict(supplied)
+        given = self._hooked(params)
         for f in self.fields:
-            if f.required and f.name not in given:
+            if f.required and f.name not in given and f.name not in self.set_by_create:
                 given[f.name] = choose(f, params)[0]
         return given
+
+    def settle(self, cls: type) -> None:
+        """Find the required fields ``cls.create`` fills itself, and pass them no value.
+
+        ``create`` is called with small params and the suite's values; while it
+        raises ``TypeError: ... got multiple values for keyword argument 'name'``
+        for a field the suite chose a value for, that field is left out and
+        ``create`` is tried again.  Any other outcome ends the search and leaves
+        the values as they are: the scenarios then meet, and report, what
+        ``create`` does with them.  A field the module's hook names is never
+        left out: the values are the module's choice.
+        """
+        import optax
+
+        params = {"w": jnp.zeros((3,), jnp.float32)}
+        try:
+            chosen = {f.name for f in self.fields if f.required} - set(self._hooked(params))
+        except Exception:
+            return
+        while True:
+            try:
+                cls.create(  # type: ignore[attr-defined]
+                    apply_fn=stand_in_function,
+                    params=params,
+                    tx=optax.sgd(0.1),
+                    **self.for_params(params),
+                )
+            except TypeError as exc:
+                found = _GIVEN_TWICE.search(str(exc))
+                if found is None or found.group(1) not in chosen - self.set_by_create:
+                    return
+                self.set_by_create.add(found.group(1))
+            except Exception:
+                return
+            else:
+                return
 
     def describe(self) -> list[dict[str, Any]]:
         """Each field as data, with where the value ``create`` gets comes from."""
@@ -230,7 +277,12 @@ class FieldValues:
                 source = f"{HOOK}(params) where it names {f.name}, else "
             else:
                 source = ""
-            if f.required:
+            if f.name in self.set_by_create:
+                source += (
+                    "none: the class's own create fills it (passing a value raises "
+                    "'got multiple values')"
+                )
+            elif f.required:
                 source += f"the suite's choice: {choose(f, {'w': np.zeros(2, np.float32)})[1]}"
             else:
                 source += "its default"
@@ -257,11 +309,14 @@ def _default_kind(field: ExtraField) -> dict[str, Any]:
     return {"kind": "other", "type": kind_name}
 
 
-def describe_class(cls: type, hook: Callable[[Any], Any] | None = None) -> dict[str, Any]:
-    """A TrainState class as data: its name, and its extra fields with their values' source."""
+def describe_class(cls: type, values: FieldValues | None = None) -> dict[str, Any]:
+    """A TrainState class as data: its name, and its extra fields with their values' source
+    (``values``: the ones its states are created with, settled; by default the module
+    gives none and nothing is settled)."""
+    values = values if values is not None else FieldValues(cls, None)
     return {
         "name": class_name(cls),
         "dataclass": dataclasses.is_dataclass(cls),
-        "fields_hook": hook is not None,
-        "extra_fields": FieldValues(cls, hook).describe(),
+        "fields_hook": values.hook is not None,
+        "extra_fields": values.describe(),
     }
