@@ -242,7 +242,9 @@ class FieldValues:
         ``create`` is tried again.  Any other outcome ends the search and leaves
         the values as they are: the scenarios then meet, and report, what
         ``create`` does with them.  A field the module's hook names is never
-        left out: the values are the module's choice.
+        left out: the values are the module's choice.  It runs while the host
+        loads the module, so a ``create`` that hangs here is reported as the
+        import not returning (``IMPORT_TIMEOUT``).
         """
         import optax
 
