@@ -590,9 +590,12 @@ def update_then_replace(s: Scenario) -> dict[str, Any]:
     other_tx = optax.sgd(OTHER_LEARNING_RATE)
     new = s.update(state, grads, 1, what="apply_gradients_with_fields", tx=other_tx)
     keyword = s.inputs["keyword"]
-    value = {"params": params, "opt_state": other_tx.init(params), "step": s.inputs["new_step"]}
+    if keyword == "opt_state":
+        value = other_tx.init(params)
+    else:
+        value = params if keyword == "params" else s.inputs["new_step"]
     s.counted("apply_gradients")
-    twice = s.attempt(_apply_gradients(s, state), grads=grads, **{keyword: value[keyword]})
+    twice = s.attempt(_apply_gradients(s, state), grads=grads, **{keyword: value})
     return {
         "params": describe_tree(s.field(new, "params")),
         "opt_state": describe_tree(s.field(new, "opt_state")),
