@@ -65,7 +65,7 @@ def unpack_tree(packed: Any) -> Any:
         return children if kind == "list" else tuple(children)
     if kind == "jax":
         # device_put, not jnp.asarray: in JAX 0.10 asarray of a NumPy array runs a
-        # program (lax.stage) compiled per shape and dtype, about 10 ms each in a warm run.
+        # program (lax.stage) compiled per shape and dtype, about 7 ms each in a warm run.
         return jax.device_put(packed["value"])
     if kind in ("numpy", "python"):
         return packed["value"]
