@@ -185,7 +185,12 @@ def choose(field: ExtraField, params: Any) -> tuple[Any, str]:
     instance, made = _default_instance(annotation)
     if made:
         return instance, f"{annotation.__qualname__}() (a dataclass with defaults)"
-    if isinstance(annotation, type) and not issubclass(annotation, Mapping):
+    # typing.Any is a class from Python 3.11 on, and means any value: a pytree, below.
+    if (
+        annotation is not Any
+        and isinstance(annotation, type)
+        and not issubclass(annotation, Mapping)
+    ):
         return None, f"None (an instance of {annotation.__qualname__} cannot be made)"
     if _named(annotation, "FrozenDict"):
         from flax.core import FrozenDict
