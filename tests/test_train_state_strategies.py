@@ -9,6 +9,7 @@ comparison helpers must tell rounding from a wrong update.
 from __future__ import annotations
 
 import dataclasses
+import types
 
 import jax
 import jax.numpy as jnp
@@ -23,7 +24,7 @@ from hypothesis import strategies as st
 from conformance.isolation.descriptions import class_name
 from conformance.isolation.service import Service
 from conformance.isolation.trees import expected_tree
-from conformance.properties.extra_fields import FieldValues, describe_class
+from conformance.properties.extra_fields import FieldValues, describe_class, near_miss_hook
 from conformance.properties.optax_loop import Trajectory, optax_loop, trajectory_scales
 from conformance.properties.step_checks import step_problem
 from conformance.properties.train_state_scenarios import apply_fn_a
@@ -293,6 +294,51 @@ def test_fields_the_class_create_fills_itself_get_no_value() -> None:
     hooked = FieldValues(_EmaFilledByCreate, lambda p: {"ema_params": p})
     hooked.settle(_EmaFilledByCreate)
     assert hooked.set_by_create == set()
+
+
+def _module_with(**functions: object) -> types.ModuleType:
+    """A module ``submission`` binding ``functions``; the test's own functions are written
+    as if in it, others (Optax's) keep their module, as an import would."""
+    module = types.ModuleType("submission")
+    for name, value in functions.items():
+        if isinstance(value, types.FunctionType) and value.__module__ == __name__:
+            value.__module__ = module.__name__
+        setattr(module, name, value)
+    return module
+
+
+def test_a_misspelled_fields_hook_is_named_in_the_values_description() -> None:
+    """The suite calls ``trainstate_fields`` by that name only; a module's
+    ``train_state_fields`` is never called, and the description of each value says so."""
+
+    def train_state_fields(params: object) -> dict[str, object]:
+        return {"count": 1}
+
+    def trainstate_fields(params: object) -> dict[str, object]:
+        return {"count": 1}
+
+    def train_step(params: object) -> None:
+        return None
+
+    assert (
+        near_miss_hook(_module_with(train_state_fields=train_state_fields)) == "train_state_fields"
+    )
+    assert near_miss_hook(_module_with(trainstate_field=train_state_fields)) == "trainstate_field"
+    assert near_miss_hook(_module_with(trainstate_fields=trainstate_fields)) is None
+    assert near_miss_hook(_module_with(train_step=train_step)) is None
+    # Imported functions are not the module's own guesses at the name.
+    assert near_miss_hook(_module_with(train_state_fields=optax.sgd)) is None
+
+    values = FieldValues(_EmaFilledByCreate, None, "train_state_fields")
+    (count,) = (f for f in describe_class(_EmaFilledByCreate, values)["extra_fields"]
+                if f["name"] == "count")  # fmt: skip
+    assert count["value"].startswith(
+        "not the module's train_state_fields(), which the suite does not call (the function it "
+        "calls is named trainstate_fields), but the suite's choice: "
+    )
+    assert (
+        describe_class(_EmaFilledByCreate, values)["fields_hook_near_miss"] == "train_state_fields"
+    )
 
 
 def test_trajectory_scales_include_update_sizes() -> None:

@@ -247,7 +247,12 @@ class Service:
     def __init__(
         self, module: ModuleType, let_through: tuple[type[BaseException], ...] = ()
     ) -> None:
-        from conformance.properties.extra_fields import HOOK, FieldValues, module_hook
+        from conformance.properties.extra_fields import (
+            HOOK,
+            FieldValues,
+            module_hook,
+            near_miss_hook,
+        )
 
         one_step = getattr(module, "one_step", None)
         train_state = getattr(module, "TrainState", None)
@@ -262,7 +267,11 @@ class Service:
         self.module = module
         self.let_through = let_through
         self.train_state: type | None = train_state
-        self.fields = None if train_state is None else FieldValues(train_state, module_hook(module))
+        self.fields = (
+            None
+            if train_state is None
+            else FieldValues(train_state, module_hook(module), near_miss_hook(module))
+        )
         if self.fields is not None and any(f.required for f in self.fields.fields):
             self.fields.settle(train_state)  # type: ignore[arg-type]
         self.one_step_is_built = one_step is None

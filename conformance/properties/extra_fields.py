@@ -33,6 +33,7 @@ made when the class is loaded, finds those fields (:meth:`FieldValues.settle`).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import inspect
 import re
 import types
@@ -207,12 +208,40 @@ def module_hook(module: types.ModuleType) -> Callable[[Any], Any] | None:
     return hook if callable(hook) else None
 
 
+def near_miss_hook(module: types.ModuleType) -> str | None:
+    """The name of a function the module defines that looks meant as :data:`HOOK` but is not
+    it (``train_state_fields``, ``trainstate_field``), when the module has no hook.
+
+    The suite reads the hook by its exact name, so such a function is never
+    called and the suite's own values are used; the report says so, rather
+    than leave the author wondering why their values were not.
+    """
+    if module_hook(module) is not None:
+        return None
+    functions = [
+        name
+        for name, value in vars(module).items()
+        if isinstance(value, types.FunctionType)
+        and getattr(value, "__module__", None) == module.__name__
+    ]
+    squashed = HOOK.replace("_", "").lower()
+    for name in functions:
+        if name.replace("_", "").lower() == squashed:
+            return name
+    close = difflib.get_close_matches(HOOK, functions, n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
 class FieldValues:
     """The extra keyword arguments every ``create`` of the class gets, for given params."""
 
-    def __init__(self, cls: type, hook: Callable[[Any], Any] | None) -> None:
+    def __init__(
+        self, cls: type, hook: Callable[[Any], Any] | None, near_miss: str | None = None
+    ) -> None:
         self.fields = extra_fields(cls)
         self.hook = hook
+        self.near_miss = near_miss
+        """A function of the module named like :data:`HOOK` but not it (:func:`near_miss_hook`)."""
         self.set_by_create: set[str] = set()
         """Required fields the class's own ``create`` fills (:meth:`settle`)."""
 
@@ -282,6 +311,11 @@ class FieldValues:
         for f in self.fields:
             if self.hook is not None:
                 source = f"{HOOK}(params) where it names {f.name}, else "
+            elif self.near_miss is not None:
+                source = (
+                    f"not the module's {self.near_miss}(), which the suite does not call (the "
+                    f"function it calls is named {HOOK}), but "
+                )
             else:
                 source = ""
             if f.name in self.set_by_create:
@@ -325,5 +359,6 @@ def describe_class(cls: type, values: FieldValues | None = None) -> dict[str, An
         "name": class_name(cls),
         "dataclass": dataclasses.is_dataclass(cls),
         "fields_hook": values.hook is not None,
+        "fields_hook_near_miss": values.near_miss,
         "extra_fields": values.describe(),
     }
