@@ -11,6 +11,7 @@ needed the failing call blocked by it and none passing for the wrong reason.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -65,7 +66,8 @@ not pass on that failing call's exception (they are blocked)."""
 
 
 @pytest.fixture(scope="module")
-def verdicts(repo, tmp_path_factory, suite_cache_dir) -> dict[str, dict[str, dict]]:
+def graded(repo, tmp_path_factory, suite_cache_dir) -> tuple[dict[str, dict[str, dict]], dict]:
+    """Each class's results by property, and the report's description of each class."""
     impls = [a for path in sorted(CLASSES.glob("*.py")) for a in ("--trainstate-impl", str(path))]
     report = tmp_path_factory.mktemp("real_train_states") / "report.json"
     results = run_suite(
@@ -79,7 +81,13 @@ def verdicts(repo, tmp_path_factory, suite_cache_dir) -> dict[str, dict[str, dic
     by_impl: dict[str, dict[str, dict]] = {}
     for r in results:
         by_impl.setdefault(r["implementation"], {})[r["property"]] = r
-    return by_impl
+    document = json.loads(report.read_text())
+    return by_impl, {i["name"]: i["train_state"] for i in document["implementations"]}
+
+
+@pytest.fixture(scope="module")
+def verdicts(graded) -> dict[str, dict[str, dict]]:
+    return graded[0]
 
 
 def test_real_train_state_classes_are_judged_as_their_maintainers_would(verdicts) -> None:
@@ -105,3 +113,29 @@ def test_real_train_state_classes_are_judged_as_their_maintainers_would(verdicts
             messages = {p: results[p]["message"] for p in not_passing}
             problems.append(f"{name}: does not pass {messages}")
     assert not problems, "\n".join(problems)
+
+
+def test_the_report_says_what_value_each_extra_field_gets(graded) -> None:
+    """Every create the suite makes passes these values; the report says where each comes
+    from, for passing classes too."""
+    _, classes = graded
+    fields = {
+        name: {f["name"]: f for f in described["extra_fields"]}
+        for name, described in classes.items()
+        if described is not None
+    }
+    imagenet = fields["imagenet_batch_stats_dynamic_scale"]
+    assert imagenet["batch_stats"]["required"] and not imagenet["batch_stats"]["static"]
+    # typing.Any is a class from Python 3.11 on; it still gets a pytree, not None.
+    assert (
+        imagenet["batch_stats"]["value"] == "the suite's choice: {'extra': float32[2]} (a pytree)"
+    )
+    assert imagenet["dynamic_scale"]["value"].startswith("the suite's choice: DynamicScale(")
+    assert fields["dqn_target_params"]["target_params"]["value"].startswith(
+        "trainstate_fields(params) where it names target_params"
+    )
+    assert fields["ema_filled_by_create"]["ema_params"]["value"].startswith(
+        "none: the class's own create fills it"
+    )
+    assert fields["ema_filled_by_create"]["ema_decay"]["static"]
+    assert classes["flax_0_6_copy"]["extra_fields"] == []

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from conformance.reporting import corpus
+from conformance.reporting.verdicts import format_extra_fields, skip_reason
 from conformance.strategies.data import DataDescription
 from conformance.strategies.edge_cases import edge_pins
 from conformance.strategies.problems import Problem, threshold_of
@@ -137,7 +138,7 @@ def _assert_every_verdict_merged(suite: SuiteRun) -> None:
         ("bad", "zero_lr_keeps_initial_loss"): "passed",
     }
     assert document["schema"] == "trainstate-conformance/report"
-    assert document["schema_version"] == 4
+    assert document["schema_version"] == 5
     assert document["hypothesis_profile"] == meta_profile.QUICK_PROFILE
     assert set(document["library_versions"]) >= {"jax", "flax", "optax", "numpy", "hypothesis"}
     failed = next(r for r in suite.results if r["status"] == "failed")
@@ -544,3 +545,36 @@ def test_a_slow_submission_spends_only_its_own_share_of_the_budget(
             "good: CONFORMS (2 passed)*",
         ]
     )
+
+
+def test_a_property_that_does_not_apply_reads_as_its_reason_alone() -> None:
+    """pytest words a skip as its exception's type and message, and Hypothesis adds the
+    example it ran; neither is part of why the property does not apply."""
+    raw = (
+        "conformance.properties.not_applicable.DoesNotApply: mod's TrainState has no field "
+        "beyond Flax's five\nFailing explicit example: test_create_passes_extra_fields(\n"
+        "    impl=<implementation mod>,\n)"
+    )
+    assert skip_reason(raw) == "mod's TrainState has no field beyond Flax's five"
+    assert skip_reason("Skipped: mod defines no TrainState") == "mod defines no TrainState"
+
+
+def test_the_summary_names_the_value_each_extra_field_gets() -> None:
+    described = {
+        "name": "mod.py:TrainState",
+        "fields_hook": False,
+        "fields_hook_near_miss": None,
+        "extra_fields": [
+            {"name": "batch_stats", "annotation": "typing.Any", "static": False,
+             "required": True, "value": "the suite's choice: {'extra': float32[2]} (a pytree)"},
+            {"name": "logits_fn", "annotation": "typing.Callable", "static": True,
+             "required": False, "value": "its default"},
+        ],
+    }  # fmt: skip
+    plain = {**described, "name": "flax_copy.py:TrainState", "extra_fields": []}
+    assert format_extra_fields({"mod": described, "flax_copy": plain}, ["flax_copy", "mod"]) == [
+        "mod: the extra fields of mod.py:TrainState (values every create gets):",
+        "  batch_stats: typing.Any (required): the suite's choice: {'extra': float32[2]} "
+        "(a pytree)",
+        "  logits_fn: typing.Callable (static, with a default): its default",
+    ]

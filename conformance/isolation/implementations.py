@@ -57,6 +57,8 @@ class TrainStateClass:
     extra_fields: tuple[ExtraField, ...]
     fields_hook: bool = False
     """Whether the module defines ``trainstate_fields(params)``."""
+    fields_hook_near_miss: str | None = None
+    """A function of the module named like the hook but not it, which the suite does not call."""
 
     @property
     def drawable_fields(self) -> tuple[ExtraField, ...]:
@@ -65,6 +67,24 @@ class TrainStateClass:
         if self.fields_hook:
             return ()
         return tuple(f for f in self.extra_fields if not f.required)
+
+    def as_json(self) -> dict[str, Any]:
+        """The class and the values its extra fields get, as the report gives them."""
+        return {
+            "name": self.name,
+            "fields_hook": self.fields_hook,
+            "fields_hook_near_miss": self.fields_hook_near_miss,
+            "extra_fields": [
+                {
+                    "name": f.name,
+                    "annotation": f.annotation,
+                    "static": f.static,
+                    "required": f.required,
+                    "value": f.value,
+                }
+                for f in self.extra_fields
+            ],
+        }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,6 +113,11 @@ def _capabilities(data: dict[str, Any]) -> Capabilities:
                 for field in train_state.get("extra_fields", [])
             ),
             fields_hook=bool(train_state.get("fields_hook")),
+            fields_hook_near_miss=(
+                str(train_state["fields_hook_near_miss"])
+                if train_state.get("fields_hook_near_miss") is not None
+                else None
+            ),
         )
     return Capabilities(
         origin=str(data.get("origin")),

@@ -26,6 +26,8 @@ from conformance.reporting.verdicts import (
     JUDGE,
     LIBRARIES,
     Verdict,
+    class_from_report,
+    format_extra_fields,
     format_matrix,
     library_version,
     overall,
@@ -117,6 +119,9 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     verdict = verdict_from_report(report)
     if verdict is not None:
         _SESSION.verdicts.append(verdict)
+        described = class_from_report(report)
+        if described is not None:
+            _SESSION.classes[verdict.implementation] = described
 
 
 class _Session:
@@ -130,6 +135,8 @@ class _Session:
         self.verdicts: list[Verdict] = []
         self.deselected: dict[str, set[str]] = {}
         self.names: list[str] = []
+        self.classes: dict[str, dict[str, object]] = {}
+        """Each implementation's TrainState class, as ``module_imports`` reported it."""
 
     def not_selected(self) -> dict[str, list[str]]:
         ran = {(v.implementation, v.property) for v in self.verdicts}
@@ -190,6 +197,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             "platform": platform.configure(config).as_json(),
             "verdict_budget": config.getoption("trainstate_verdict_budget"),
         },
+        _SESSION.classes,
     )
 
 
@@ -228,9 +236,10 @@ def pytest_terminal_summary(
     if _is_worker(config) or not _SESSION.verdicts:
         return
     terminalreporter.section("trainstate-conformance verdict")
-    for line in format_matrix(
-        _SESSION.verdicts, _implementation_names(config), _SESSION.not_selected()
-    ):
+    names = _implementation_names(config)
+    for line in format_matrix(_SESSION.verdicts, names, _SESSION.not_selected()):
+        terminalreporter.write_line(line)
+    for line in format_extra_fields(_SESSION.classes, names):
         terminalreporter.write_line(line)
 
 

@@ -18,15 +18,19 @@ An implementation's overall verdict (:func:`overall`):
   known deviation).  "Does not apply" (the TrainState properties for a
   module with only ``one_step``) is a status of its own and counts for neither.
 
-JSON report (``--trainstate-report PATH``), schema version 4::
+JSON report (``--trainstate-report PATH``), schema version 5::
 
-    {"schema": "trainstate-conformance/report", "schema_version": 3,
+    {"schema": "trainstate-conformance/report", "schema_version": 5,
      "suite_version": str, "library_versions": {name: version},
      "hypothesis_profile": str, "hypothesis_seed": str | null,
      "isolation": str, "verdict_budget": float | null,
      "platform": {"judge": "cpu", "hosts": str, "device": "cpu" | "accelerator",
                   "matmul_precision": str, "matmul_precision_source": str},
-     "implementations": [{"name", "spec", "verdict", "not_selected": [property]}],
+     "implementations": [{"name", "spec", "verdict", "not_selected": [property],
+                          "train_state": null | {"name", "fields_hook": bool,
+                              "fields_hook_near_miss": str | null,
+                              "extra_fields": [{"name", "annotation", "static": bool,
+                                                "required": bool, "value": str}]}}],
      "results": [{"implementation", "property", "nodeid",
                   "status": "passed" | "failed" | "blocked" | "skipped"
                             | "known-deviation" | "not-applicable",
@@ -48,6 +52,14 @@ property's share of ``--trainstate-verdict-budget`` was spent (the header's
 call and what it raised, without the input), the same text for every property
 it blocked; pytest reports a blocked property as an error (JUnit ``<error>``).
 
+``train_state`` is the module's ``TrainState`` class as its process reported it
+when the module was loaded (``module_imports`` carries it, so it is null when
+that property did not run), with each extra field's value: where the value
+every ``create`` of the suite passes comes from (the module's
+``trainstate_fields``, the suite's choice, the class's own ``create``, the
+default).  ``fields_hook_near_miss`` names a function of the module that looks
+meant as ``trainstate_fields`` but is not called, being named otherwise.
+
 ``markers`` are the suite's markers the property carries (its family, and where
 it comes in the run order: :func:`conformance.plugin.collection.run_rank`).
 
@@ -61,6 +73,7 @@ falsify there (see the README's trust model).
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections import Counter
@@ -76,8 +89,10 @@ from conformance.reporting.known_deviations import is_known_deviation
 from conformance.reporting.repro import REPRO_HEADER
 
 SCHEMA = "trainstate-conformance/report"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 KEY_PREFIX = "trainstate_"
+CLASS_KEY = KEY_PREFIX + "train_state_class"
+"""The ``user_properties`` entry of ``module_imports`` that describes the module's class."""
 STATUS_MARKS = {
     "passed": "pass",
     "failed": "FAIL",
@@ -145,7 +160,10 @@ def report_properties(
         text = str(error).strip().splitlines()
         message = f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
     repro = falsifying = None
-    for note in getattr(error, "__notes__", []):
+    # A skip (a property that does not apply, say) falsifies nothing, whatever notes
+    # Hypothesis added to it on the way out.
+    notes = [] if isinstance(error, pytest.skip.Exception) else getattr(error, "__notes__", [])
+    for note in notes:
         text = note.strip()
         if text.startswith(REPRO_HEADER) and repro is None:
             repro = text
@@ -198,8 +216,7 @@ def verdict_from_report(report: pytest.TestReport) -> Verdict | None:
         status, message = "known-deviation", str(report.wasxfail) or None
     elif report.skipped:
         longrepr = report.longrepr
-        message = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
-        message = message.removeprefix("Skipped: ")
+        message = skip_reason(longrepr[2] if isinstance(longrepr, tuple) else str(longrepr))
         if props.get("not_applicable"):
             status = "not-applicable"
         else:
@@ -228,6 +245,18 @@ def verdict_from_report(report: pytest.TestReport) -> Verdict | None:
         markers=props.get("markers"),  # type: ignore[arg-type]
         blocked_by=props.get("blocked_by"),  # type: ignore[arg-type]
     )
+
+
+_SKIP_PREFIX = re.compile(r"^(Skipped|[\w.]*DoesNotApply): ")
+
+
+def skip_reason(text: str) -> str:
+    """Why a property was skipped or does not apply, as pytest's report words it, without the
+    exception's type and without Hypothesis's notes on the example it was raised in (a
+    property that does not apply has no failing example)."""
+    lines = _SKIP_PREFIX.sub("", text.strip()).splitlines()
+    reason = itertools.takewhile(lambda line: not line.startswith(("Falsifying", "Failing")), lines)
+    return "\n".join(reason).strip()
 
 
 def _crash_message(report: pytest.TestReport) -> str:
@@ -349,13 +378,44 @@ def library_version(distribution: str) -> str:
         return "not installed"
 
 
+def class_from_report(report: pytest.TestReport) -> dict[str, object] | None:
+    """The class description a report carries (``module_imports``'), if any."""
+    for key, value in report.user_properties:
+        if key == CLASS_KEY and isinstance(value, dict):
+            return value
+    return None
+
+
+def format_extra_fields(
+    classes: dict[str, dict[str, object]], implementations: list[str]
+) -> list[str]:
+    """For each implementation whose class has fields beyond Flax's five, what every
+    ``create`` passes them: one line per field under one naming the class."""
+    lines: list[str] = []
+    for impl in implementations:
+        cls = classes.get(impl)
+        fields = cast("list[dict[str, object]]", (cls or {}).get("extra_fields") or [])
+        if not fields:
+            continue
+        lines.append(f"{impl}: the extra fields of {cls['name']} (values every create gets):")  # type: ignore[index]
+        for f in fields:
+            kind = "static, " if f["static"] else ""
+            kind += "required" if f["required"] else "with a default"
+            lines.append(
+                f"  {f['name']}: {f['annotation'] or 'no annotation'} ({kind}): {f['value']}"
+            )
+    return lines
+
+
 def write_json(
     path: Path,
     verdicts: list[Verdict],
     implementations: list[tuple[str, str]],
     not_selected: dict[str, list[str]],
     header: dict[str, object],
+    classes: dict[str, dict[str, object]] | None = None,
 ) -> None:
+    classes = classes or {}
     document = {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
@@ -368,6 +428,7 @@ def write_json(
                     [v for v in verdicts if v.implementation == name], not_selected.get(name, [])
                 ),
                 "not_selected": sorted(not_selected.get(name, [])),
+                "train_state": classes.get(name),
             }
             for name, spec in implementations
         ],
