@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import types
+from typing import Any
 
+import flax
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -24,7 +26,13 @@ from hypothesis import strategies as st
 from conformance.isolation.descriptions import class_name
 from conformance.isolation.service import Service
 from conformance.isolation.trees import expected_tree
-from conformance.properties.extra_fields import FieldValues, describe_class, near_miss_hook
+from conformance.properties.extra_fields import (
+    FieldValues,
+    choose,
+    describe_class,
+    extra_fields,
+    near_miss_hook,
+)
 from conformance.properties.optax_loop import Trajectory, optax_loop, trajectory_scales
 from conformance.properties.step_checks import step_problem
 from conformance.properties.train_state_scenarios import apply_fn_a
@@ -339,6 +347,27 @@ def test_a_misspelled_fields_hook_is_named_in_the_values_description() -> None:
     assert (
         describe_class(_EmaFilledByCreate, values)["fields_hook_near_miss"] == "train_state_fields"
     )
+
+
+class _CountsAsStrings(TrainState):
+    # This module is written with ``from __future__ import annotations``: each annotation
+    # here is a string, and Flax's own base class has some that do not resolve.
+    epoch: int
+    lr_scale: float
+    batch_stats: Any
+    num_classes: int = flax.struct.field(pytree_node=False, default=10)
+
+    @classmethod
+    def create(cls, *, apply_fn, params, tx, tag: str, **kwargs):  # type: ignore[no-untyped-def, override]
+        return super().create(apply_fn=apply_fn, params=params, tx=tx, **kwargs)
+
+
+def test_string_annotations_are_read_as_the_types_they_name() -> None:
+    chosen = {f.name: choose(f, {"w": jnp.zeros(2)})[0] for f in extra_fields(_CountsAsStrings)}
+    assert chosen["epoch"] == 1001 and chosen["lr_scale"] == 0.5 and chosen["tag"] == "x"
+    assert isinstance(chosen["batch_stats"], dict)
+    (num_classes,) = (f for f in extra_fields(_CountsAsStrings) if f.name == "num_classes")
+    assert num_classes.static and num_classes.annotation is int
 
 
 def test_trajectory_scales_include_update_sizes() -> None:

@@ -36,6 +36,7 @@ import dataclasses
 import difflib
 import inspect
 import re
+import sys
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -77,11 +78,29 @@ def _annotations(cls: type) -> dict[str, Any]:
     try:
         return typing.get_type_hints(cls)
     except Exception:
-        # A forward reference that does not resolve: the raw annotations say enough.
-        hints: dict[str, Any] = {}
-        for klass in reversed(cls.__mro__):
-            hints.update(getattr(klass, "__annotations__", {}))
-        return hints
+        pass
+    # One annotation that does not resolve (Flax's own train_state.py has string annotations
+    # naming what only type checkers import) fails them all: resolve each on its own, in
+    # its class's module, as get_type_hints would, so that a module written with
+    # ``from __future__ import annotations`` still has ``epoch: int`` read as int.
+    hints: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        module = sys.modules.get(klass.__module__)
+        namespace = dict(vars(module)) if module is not None else {}
+        for name, annotation in inspect.get_annotations(klass).items():
+            hints[name] = _resolved(annotation, namespace, dict(vars(klass)))
+    return hints
+
+
+def _resolved(annotation: Any, namespace: dict[str, Any], local: dict[str, Any]) -> Any:
+    """A string annotation evaluated where its class was written (this is the implementation's
+    own process, which runs its module's code anyway); as written when that fails."""
+    if not isinstance(annotation, str):
+        return annotation
+    try:
+        return eval(annotation, namespace, local)
+    except Exception:
+        return annotation
 
 
 def _is_static(field: dataclasses.Field[Any]) -> bool:
@@ -116,6 +135,11 @@ def extra_fields(cls: type) -> list[ExtraField]:
         parameters = inspect.signature(cls.create).parameters.values()  # type: ignore[attr-defined]
     except (AttributeError, TypeError, ValueError):
         parameters = []  # type: ignore[assignment]
+    create = getattr(getattr(cls, "create", None), "__func__", None)
+    create_scope: tuple[dict[str, Any], dict[str, Any]] = (
+        dict(getattr(create, "__globals__", {})),
+        {},
+    )
     for p in parameters:
         if p.kind is not p.KEYWORD_ONLY or p.default is not p.empty or p.name in CREATE_ARGUMENTS:
             continue
@@ -123,7 +147,7 @@ def extra_fields(cls: type) -> list[ExtraField]:
             # A field with a default that the class's own create requires all the same.
             found[p.name] = dataclasses.replace(found[p.name], required=True, default=None)
         else:
-            annotation = Any if p.annotation is p.empty else p.annotation
+            annotation = Any if p.annotation is p.empty else _resolved(p.annotation, *create_scope)
             found[p.name] = ExtraField(p.name, annotation, static=False, required=True)
     return list(found.values())
 
