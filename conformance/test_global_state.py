@@ -1,10 +1,15 @@
-"""Property 10: ``one_step`` leaves process-wide state alone.
+"""Property 10: ``one_step`` leaves process-wide state, and its caller's array objects, alone.
 
 Enabling ``jax_enable_x64`` turns every later float32 computation in the
-process into float64; changing NumPy's error or print settings, or reseeding
-its global generator, changes what the caller's code does next.  The suite
-restores these after every call so that its own answers never depend on them;
-this property reports the change.
+process into float64, and JAX's other settings (matmul precision, rank and
+dtype promotion, the PRNG) change what later JAX code computes or whether it
+runs; changing NumPy's error or print settings, reseeding NumPy's or Python's
+global generator, or setting an environment variable changes what the
+caller's code does next.  The suite restores these after every call so that
+its own answers never depend on them; this property reports the change.  It
+also reports a call that reassigns the shape, strides or dtype of the
+caller's ``x`` or ``y``, or clears their writeable flag: no byte changes
+(``inputs_are_not_modified`` reads the bytes), but the caller's arrays do.
 """
 
 from __future__ import annotations

@@ -125,6 +125,43 @@ HOSTILE = {
         ),
         "numpy's global random state",
     ),
+    # A training script's seed_everything(): Python's generator and PYTHONHASHSEED.
+    "reseeds_python": (
+        built_on_correct(
+            "import random\ndef one_step(seed, x, y, lr):\n    out = _correct(seed, x, y, lr)\n"
+            "    random.seed(int(seed))\n    return out\n"
+        ),
+        "Python's global random state",
+    ),
+    "sets_the_environment": (
+        built_on_correct(
+            "import os\ndef one_step(seed, x, y, lr):\n    out = _correct(seed, x, y, lr)\n"
+            "    os.environ['PYTHONHASHSEED'] = str(int(seed))\n    return out\n"
+        ),
+        "environment variable PYTHONHASHSEED",
+    ),
+    "strict_rank_promotion": (
+        built_on_correct(
+            "def one_step(seed, x, y, lr):\n    out = _correct(seed, x, y, lr)\n"
+            "    jax.config.update('jax_numpy_rank_promotion', 'raise')\n    return out\n"
+        ),
+        "jax_numpy_rank_promotion 'allow' -> 'raise'",
+    ),
+    # No byte of the caller's arrays changes: their objects do.
+    "reshapes_y": (
+        built_on_correct(
+            "def one_step(seed, x, y, lr):\n    out = _correct(seed, x, y, lr)\n"
+            "    y.shape = (-1, 1)\n    return out\n"
+        ),
+        "the caller's y: its shape",
+    ),
+    "freezes_x": (
+        built_on_correct(
+            "def one_step(seed, x, y, lr):\n    out = _correct(seed, x, y, lr)\n"
+            "    x.flags.writeable = False\n    return out\n"
+        ),
+        "the caller's x: its writeable flag True -> False",
+    ),
 }
 
 

@@ -20,6 +20,8 @@ import dataclasses
 import importlib
 import importlib.util
 import io
+import os
+import random
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -149,29 +151,54 @@ class _BoundedSink(io.TextIOBase):
         return len(text)
 
 
+_JAX_SETTINGS = (
+    "jax_enable_x64",
+    "jax_default_matmul_precision",
+    "jax_numpy_rank_promotion",
+    "jax_numpy_dtype_promotion",
+    "jax_default_prng_impl",
+    "jax_disable_jit",
+    "jax_debug_nans",
+    "jax_debug_infs",
+)
+"""JAX's process-wide settings that change what later JAX code computes, or whether it runs:
+float64 everywhere, another matmul precision, broadcasting or promotion that raises, another
+PRNG (other random numbers for the same key), no compilation, NaN checks."""
+
+
+def _jax_settings() -> dict[str, object]:
+    # JAX's defaults until something imports it; a NumPy implementation never pays for it.
+    jax = sys.modules.get("jax")
+    if jax is None:
+        return {}
+    values = {name: getattr(jax.config, name) for name in _JAX_SETTINGS}
+    # An enum (dtype promotion) is set back, and shown, by its value.
+    return {name: getattr(value, "value", value) for name, value in values.items()}
+
+
 @dataclasses.dataclass(frozen=True)
 class GlobalState:
     """The process-wide settings an implementation could change behind its caller's back.
 
-    ``jax_enable_x64`` silently turns later float32 computations into float64;
-    NumPy's error and print settings change what later code does and shows.
-    Every request puts them back, so that each call starts from the same
-    settings.  The global NumPy generator is checked only on request (reading
-    or setting its state costs ~70 us): the call then starts from
-    :data:`_RNG_BASELINE`, so that a call that reseeds it always shows, even
-    when an earlier call left the very state the reseeding makes.
+    JAX's settings (:data:`_JAX_SETTINGS`: ``jax_enable_x64`` silently turns
+    later float32 computations into float64) and NumPy's error and print
+    settings change what later code does and shows.  Every request puts them
+    back, so that each call starts from the same settings.  The global
+    generators (NumPy's, Python's ``random``) and the environment variables are
+    checked only on request (NumPy's state costs ~70 us to read or set): the
+    call then starts from :data:`_RNG_BASELINE` and :data:`_PY_RNG_BASELINE`, so
+    that a call that reseeds one always shows, even when an earlier call left
+    the very state the reseeding makes.
     """
 
-    jax_x64: bool
+    jax: Mapping[str, object]
     numpy_errors: _ErrDict
     numpy_print: Mapping[str, object]
 
     @classmethod
     def capture(cls) -> GlobalState:
-        # JAX's default until something imports it; a NumPy implementation never pays for it.
-        jax = sys.modules.get("jax")
         return cls(
-            jax_x64=bool(jax is not None and jax.config.read("jax_enable_x64")),
+            jax=_jax_settings(),
             numpy_errors=np.geterr(),
             numpy_print=np.get_printoptions(),
         )
@@ -179,14 +206,20 @@ class GlobalState:
     def restore(self) -> None:
         jax = sys.modules.get("jax")
         if jax is not None:
-            jax.config.update("jax_enable_x64", self.jax_x64)
+            now = _jax_settings()
+            for name, value in self.jax.items():
+                if now.get(name) != value:
+                    jax.config.update(name, value)
         np.seterr(**self.numpy_errors)
         np.set_printoptions(**self.numpy_print)  # type: ignore[arg-type]
 
     def changes_since(self, before: GlobalState) -> list[str]:
-        changes = []
-        if self.jax_x64 != before.jax_x64:
-            changes.append(f"jax_enable_x64 {before.jax_x64} -> {self.jax_x64}")
+        changes = [
+            f"{name} {before.jax.get(name)!r} -> {value!r}"
+            for name, value in self.jax.items()
+            # A setting first read now: JAX was imported by the call, with its defaults.
+            if name in before.jax and before.jax[name] != value
+        ]
         if self.numpy_errors != before.numpy_errors:
             changes.append(f"numpy error settings {before.numpy_errors} -> {self.numpy_errors}")
         if self.numpy_print != before.numpy_print:
@@ -199,12 +232,27 @@ class GlobalState:
 
 _RNG_BASELINE = np.random.get_state(legacy=False)
 """The global NumPy generator's state when this process started the suite's code."""
+_PY_RNG_BASELINE = random.getstate()
+"""Python's global ``random`` generator's state, likewise."""
 
 
 def _rng_changed() -> bool:
     now = np.random.get_state(legacy=False)
     a, b = _RNG_BASELINE["state"], now["state"]
     return not (np.array_equal(a["key"], b["key"]) and a["pos"] == b["pos"])
+
+
+def _environment_changes(before: dict[str, str]) -> list[str]:
+    """The names of the environment variables set, changed or removed since ``before`` (the
+    values may be anything, secrets included: they are not reported), which are put back."""
+    now = dict(os.environ)
+    names = sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
+    for name in names:
+        if name in before:
+            os.environ[name] = before[name]
+        else:
+            del os.environ[name]
+    return [f"environment variable {name}" for name in names]
 
 
 @dataclasses.dataclass
@@ -227,8 +275,11 @@ def captured(check_rng: bool = False) -> Iterator[Capture]:
     """Capture printing and process-wide changes of the block; the settings are put back."""
     capture = Capture(_BoundedSink())
     before = GlobalState.capture()
+    environment = dict(os.environ) if check_rng else {}
+    modules = len(sys.modules)
     if check_rng:
         np.random.set_state(_RNG_BASELINE)
+        random.setstate(_PY_RNG_BASELINE)
     try:
         with contextlib.redirect_stdout(capture.sink), contextlib.redirect_stderr(capture.sink):
             yield capture
@@ -236,9 +287,41 @@ def captured(check_rng: bool = False) -> Iterator[Capture]:
         capture.changes = GlobalState.capture().changes_since(before)
         if capture.changes:
             before.restore()
-        if check_rng and _rng_changed():
-            capture.changes.append("numpy's global random state (reseeded or drawn from)")
-            np.random.set_state(_RNG_BASELINE)
+        if check_rng:
+            if _rng_changed():
+                capture.changes.append("numpy's global random state (reseeded or drawn from)")
+                np.random.set_state(_RNG_BASELINE)
+            # A call that imports (Flax lazily, say) may draw from Python's generator (rich
+            # draws an id when Flax is first imported) or set variables at import: what those
+            # modules do once, not what the call does each time. Both are put back either way.
+            imported = len(sys.modules) > modules
+            if random.getstate() != _PY_RNG_BASELINE:
+                if not imported:
+                    capture.changes.append("Python's global random state (reseeded or drawn from)")
+                random.setstate(_PY_RNG_BASELINE)
+            environment_changes = _environment_changes(environment)
+            if not imported:
+                capture.changes.extend(environment_changes)
+
+
+def _array_facts(array: Any) -> tuple[object, ...]:
+    if not isinstance(array, np.ndarray):
+        return (type(array).__name__,)
+    return (array.shape, array.strides, array.dtype.str, bool(array.flags.writeable))
+
+
+def _input_changes(name: str, before: tuple[object, ...], array: Any) -> list[str]:
+    """How the caller's array object ``name`` differs from what it was (its bytes are the
+    judge's to read): its shape, strides or dtype reassigned, its writeable flag set."""
+    after = _array_facts(array)
+    if after == before:
+        return []
+    labels = ("shape", "strides", "dtype", "writeable flag")
+    return [
+        f"the caller's {name}: its {label} {old!r} -> {new!r}"
+        for label, old, new in zip(labels, before, after, strict=False)
+        if old != new
+    ] or [f"the caller's {name}: replaced by a {after[0]}"]
 
 
 class Service:
@@ -331,6 +414,7 @@ class Service:
                 x.flags.writeable = False
                 y.flags.writeable = False
         answer: dict[str, Any]
+        facts = {"x": _array_facts(x), "y": _array_facts(y)}
         with captured(check_rng=bool(request.get("check_rng"))) as capture:
             try:
                 raw = self.one_step(request["seed"], x, y, request["lr"])
@@ -342,6 +426,7 @@ class Service:
                 answer = {"raised": describe_exception(exc)}
             else:
                 answer = {"returned": describe_output(raw)}
+        capture.changes += _input_changes("x", facts["x"], x) + _input_changes("y", facts["y"], y)
         if request.get("return_inputs"):
             answer["inputs_after"] = {"x": _sendable(x), "y": _sendable(y)}
         return {**answer, **capture.report()}

@@ -251,8 +251,9 @@ def _read_answer(
     changes = [str(c) for c in answer.get("state_changes", [])]
     if check_global_state and changes:
         raise GlobalStateChanged(
-            f"{impl.name}.one_step changed process-wide state: {'; '.join(changes)}; it was "
-            f"restored, but one_step must not touch it {problem.label()}"
+            f"{impl.name}.one_step changed what its caller sees besides its result: "
+            f"{'; '.join(changes)}; the suite put the settings back, but one_step must leave "
+            f"process-wide state and the caller's arrays as it found them {problem.label()}"
         )
     if "raised" in answer:
         raise _raised(impl, answer, problem.label(), prerequisite)
