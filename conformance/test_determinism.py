@@ -10,7 +10,7 @@ from conformance.properties.expected import expected
 from conformance.properties.skeleton import one_step_property
 from conformance.strategies.edge_cases import edge_pins
 from conformance.strategies.problems import Problem, problems
-from conformance.strategies.sequences import CallSequence, call_sequences
+from conformance.strategies.sequences import CallSequence, call_sequences, sequence_pins
 
 
 def _identical(first: Output, second: Output) -> bool:
@@ -30,7 +30,7 @@ def test_same_call_twice_is_identical(impl: Implementation, problem: Problem) ->
     )
 
 
-@one_step_property(sequence=call_sequences())
+@one_step_property(pins=sequence_pins(), sequence=call_sequences())
 def test_no_hidden_state_between_calls(impl: Implementation, sequence: CallSequence) -> None:
     problem = sequence.first
     outputs: list[Output] = []

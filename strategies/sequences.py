@@ -1,16 +1,24 @@
 """Sequences of ``one_step`` calls, for the property that looks for state kept between calls.
 
-A :class:`CallSequence` is a problem, a *neighbour* (the same seed and shape,
-other data and learning rate: what an implementation that caches on part of
-its inputs answers with a stale result) and an unrelated problem.  Drawn as
-one value, a sequence can be saved in the corpus and rebuilt by a repro snippet.
+A :class:`CallSequence` is a problem, a *neighbour* (the same seed and shape:
+what an implementation that caches on part of its inputs answers with a stale
+result) and an unrelated problem.  A neighbour either has other data and
+another learning rate, or is the same problem with ``y`` re-paired with the
+rows of ``x`` (or the rows of ``x`` with ``y``): the same learning rate, the
+same values in each array, so the same sum, norm or sorted values of ``x`` and
+of ``y``, and another answer.  A cache keyed on the learning rate and such a
+summary of each array (a fingerprint in place of the data) returns the first
+problem's result for it.  Drawn as one value, a sequence can be saved in the
+corpus and rebuilt by a repro snippet.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 
+import numpy as np
 from hypothesis import strategies as st
 
 from conformance.strategies.data import draw_data
@@ -19,6 +27,8 @@ from conformance.strategies.problems import Problem, problems, threshold_of
 
 NEIGHBOUR_FACTORS = (0.1, 1.5)
 """A neighbour's learning rate, as a multiple of its own data's descent threshold."""
+NEIGHBOUR_KINDS = ("other data and lr", "y re-paired with x's rows", "x's rows re-paired with y")
+"""How a neighbour differs from the first problem; shrinking moves towards the first."""
 
 
 @dataclass(frozen=True)
@@ -56,8 +66,29 @@ class CallSequence(ShownByRepr):
         return None
 
 
+def re_paired(problem: Problem, kind: str) -> Problem | None:
+    """``problem`` with ``y`` (or ``x``'s rows) rolled by one row, so that each target meets
+    another row; ``None`` where that leaves nothing to re-pair (one row)."""
+    if problem.n < 2:
+        return None
+    rows = kind == NEIGHBOUR_KINDS[2]
+    x = np.roll(problem.x, 1, axis=0) if rows else problem.x
+    y = problem.y if rows else np.roll(problem.y, 1)
+    description = dataclasses.replace(
+        problem.description, source=f"{problem.description.source}, {kind}"
+    )
+    # The rows' order changes the rounding of x's Gram matrix, and so perhaps the threshold's
+    # last bit: the neighbour is a problem of its own, held to the same consistency.
+    neighbour = problem.replace(x=x, y=y, threshold=threshold_of(x), description=description)
+    return neighbour if neighbour.inconsistency() is None else None
+
+
 @st.composite
 def _neighbours(draw: st.DrawFn, problem: Problem) -> Problem:
+    kind = draw(st.sampled_from(NEIGHBOUR_KINDS))
+    neighbour = re_paired(problem, kind) if kind != NEIGHBOUR_KINDS[0] else None
+    if neighbour is not None:
+        return neighbour
     x, y, description = draw_data(draw, problem.n, problem.d)
     threshold = threshold_of(x)
     factor = draw(st.floats(*NEIGHBOUR_FACTORS))
@@ -78,3 +109,22 @@ def call_sequences(draw: st.DrawFn) -> CallSequence:
     """A :class:`CallSequence`, its problems from :func:`~conformance.strategies.problems`."""
     first = draw(problems())
     return CallSequence(first, draw(_neighbours(first)), draw(problems()))
+
+
+def sequence_pins() -> list[dict[str, object]]:
+    """``@example`` arguments: an edge problem followed by itself with ``y`` re-paired, and
+    another followed by itself with ``x``'s rows re-paired (each then a single-row stranger)."""
+    from conformance.strategies.edge_cases import edge_problems
+
+    by_name = {p.description.x_structure: p for p in edge_problems("small")}
+    stranger = by_name["single row, single feature"]
+    pins: list[dict[str, object]] = []
+    for name, kind in (
+        ("square x", NEIGHBOUR_KINDS[1]),
+        ("negative fractional seed", NEIGHBOUR_KINDS[2]),
+    ):
+        first = by_name[name]
+        neighbour = re_paired(first, kind)
+        assert neighbour is not None, f"the edge problem {name!r} has a row to re-pair"
+        pins.append({"sequence": CallSequence(first, neighbour, stranger)})
+    return pins
