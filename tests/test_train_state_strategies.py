@@ -237,6 +237,10 @@ def test_bitwise_difference_sees_sign_of_zero_and_structure() -> None:
         (jnp.float32(1), False),
         (jnp.array([1], jnp.int32), False),
         ("1", False),
+        # A counter that wraps within a short run (uint8 after 255 steps).
+        (jnp.array(2, jnp.uint8), False),
+        (np.int16(2), False),
+        (jnp.array(2, jnp.uint32), True),
     ],
 )
 def test_step_problem(step, ok) -> None:

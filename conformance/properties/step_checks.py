@@ -8,9 +8,15 @@ import numpy as np
 from conformance.isolation.trees import Leaf
 from conformance.properties.observing import Context
 
+MIN_STEP_BYTES = 4
+"""A step counter's integers are at least 32 bits wide, as Flax's are under ``jax.jit``: an
+8- or 16-bit counter wraps within a short training run (a uint8 one after 255 steps), and a
+schedule that reads ``state.step`` starts over."""
+
 
 def step_problem(step: Leaf) -> str | None:
-    """``None`` if ``step`` is an integral scalar (Python/NumPy int, or 0-d integer array)."""
+    """``None`` if ``step`` is an integral scalar (Python/NumPy int, or 0-d integer array) of
+    at least 32 bits."""
     if step.type in ("builtins.bool", "numpy.bool_", "numpy.bool"):
         return f"a bool ({step.text})"
     if step.type == "builtins.int":
@@ -21,6 +27,12 @@ def step_problem(step: Leaf) -> str | None:
         return f"an array of shape {step.shape}, not a scalar"
     if step.array is None or not np.issubdtype(step.array.dtype, np.integer):
         return f"a {step.type.rsplit('.', 1)[-1]} of dtype {step.dtype}, not an integer dtype"
+    if step.array.dtype.itemsize < MIN_STEP_BYTES:
+        top = np.iinfo(step.array.dtype).max
+        return (
+            f"a {step.type.rsplit('.', 1)[-1]} of dtype {step.dtype}, which wraps or overflows "
+            f"after {top} steps"
+        )
     return None
 
 

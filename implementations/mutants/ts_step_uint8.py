@@ -1,0 +1,17 @@
+"""Mutant: a compact TrainState whose step counter is a uint8 array.
+
+Exposed by: the step's dtype (the value is right for the first 255 steps, then wraps to 0, and
+a schedule reading state.step starts over).
+Caught by: the step properties (create's step and the step after apply_gradients must be
+integers of at least 32 bits).
+"""
+
+import jax.numpy as jnp
+from flax.training import train_state
+
+
+class TrainState(train_state.TrainState):
+    @classmethod
+    def create(cls, *, apply_fn, params, tx, **kwargs):
+        state = super().create(apply_fn=apply_fn, params=params, tx=tx, **kwargs)
+        return state.replace(step=jnp.zeros((), jnp.uint8))  # BUG: wraps after 255 steps
