@@ -147,6 +147,11 @@ HOSTILE = {
         ),
         "jax_numpy_rank_promotion 'allow' -> 'raise'",
     ),
+    # A research script's first line: the importer's JAX is float64 from then on.
+    "enables_x64_at_import": (
+        built_on_correct("jax.config.update('jax_enable_x64', True)\n"),
+        "importing enables_x64_at_import changed process-wide state: jax_enable_x64 False -> True",
+    ),
     # No byte of the caller's arrays changes: their objects do.
     "reshapes_y": (
         built_on_correct(

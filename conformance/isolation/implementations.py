@@ -92,6 +92,8 @@ class Capabilities:
     origin: str
     one_step_is_built: bool
     train_state: TrainStateClass | None
+    import_state_changes: tuple[str, ...] = ()
+    """Process-wide settings importing the module changed (``jax_enable_x64``, say)."""
 
 
 def _capabilities(data: dict[str, Any]) -> Capabilities:
@@ -123,6 +125,7 @@ def _capabilities(data: dict[str, Any]) -> Capabilities:
         origin=str(data.get("origin")),
         one_step_is_built=bool(data.get("one_step_is_built")),
         train_state=cls,
+        import_state_changes=tuple(str(c) for c in data.get("import_state_changes") or ()),
     )
 
 

@@ -166,6 +166,20 @@ float64 everywhere, another matmul precision, broadcasting or promotion that rai
 PRNG (other random numbers for the same key), no compilation, NaN checks."""
 
 
+_JAX_DEFAULTS: dict[str, object] = {
+    "jax_enable_x64": False,
+    "jax_default_matmul_precision": None,
+    "jax_numpy_rank_promotion": "allow",
+    "jax_numpy_dtype_promotion": "standard",
+    "jax_default_prng_impl": "threefry2x32",
+    "jax_disable_jit": False,
+    "jax_debug_nans": False,
+    "jax_debug_infs": False,
+}
+"""What :data:`_JAX_SETTINGS` are when JAX is imported with no ``JAX_*`` variable naming them:
+the settings a module found when its import is what imported JAX."""
+
+
 def _jax_settings() -> dict[str, object]:
     # JAX's defaults until something imports it; a NumPy implementation never pays for it.
     jax = sys.modules.get("jax")
@@ -212,6 +226,18 @@ class GlobalState:
                     jax.config.update(name, value)
         np.seterr(**self.numpy_errors)
         np.set_printoptions(**self.numpy_print)  # type: ignore[arg-type]
+
+    def import_changes_since(self, before: GlobalState) -> list[str]:
+        """:meth:`changes_since`, for an import: where the import is what imported JAX, its
+        settings are compared with JAX's defaults (but those the environment sets)."""
+        if not before.jax and self.jax:
+            found = {
+                name: value
+                for name, value in _JAX_DEFAULTS.items()
+                if name.upper() not in os.environ
+            }
+            before = dataclasses.replace(before, jax=found)
+        return self.changes_since(before)
 
     def changes_since(self, before: GlobalState) -> list[str]:
         changes = [
@@ -328,7 +354,10 @@ class Service:
     """Answers the requests of the judge for one imported implementation module."""
 
     def __init__(
-        self, module: ModuleType, let_through: tuple[type[BaseException], ...] = ()
+        self,
+        module: ModuleType,
+        let_through: tuple[type[BaseException], ...] = (),
+        import_changes: tuple[str, ...] = (),
     ) -> None:
         from conformance.properties.extra_fields import (
             HOOK,
@@ -349,6 +378,8 @@ class Service:
             raise ImportFailed(f"{HOOK} is not a function of params")
         self.module = module
         self.let_through = let_through
+        self.import_changes = import_changes
+        """The process-wide settings importing the module changed (and left so)."""
         self.train_state: type | None = train_state
         self.fields = (
             None
@@ -377,9 +408,12 @@ class Service:
         ``let_through``: exceptions that are not the implementation's answer but
         stop the judge (``--in-process``: Ctrl-C, the suite's own time limit).
         """
+        before = GlobalState.capture()
         module = import_spec(spec, target)
+        # Left as the import made them: the module's functions are judged as its users run them.
+        changed = tuple(GlobalState.capture().import_changes_since(before))
         try:
-            return cls(module, let_through)
+            return cls(module, let_through, changed)
         except ImportFailed as exc:
             raise ImportFailed(f"--trainstate-impl {spec}: {exc}") from None
 
@@ -389,6 +423,7 @@ class Service:
         return {
             "origin": str(getattr(self.module, "__file__", None) or self.module.__name__),
             "one_step_is_built": self.one_step_is_built,
+            "import_state_changes": list(self.import_changes),
             "train_state": None
             if self.train_state is None or self.fields is None
             else describe_class(self.train_state, self.fields),
