@@ -49,6 +49,11 @@ PYTREE_FIELDS: tuple[str, ...] = ("step", "params", "opt_state")
 """Its pytree fields: the ones ``apply_gradients`` sets itself."""
 STATIC_FIELDS: tuple[str, ...] = ("apply_fn", "tx")
 """Its static fields (``pytree_node=False``)."""
+NOT_A_FIELD = "not_a_field"
+"""A keyword no TrainState declares: Flax's ``replace`` (and so ``apply_gradients``) rejects it."""
+REJECTED_KEYWORDS: tuple[str, ...] = (*PYTREE_FIELDS, NOT_A_FIELD)
+"""The keywords ``apply_gradients(grads=..., **kwargs)`` raises ``TypeError`` on in Flax: the
+fields it sets itself (given twice to ``replace``), and a field the class does not have."""
 
 
 def class_name(cls: type) -> str:

@@ -7,7 +7,13 @@ imports then say only that it is a TrainState property, and what it draws and
 checks is spelled where it is used.
 """
 
-from conformance.isolation.descriptions import CANONICAL_FIELDS, PYTREE_FIELDS, STATIC_FIELDS
+from conformance.isolation.descriptions import (
+    CANONICAL_FIELDS,
+    NOT_A_FIELD,
+    PYTREE_FIELDS,
+    REJECTED_KEYWORDS,
+    STATIC_FIELDS,
+)
 from conformance.isolation.implementations import Implementation
 from conformance.isolation.trees import expected_tree
 from conformance.properties.not_applicable import DoesNotApply
@@ -39,7 +45,9 @@ from conformance.strategies.train_state_cases import train_state_pins as pins
 __all__ = [
     "CANONICAL_FIELDS",
     "EDGE_EXTRA_VALUES",
+    "NOT_A_FIELD",
     "PYTREE_FIELDS",
+    "REJECTED_KEYWORDS",
     "STATIC_FIELDS",
     "Case",
     "Context",

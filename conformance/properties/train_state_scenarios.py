@@ -582,8 +582,8 @@ unlike any of the catalogue's, so that stepping with it instead of the state's o
 
 def update_then_replace(s: Scenario) -> dict[str, Any]:
     """``apply_gradients(grads=..., tx=other)``: Flax updates with the state's own ``tx``,
-    then sets the keywords; ``params=``, ``opt_state=`` or ``step=`` among them (the one
-    named by ``keyword``) raise."""
+    then sets the keywords; ``params=``, ``opt_state=``, ``step=`` or a field the class does
+    not have among them (the one named by ``keyword``) raise."""
     tx, params, grads = s.tx(), s.tree("params"), s.tree("grads")
     state = s.create(params, tx)
     s.update(state, grads, what="control")

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from conformance.isolation.descriptions import PYTREE_FIELDS
+from conformance.isolation.descriptions import REJECTED_KEYWORDS
 from conformance.isolation.layouts import LAYOUTS
 from conformance.strategies.data import DataDescription
 from conformance.strategies.problems import Problem
@@ -200,7 +200,7 @@ SCALAR_INPUTS: dict[str, Callable[[object], bool]] = {
     "bare": lambda v: isinstance(v, bool),
     "layout": lambda v: v in LAYOUTS,
     "dtypes": lambda v: v in LOW_PRECISION_KINDS,
-    "keyword": lambda v: v in PYTREE_FIELDS,
+    "keyword": lambda v: v in REJECTED_KEYWORDS,
 }
 """The plain inputs the properties draw beside their cases, and their domains.  A drawn
 case (a ``Problem``, a ``TrainStateCase``...) checks itself: ``inconsistency()``."""
