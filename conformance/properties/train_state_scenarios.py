@@ -132,9 +132,10 @@ class Scenario:
     def stop(self, what: str, observed: dict[str, Any]) -> Stop:
         return Stop({**observed, "blocking": _kind(what) not in self.subject})
 
-    def call(self, what: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def call(self, what: str, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """``function(*args, **kwargs)``; if it raises, the scenario stops and says where,
-        with the keywords passed."""
+        with the keywords passed.  Positional-only, like :meth:`attempt` and :meth:`update`,
+        so that ``kwargs`` can name any field of a class (``what``, ``state``...)."""
         try:
             return function(*args, **kwargs)
         except BaseException as exc:
@@ -150,7 +151,7 @@ class Scenario:
                 },
             ) from None
 
-    def attempt(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+    def attempt(self, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """What ``function(*args, **kwargs)`` did: ``{"raised": ...}`` or ``{"returned": ...}``."""
         try:
             result = function(*args, **kwargs)
@@ -193,7 +194,13 @@ class Scenario:
         )
 
     def update(
-        self, state: Any, grads: Any, index: int = 1, what: str = "apply_gradients", **kwargs: Any
+        self,
+        state: Any,
+        grads: Any,
+        index: int = 1,
+        what: str = "apply_gradients",
+        /,
+        **kwargs: Any,
     ) -> Any:
         self.counted("apply_gradients")
         return self.call(f"{what} {index}", _apply_gradients(self, state), grads=grads, **kwargs)
@@ -272,7 +279,7 @@ def create(s: Scenario) -> dict[str, Any]:
 
 def positional_grads(s: Scenario) -> dict[str, Any]:
     state = s.create(s.tree("params"), s.tx())
-    s.update(state, s.tree("grads"), what="control")
+    s.update(state, s.tree("grads"), 1, "control")
     before = _fields(s, state, PYTREE_FIELDS)
     s.counted("apply_gradients")
     outcome = s.attempt(_apply_gradients(s, state), s.tree("grads"))
@@ -349,8 +356,8 @@ def low_precision_update(s: Scenario) -> dict[str, Any]:
     control: a class that cannot update at all is blocked, not failed, here)."""
     tx, params, grads = s.tx(), s.tree("params"), s.tree("grads")
     as_float32 = jax.tree_util.tree_map(lambda leaf: jnp.asarray(leaf, jnp.float32), params)
-    s.update(s.create(as_float32, tx), grads, what="control")
-    new = s.update(s.create(params, tx), grads, what="low_precision")
+    s.update(s.create(as_float32, tx), grads, 1, "control")
+    new = s.update(s.create(params, tx), grads, 1, "low_precision")
     return {"params": describe_tree(s.field(new, "params"))}
 
 
@@ -398,7 +405,7 @@ def assign_field(s: Scenario) -> dict[str, Any]:
 def mismatched_grads(s: Scenario) -> dict[str, Any]:
     params = s.tree("params")
     state = s.create(params, s.tx())
-    s.update(state, _zero_grads(params), what="control")
+    s.update(state, _zero_grads(params), 1, "control")
     s.counted("apply_gradients")
     return {"outcome": s.attempt(_apply_gradients(s, state), grads=s.tree("grads"))}
 
@@ -560,11 +567,11 @@ def update_with_fields(s: Scenario) -> dict[str, Any]:
     tx = s.tx()
     state = s.create(s.tree("params"), tx)
     grads = s.tree("grads")
-    s.update(state, grads, what="control")
+    s.update(state, grads, 1, "control")
     values: dict[str, Any] = {"apply_fn": apply_fn_b}
     values.update({name: unpack_tree(packed) for name, packed in s.inputs["extra"].items()})
     old = {name: s.field(state, name) for name in values}
-    new = s.update(state, grads, 1, what="apply_gradients_with_fields", **values)
+    new = s.update(state, grads, 1, "apply_gradients_with_fields", **values)
     return {
         "fields": {name: _observed_value(s.field(new, name), v) for name, v in values.items()},
         "start": _step(s, state),
@@ -586,9 +593,9 @@ def update_then_replace(s: Scenario) -> dict[str, Any]:
     not have among them (the one named by ``keyword``) raise."""
     tx, params, grads = s.tx(), s.tree("params"), s.tree("grads")
     state = s.create(params, tx)
-    s.update(state, grads, what="control")
+    s.update(state, grads, 1, "control")
     other_tx = optax.sgd(OTHER_LEARNING_RATE)
-    new = s.update(state, grads, 1, what="apply_gradients_with_fields", tx=other_tx)
+    new = s.update(state, grads, 1, "apply_gradients_with_fields", tx=other_tx)
     keyword = s.inputs["keyword"]
     if keyword == "opt_state":
         value = other_tx.init(params)
@@ -607,7 +614,7 @@ def update_then_replace(s: Scenario) -> dict[str, Any]:
 def missing_grads(s: Scenario) -> dict[str, Any]:
     """``apply_gradients()`` and ``apply_gradients(grads=None)``, after a plain update."""
     state = s.create(s.tree("params"), s.tx())
-    s.update(state, s.tree("grads"), what="control")
+    s.update(state, s.tree("grads"), 1, "control")
     before = _fields(s, state, PYTREE_FIELDS)
     s.counted("apply_gradients")
     without = s.attempt(_apply_gradients(s, state))
@@ -672,7 +679,7 @@ def extra_fields(s: Scenario) -> dict[str, Any]:
     passed = s.extra(params)
     state = s.create(params, tx, "a", passed)
     values = {f.name: passed.get(f.name, s.field(state, f.name)) for f in s.fields.fields}
-    carried = s.update(state, grads, what="control")
+    carried = s.update(state, grads, 1, "control")
     leaves, treedef = _flatten(s, state)
     leaf_ids = {id(leaf) for leaf in leaves}
     traced = _jit_update(s, s.create(params, tx), grads, 1)
@@ -692,7 +699,7 @@ def extra_fields(s: Scenario) -> dict[str, Any]:
             "replaced": None,
         }
         if alternative is not None:
-            replaced = s.update(state, grads, what="apply_gradients_with_fields",
+            replaced = s.update(state, grads, 1, "apply_gradients_with_fields",
                                 **{f.name: alternative})  # fmt: skip
             entry["replaced"] = _same(s.field(replaced, f.name), alternative)
             entry["alternative"] = describe_value(alternative)
