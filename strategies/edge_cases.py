@@ -3,7 +3,7 @@
 Random generation reaches all of these, but a conformance verdict should not
 depend on luck for the inputs that break code most often: a single row, a
 single feature, square ``x``, ``N`` just past 64 and just past 2048 (padded
-or blocked batches), the int32 extremes and a
+or blocked batches), ``D`` just past 128 (features in tiles), the int32 extremes and a
 negative fractional seed, seeds as NumPy ``int8``, ``uint32``, ``float32``, a
 fractional ``float16`` and a 0-d array, ``lr == 0``, ``lr`` above 0.5, large values, and
 all-zero or constant data.  Their shapes are in the pools of
@@ -83,6 +83,7 @@ def edge_problems(lr_kind: str) -> list[Problem]:
             (np.arange(8.0) * 1e3).astype(np.float32),
         ),
         make("all zeros", np.uint32(12345), np.zeros((2, 4), np.float32), np.zeros(2, np.float32)),
+        make("D just past 128", 3, _grid(2, 130), np.array([1.0, -0.5], np.float32)),
         make(
             "constant column and targets",
             np.float16(99.5),

@@ -4,13 +4,13 @@ JAX compiles once per input shape, so the pools are small and fixed: a run
 compiles at most ``len(N_POOL) * len(D_POOL)`` shapes per implementation (the
 repetition property doubles only an ``N`` whose double is in the pool).  They
 still reach every shape that breaks code: a single row, a single feature,
-square ``x`` (every ``D`` is also an ``N``), ``N`` just past 64, and large
+square ``x`` (every narrow ``D`` is also an ``N``), ``N`` just past 64, and large
 ``N`` just past powers of two: 1025, and 2049, past 2048, where code that
 pads batches to a bucket size or averages the means of fixed-size blocks
 goes wrong (one row past a multiple of 512 and of 2048 is the worst case for
-both).  Shrinking moves toward
-the front of each pool, so a failure is reported at the smallest shape that
-shows it.
+both); and wide ``x`` (:data:`WIDE_D`), drawn with few rows so that it costs
+four shapes.  Shrinking moves toward the front of each pool, so a failure is
+reported at the smallest shape that shows it.
 """
 
 from __future__ import annotations
@@ -20,11 +20,18 @@ from hypothesis import strategies as st
 from conformance.strategies.cached import choice
 
 N_POOL = (1, 2, 3, 4, 6, 7, 8, 16, 65, 130, 1025, 2049)
-D_POOL = (1, 2, 3, 4, 7, 8)
+NARROW_D = (1, 2, 3, 4, 7, 8)
+WIDE_D = (9, 130)
+"""Wide ``x``: one feature past 8, and 130, past 128: no power of two from 2 to 128 divides
+130, so code that works on features in tiles (of 8, 16, ..., 128 lanes) has a partial last
+tile, and a tile that is dropped, or assigned where it should be added, shows."""
+WIDE_N = (2, 130)
+"""The rows of a wide ``x``: two, and as many as its features (square at 130)."""
+D_POOL = NARROW_D + WIDE_D
 REPEATABLE_N = tuple(n for n in N_POOL if 2 * n in N_POOL)
 """The ``N`` whose doubling is also in the pool: the repetition property compiles nothing new."""
 
-SHAPE_KINDS = ("any", "square", "single row", "single feature", "many rows")
+SHAPE_KINDS = ("any", "square", "single row", "single feature", "many rows", "many features")
 
 
 def draw_shape(draw: st.DrawFn, n_pool: tuple[int, ...] = N_POOL) -> tuple[int, int]:
@@ -32,13 +39,16 @@ def draw_shape(draw: st.DrawFn, n_pool: tuple[int, ...] = N_POOL) -> tuple[int, 
     the general one."""
     kind = draw(choice(SHAPE_KINDS))
     if kind == "square":
-        d = draw(choice(tuple(d for d in D_POOL if d in n_pool)))
+        d = draw(choice(tuple(d for d in NARROW_D if d in n_pool)))
         return d, d
     if kind == "single row":
-        return 1, draw(choice(D_POOL))
+        return 1, draw(choice(NARROW_D))
     if kind == "single feature":
         return draw(choice(n_pool)), 1
     if kind == "many rows":
         n = draw(choice(tuple(n for n in n_pool if n > 64) or (max(n_pool),)))
-        return n, draw(choice(D_POOL))
-    return draw(choice(n_pool)), draw(choice(D_POOL))
+        return n, draw(choice(NARROW_D))
+    if kind == "many features":
+        n = draw(choice(tuple(n for n in WIDE_N if n in n_pool) or (min(n_pool),)))
+        return n, draw(choice(WIDE_D))
+    return draw(choice(n_pool)), draw(choice(NARROW_D))
