@@ -72,17 +72,22 @@ def test_memory_layout_does_not_change_the_result(
     """``x`` and ``y`` Fortran-ordered, as transposed or strided views: the same values give
     the canonical result, and stay unmodified.  Code that reads the buffer rather than the
     array (``ravel(order="K")``) is right only for the C-contiguous arrays callers usually
-    pass."""
+    pass.  A result as wrong with C-contiguous arrays is not the layout's doing: the
+    agreement property reports it, once."""
     result = call_raw(impl, problem, layout=layout)
     out = read(result.returned, impl, problem)
     want = expected(problem)
+    tolerance = want.loss_after_tolerance
     error = abs(out.loss - want.loss_after)
-    assert error <= want.loss_after_tolerance, (
-        f"loss_after={out.loss!r} with x and y {layout}, but the canonical step gives "
-        f"{want.loss_after!r} (|difference| {error:.3g} > tolerance "
-        f"{want.loss_after_tolerance:.3g}); the memory layout of an array is not its value "
-        f"{problem.label()}"
-    )
+    if error > tolerance:
+        # Wrong whatever the layout (the agreement property's failure), or wrong for this one.
+        plain = call(impl, problem)
+        assert abs(out.loss - plain.loss) <= tolerance, (
+            f"loss_after={out.loss!r} with x and y {layout}, but {plain.loss!r} with the same "
+            f"values C-contiguous, and the canonical step gives {want.loss_after!r} "
+            f"(|difference| {error:.3g} > tolerance {tolerance:.3g}); the memory layout of an "
+            f"array is not its value {problem.label()}"
+        )
     for name, before, after in (
         ("x", problem.x, result.x_after),
         ("y", problem.y, result.y_after),

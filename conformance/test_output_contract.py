@@ -1,4 +1,5 @@
-"""Property 1: ``one_step`` returns a 1-D array of shape (2,), of a real floating dtype, finite."""
+"""Property 1: ``one_step`` returns a 1-D array of shape (2,), of a real floating dtype, finite,
+with a loss that is not negative (a mean of squares)."""
 
 from __future__ import annotations
 

@@ -15,12 +15,14 @@ from conformance.properties.calling import call
 from conformance.properties.expected import expected
 from conformance.properties.one_step_checks import check_loss_after
 from conformance.properties.skeleton import one_step_property
-from conformance.strategies.edge_cases import edge_pins
+from conformance.strategies.edge_cases import edge_pins, exact_fit_problem
 from conformance.strategies.problems import Problem, problems
 
 
 @one_step_property(
-    pins=edge_pins("zero", "small", "absolute", "large"), problem=problems(), basic=True
+    pins=[*edge_pins("zero", "small", "absolute", "large"), {"problem": exact_fit_problem()}],
+    problem=problems(),
+    basic=True,
 )
 def test_loss_after_agrees_with_reference(impl: Implementation, problem: Problem) -> None:
     out = call(impl, problem)

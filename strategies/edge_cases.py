@@ -93,6 +93,16 @@ def edge_problems(lr_kind: str) -> list[Problem]:
     ]
 
 
+def exact_fit_problem() -> Problem:
+    """One row and a target of 1000, with ``lr`` at the threshold itself: the step lands on
+    the target, and the loss after it is the square of a rounding error.  A loss computed as
+    ``mean(p**2) - 2*mean(p*y) + mean(y**2)`` cancels there and is off by about
+    ``1e6 * 2**-24``, or negative."""
+    x = np.array([[0.3, -1.2]], np.float32)
+    return _problem("a step that fits a large target", 0, x, np.array([1000.0], np.float32),
+                    "small", threshold_of(x))  # fmt: skip
+
+
 def edge_pins(*lr_kinds: str, **other_arguments: object) -> list[dict[str, object]]:
     """The ``@example`` arguments that pin every edge problem, once for each learning-rate
     kind, with ``other_arguments`` beside each (for a property that draws more)."""

@@ -389,6 +389,8 @@ class Service:
         if self.fields is not None and any(f.required for f in self.fields.fields):
             self.fields.settle(train_state)  # type: ignore[arg-type]
         self.one_step_is_built = one_step is None
+        self.earlier: tuple[np.ndarray, bytes] | None = None
+        """The last writable array ``one_step`` returned, and its bytes then (:meth:`_one_step`)."""
         if one_step is None:
             from conformance.reference.recipe import one_step_from_train_state
 
@@ -462,6 +464,19 @@ class Service:
             else:
                 answer = {"returned": describe_output(raw)}
         capture.changes += _input_changes("x", facts["x"], x) + _input_changes("y", facts["y"], y)
+        # The caller keeps what an earlier call returned: one buffer filled by every call (to
+        # save an allocation) changes it behind the caller's back.
+        if self.earlier is not None and self.earlier[0].tobytes() != self.earlier[1]:
+            capture.changes.append(
+                "the array an earlier call returned (its values changed since: one buffer "
+                "returned by every call?)"
+            )
+        returned = raw if "returned" in answer else None
+        self.earlier = (
+            (returned, returned.tobytes())
+            if isinstance(returned, np.ndarray) and returned.flags.writeable
+            else None
+        )
         if request.get("return_inputs"):
             answer["inputs_after"] = {"x": _sendable(x), "y": _sendable(y)}
         return {**answer, **capture.report()}

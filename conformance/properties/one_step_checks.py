@@ -38,7 +38,8 @@ __all__ = [
 
 
 def check_output_contract(out: Returned, problem: Problem, *, name: str = "one_step") -> None:
-    """A NumPy or JAX array of shape ``(2,)``, of a real floating dtype, finite."""
+    """A NumPy or JAX array of shape ``(2,)``, of a real floating dtype, finite, with a loss
+    that is not negative."""
     where = f"{name} returned {out.describe()}"
     assert out.is_ndarray or out.is_jax, (
         f"{where}, but the contract asks for a NumPy or JAX array {problem.label()}"
@@ -53,6 +54,12 @@ def check_output_contract(out: Returned, problem: Problem, *, name: str = "one_s
     assert out.values is not None and bool(np.all(np.isfinite(out.values))), (
         f"{name} returned {out.shown()}, which is not finite; the canonical step gives finite "
         f"values for every tested input {problem.label()}"
+    )
+    # A mean of squares is never negative, in float32 as in exact arithmetic: a negative
+    # loss comes from another formula (an expanded square that cancels, say).
+    assert out.values.shape != (2,) or out.values[1] >= 0.0, (
+        f"{name} returned {out.shown()}, a negative loss_after; a mean squared error is never "
+        f"below 0 {problem.label()}"
     )
 
 
