@@ -130,6 +130,16 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
         "test_keyword_fields_replace_after_the_update",
         "with the state's own tx",
     ),
+    "ts_replace_takes_any_keyword": (
+        "apply_gradients_kwargs",
+        "test_keyword_fields_replace_after_the_update",
+        "Flax's replace takes only the class's fields",
+    ),
+    "ts_step_uint8": (
+        "step",
+        "test_step_counts_apply_gradients_calls",
+        "wraps or overflows",
+    ),
     "ts_static_field_registered_as_leaf": (
         "extra_fields",
         "test_extra_fields_are_carried_replaced_and_kept_as_declared",

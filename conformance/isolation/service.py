@@ -288,11 +288,16 @@ class Capture:
     sink: _BoundedSink
     changes: list[str] = dataclasses.field(default_factory=list)
 
+    imported: bool = False
+    """Whether the block imported modules (and so was not held to the generators and the
+    environment)."""
+
     def report(self) -> dict[str, Any]:
         return {
             "printed": self.sink.written,
             "output": "".join(self.sink.kept),
             "state_changes": self.changes,
+            "imported": self.imported,
         }
 
 
@@ -320,7 +325,7 @@ def captured(check_rng: bool = False) -> Iterator[Capture]:
             # A call that imports (Flax lazily, say) may draw from Python's generator (rich
             # draws an id when Flax is first imported) or set variables at import: what those
             # modules do once, not what the call does each time. Both are put back either way.
-            imported = len(sys.modules) > modules
+            imported = capture.imported = len(sys.modules) > modules
             if random.getstate() != _PY_RNG_BASELINE:
                 if not imported:
                     capture.changes.append("Python's global random state (reseeded or drawn from)")
