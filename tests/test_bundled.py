@@ -40,6 +40,7 @@ KILLING_MODULES = [
     "conformance/test_zero_learning_rate.py",
     "conformance/test_determinism.py",
     "conformance/test_input_immutability.py",
+    "conformance/test_global_state.py",
 ]
 
 
