@@ -130,3 +130,42 @@ def test_the_oldest_answers_are_dropped_beyond_the_limit() -> None:
     assert len(connection.requests) == ANSWERS_KEPT + 1
     call(impl, problem(lr=0.0))
     assert len(connection.requests) == ANSWERS_KEPT + 2
+
+
+def test_reused_buffers_are_the_earlier_arrays_refilled_in_place() -> None:
+    from types import ModuleType
+
+    from conformance.isolation.service import Service
+
+    seen: list[tuple[np.ndarray, np.ndarray, list[float]]] = []
+
+    def one_step(seed: object, x: np.ndarray, y: np.ndarray, lr: float) -> np.ndarray:
+        seen.append((x, y, x.ravel().tolist()))
+        return np.array([1.0, 0.5])
+
+    module = ModuleType("recording")
+    module.one_step = one_step  # type: ignore[attr-defined]
+    service = Service(module)
+
+    def ask(p: Problem, reuse: bool) -> dict[str, Any]:
+        request = {"op": "one_step", "seed": 0, "x": p.x, "y": p.y, "lr": 0.1}
+        return service.handle({**request, "reuse_buffers": reuse, "inputs_are_shared": True})
+
+    first, other = problem(rows=2), problem(rows=2)
+    other.x[...] = -1.0
+    assert ask(first, True)["reused_inputs"] is False
+    assert ask(other, True)["reused_inputs"] is True
+    assert seen[1][0] is seen[0][0] and seen[1][1] is seen[0][1]
+    assert seen[1][2] == [-1.0] * 4 and seen[0][2] == [0.0, 1.0, 2.0, 3.0]
+    # The judge's arrays are never the buffers, so refilling leaves them alone.
+    assert seen[0][0] is not first.x and first.x.ravel().tolist() == [0.0, 1.0, 2.0, 3.0]
+    # Another shape, or a call that does not ask, gets arrays of its own.
+    assert ask(problem(rows=3), True)["reused_inputs"] is False
+    assert ask(first, False)["reused_inputs"] is False and seen[-1][0] is first.x
+
+
+def test_a_call_on_reused_buffers_is_another_question() -> None:
+    impl = implementation(connection := CountingConnection())
+    call(impl, problem())
+    call(impl, problem(), fresh=True, reuse_buffers=True)
+    assert [r["reuse_buffers"] for r in connection.requests] == [False, True]

@@ -23,6 +23,7 @@ import io
 import os
 import random
 import sys
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
@@ -44,6 +45,10 @@ OUTPUT_LIMIT = 1 << 20
 
 OUTPUT_KEPT = 4096
 """Characters of what a request printed that are sent to the judge (the count is exact)."""
+
+BUFFERS_KEPT = 16
+"""Input arrays the host keeps to refill for a later call of the same shape and dtype
+(``reuse_buffers``): a few per shape of the small pools the suite draws from."""
 
 VALUES_SENT = 64
 """Values of an output that are sent to the judge: it needs two, and shows at most eight; the
@@ -396,6 +401,8 @@ class Service:
         self.one_step_is_built = one_step is None
         self.earlier: tuple[np.ndarray, bytes] | None = None
         """The last writable array ``one_step`` returned, and its bytes then (:meth:`_one_step`)."""
+        self.buffers: OrderedDict[tuple[str, tuple[int, ...], str], np.ndarray] = OrderedDict()
+        """Inputs handed to earlier calls that asked ``reuse_buffers`` (:meth:`_refilled`)."""
         if one_step is None:
             from conformance.reference.recipe import one_step_from_train_state
 
@@ -455,6 +462,10 @@ class Service:
             if request.get("read_only"):
                 x.flags.writeable = False
                 y.flags.writeable = False
+        reused = False
+        if request.get("reuse_buffers"):
+            (x, x_reused), (y, y_reused) = self._refilled("x", x), self._refilled("y", y)
+            reused = x_reused and y_reused
         answer: dict[str, Any]
         facts = {"x": _array_facts(x), "y": _array_facts(y)}
         with captured(check_rng=bool(request.get("check_rng"))) as capture:
@@ -484,7 +495,26 @@ class Service:
         )
         if request.get("return_inputs"):
             answer["inputs_after"] = {"x": _sendable(x), "y": _sendable(y)}
-        return {**answer, **capture.report()}
+        return {**answer, "reused_inputs": reused, **capture.report()}
+
+    def _refilled(self, name: str, values: np.ndarray) -> tuple[np.ndarray, bool]:
+        """The array handed as ``name`` to the last call that asked ``reuse_buffers`` with this
+        shape and dtype, overwritten in place with ``values``, as a data loader refills its
+        batch buffer; a new array of the host's own where there is none (or the implementation
+        made it read-only or reshaped it).  ``True`` with an array that was handed before.
+
+        The judge's own arrays (``--in-process``) are never refilled: the buffers are copies.
+        """
+        key = (name, values.shape, values.dtype.str)
+        buffer = self.buffers.get(key)
+        if buffer is None or buffer.shape != values.shape or not buffer.flags.writeable:
+            self.buffers[key] = np.array(values)
+            if len(self.buffers) > BUFFERS_KEPT:
+                self.buffers.popitem(last=False)
+            return self.buffers[key], False
+        self.buffers.move_to_end(key)
+        buffer[...] = values
+        return buffer, True
 
     def _train_state(self, request: dict[str, Any]) -> dict[str, Any]:
         from conformance.properties.train_state_scenarios import run

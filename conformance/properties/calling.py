@@ -96,6 +96,8 @@ class Output:
 
     raw: Returned
     values: np.ndarray
+    reused_inputs: bool = False
+    """Whether ``x`` and ``y`` were the arrays of an earlier call, refilled in place."""
 
     @property
     def step(self) -> float:
@@ -113,6 +115,7 @@ class CallResult:
     returned: Returned
     x_after: Any = None
     y_after: Any = None
+    reused_inputs: bool = False
 
 
 def _raised(
@@ -161,33 +164,37 @@ def call_raw(
     check_global_state: bool = False,
     fresh: bool = False,
     layout: str = "C-contiguous",
+    reuse_buffers: bool = False,
 ) -> CallResult:
     """Call ``impl.one_step`` on ``problem`` in its process, or reuse the answer of that call.
 
     The implementation gets its own copies of ``x`` and ``y`` (read-only ones
     with ``read_only``, laid out in memory as ``layout`` says:
     :mod:`conformance.isolation.layouts`), and sends them back as they are
-    after the call.
+    after the call.  With ``reuse_buffers`` they are the arrays of the last such call
+    of the same shapes and dtypes, if there was one, overwritten in place, as a
+    data loader refills its batch buffers: an implementation that keys a cache on
+    the arrays' identity answers for their old contents.
     Process-wide settings the call changes are put back in its process, and
     with ``check_global_state`` a change is also a failure.
 
     ``one_step`` is a pure function by contract, so one call answers every
     property that asks the same question (the same problem, bit for bit, and
-    the same ``read_only`` and ``layout``); the judging process keeps the answers
+    the same ``read_only``, ``layout`` and ``reuse_buffers``); the judging process keeps the answers
     (:data:`ANSWERS_KEPT`, per implementation).  The properties of purity
     itself (determinism, hidden state) ask with ``fresh``: a new call, made
     now, whose answer is not kept.  Every call asks for everything a property
     may check (the inputs after it, the global state around it), so that its
     answer serves them all.
     """
-    key = _question(problem, read_only, layout)
+    key = _question(problem, read_only, layout, reuse_buffers)
     answer = None if fresh else impl.answers.get(key)
     if answer is not None and check_global_state and answer.get("imported"):
         # That call imported modules, so it was not held to Python's generator and the
         # environment (see conformance.isolation.service.captured): ask again, now.
         answer = None
     if answer is None:
-        answer = _ask(impl, problem, read_only, layout)
+        answer = _ask(impl, problem, read_only, layout, reuse_buffers)
         output = str(answer.get("output", ""))
         if output:
             # What the call printed goes on to the test's captured output, within the limit.
@@ -198,14 +205,14 @@ def call_raw(
                 impl.answers.popitem(last=False)
     else:
         impl.answers.move_to_end(key)
-    plain = not (fresh or read_only or layout != "C-contiguous")
+    plain = not (fresh or read_only or reuse_buffers or layout != "C-contiguous")
     if "raised" in answer and not plain:
         # Raising here is a failure of the property asking only if the plain call succeeds.
         plain = _plain_raises(impl, problem)
     return _read_answer(impl, problem, answer, check_global_state, prerequisite=plain)
 
 
-def _question(problem: Problem, read_only: bool, layout: str) -> bytes:
+def _question(problem: Problem, read_only: bool, layout: str, reuse_buffers: bool) -> bytes:
     """A digest of everything the call is given, exact to the bit and the type."""
     digest = hashlib.blake2b(digest_size=16)
     for part in (problem.seed, problem.lr):
@@ -215,10 +222,13 @@ def _question(problem: Problem, read_only: bool, layout: str) -> bytes:
         digest.update(np.ascontiguousarray(array).tobytes())
     digest.update(b"read-only" if read_only else b"writable")
     digest.update(layout.encode())
+    digest.update(b"reused buffers" if reuse_buffers else b"own arrays")
     return digest.digest()
 
 
-def _ask(impl: Implementation, problem: Problem, read_only: bool, layout: str) -> dict[str, Any]:
+def _ask(
+    impl: Implementation, problem: Problem, read_only: bool, layout: str, reuse_buffers: bool
+) -> dict[str, Any]:
     impl.calls["one_step"] += 1
     return impl.connection.request(
         {
@@ -229,6 +239,7 @@ def _ask(impl: Implementation, problem: Problem, read_only: bool, layout: str) -
             "lr": problem.lr,
             "read_only": read_only,
             "layout": layout,
+            "reuse_buffers": reuse_buffers,
             "return_inputs": True,
             "check_rng": True,
         },
@@ -269,7 +280,10 @@ def _read_answer(
         )
     inputs = answer.get("inputs_after") or {}
     return CallResult(
-        Returned.from_answer(answer.get("returned")), inputs.get("x"), inputs.get("y")
+        Returned.from_answer(answer.get("returned")),
+        inputs.get("x"),
+        inputs.get("y"),
+        reused_inputs=answer.get("reused_inputs") is True,
     )
 
 
@@ -291,4 +305,6 @@ def read(raw: Returned, impl: Implementation, problem: Problem) -> Output:
 def call(impl: Implementation, problem: Problem, **options: Any) -> Output:
     """Call ``impl.one_step`` on ``problem`` (see :func:`call_raw`) and read
     ``[step_after, loss_after]``."""
-    return read(call_raw(impl, problem, **options).returned, impl, problem)
+    result = call_raw(impl, problem, **options)
+    output = read(result.returned, impl, problem)
+    return dataclasses.replace(output, reused_inputs=result.reused_inputs)
