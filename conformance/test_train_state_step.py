@@ -2,23 +2,44 @@
 
 Each call must return a new state of the same type whose ``step`` is the old
 one plus 1, an integer (a Python int eagerly in Flax; never a float, a bool or
-an array of shape other than ``()``).  It counts from the step ``create``
-gave, so that a class starting at 1 fails once, in the create property (which
-owns ``step == 0``), not here too.  The counts are judged here; the type of
-each returned state is seen in the implementation's process.
+an array of shape other than ``()``), whatever the gradients hold: with a NaN
+or an inf among them (a diverging run) Flax still applies the update and
+counts it, where a class that skips such updates returns the old step.  It
+counts from the step ``create`` gave, so that a class starting at 1 fails
+once, in the create property (which owns ``step == 0``), not here too.  The
+counts are judged here; the type of each returned state is seen in the
+implementation's process.
 """
 
 from __future__ import annotations
 
+from hypothesis import strategies as st
+
 from conformance.properties import train_state as ts
+from conformance.strategies.pytrees import NON_FINITE_GRADS, with_non_finite
 
 
-@ts.property(pins=ts.pins(), case=ts.cases(k=ts.update_counts()))
-def test_step_counts_apply_gradients_calls(impl: ts.Implementation, case: ts.Case) -> None:
+@ts.property(
+    # Each edge with each kind of first gradients, in turn.
+    pins=[
+        {**pin, "non_finite": NON_FINITE_GRADS[i % len(NON_FINITE_GRADS)]}
+        for i, pin in enumerate(ts.pins())
+    ],
+    case=ts.cases(k=ts.update_counts()),
+    non_finite=st.sampled_from(NON_FINITE_GRADS),
+)
+def test_step_counts_apply_gradients_calls(
+    impl: ts.Implementation, case: ts.Case, non_finite: str
+) -> None:
     opt, p, seq, k = case.tx, case.params, case.grads, case.k
-    ctx = ts.Context(impl, {"tx": opt, "params": p.spec, "k": k})
+    described = {"tx": opt, "params": p.spec, "k": k}
+    if non_finite != "finite":
+        shown = "NaN" if non_finite == "nan" else "+inf"
+        described["grads"] = f"call 1's with {shown} as its first value"
+    ctx = ts.Context(impl, described)
+    grads = [with_non_finite(seq.trees[0], non_finite), *seq.trees[1:]]
     seen = ts.observe(
-        ctx, "step_count", tx=opt, params=ts.Tree(p.tree), grads=[ts.Tree(g) for g in seq.trees]
+        ctx, "step_count", tx=opt, params=ts.Tree(p.tree), grads=[ts.Tree(g) for g in grads]
     )
     start = ts.counted_from(ts.leaf(seen["start"]))
     ts.check_step(ctx, ts.leaf(seen["start"]), start, "right after create")

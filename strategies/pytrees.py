@@ -191,3 +191,21 @@ def _count(name: str, value: object) -> int:
 @st.composite
 def _grad_sequences(draw: st.DrawFn, spec: TreeSpec, k: int) -> GradSequence:
     return GradSequence(spec, tuple(draw(_trees(spec, GRAD_BOUND)).tree for _ in range(k)))
+
+
+NON_FINITE_GRADS: tuple[str, ...] = ("finite", "nan", "inf")
+"""What the first value of a gradient tree's first leaf is made, by :func:`with_non_finite`:
+left as drawn, NaN or +inf.  A diverging run hands ``apply_gradients`` such trees."""
+
+
+def with_non_finite(tree: Any, kind: str) -> Any:
+    """``tree`` with the first value of its first leaf (in JAX's order) NaN or +inf, as
+    ``kind`` says (one of :data:`NON_FINITE_GRADS`); ``tree`` itself for ``"finite"``."""
+    if kind not in NON_FINITE_GRADS:
+        raise InvalidArgument(f"kind={kind!r} is not one of {NON_FINITE_GRADS}")
+    if kind == "finite":
+        return tree
+    leaves, treedef = jax.tree_util.tree_flatten(tree)
+    first = np.array(leaves[0], np.float32)
+    first.reshape(-1)[0] = np.nan if kind == "nan" else np.inf
+    return jax.tree_util.tree_unflatten(treedef, [jax.device_put(first), *leaves[1:]])
