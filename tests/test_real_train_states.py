@@ -59,6 +59,11 @@ ANOTHER_API: dict[str, tuple[str, str, set[str]]] = {
         "state.apply_gradients(grads=...) raised TypeError",
         AFTER_AN_UPDATE,
     ),
+    "opt_args_no_field_keywords": (
+        "apply_gradients_kwargs_replace_fields",
+        "state.apply_gradients(grads=..., apply_fn=...) raised TypeError",
+        {"keyword_fields_replace_after_the_update"},
+    ),
 }
 """Another API: the one property that fails (the owner of the call that raises), the start
 of the cause every blocked property names, and the properties expecting a raise that must

@@ -145,6 +145,11 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
         "test_step_counts_apply_gradients_calls",
         "each apply_gradients call must return step + 1",
     ),
+    "ts_static_array_field": (
+        "extra_fields",
+        "test_extra_fields_are_carried_replaced_and_kept_as_declared",
+        "so its value must be hashable",
+    ),
     "ts_static_field_registered_as_leaf": (
         "extra_fields",
         "test_extra_fields_are_carried_replaced_and_kept_as_declared",

@@ -13,8 +13,9 @@ passes a value for each such field:
   (:data:`HOOK`): a value for every field it names, defaulted fields included;
 - otherwise the suite's choice (:func:`choose`), from what the class declares:
   a static field (``pytree_node=False``, Equinox's ``static=True``) gets a
-  number for ``int``/``float``/``bool``/``str`` and a stand-in function
-  otherwise (hashable, as a static value must be); ``Optional[...]`` gets
+  number for ``int``/``float``/``bool``/``str``, a PRNG key for an array type
+  (what the annotation asks for, though a static value must be hashable and
+  an array is not), and a stand-in function otherwise (hashable); ``Optional[...]`` gets
   ``None``; ``bool``/``int``/``float``/``str`` a number or a string; a
   callable a stand-in function; an array type a PRNG key (``uint32[2]``,
   usable both as an array and as a key); a field named ``*params*`` a copy
@@ -196,6 +197,13 @@ def choose(field: ExtraField, params: Any) -> tuple[Any, str]:
     if field.static:
         if annotation in plain:
             return plain[annotation], f"{plain[annotation]!r} (static {annotation.__name__})"
+        if _named(annotation, "Array", "ndarray", "PRNGKey"):
+            # What the annotation promises, though a static value must be hashable and an
+            # array is not: jax.jit of the state then fails, as it does in the class's users'.
+            return (
+                jax.random.PRNGKey(42),
+                "jax.random.PRNGKey(42), a uint32[2] array (static, array type)",
+            )
         return stand_in_function, "a stand-in function (static field)"
     if _is_optional(annotation):
         return None, "None (Optional)"

@@ -146,7 +146,13 @@ def _call_text(call: str, stopped: dict[str, Any], scenario: str) -> str:
         return EXTRA_FIELDS_CALL
     if kind in ("create", "create_with_fields"):
         return f"TrainState.create({keywords.removeprefix(', ')})"
-    if kind in ("apply_gradients", "control", "apply_gradients_with_fields", "low_precision"):
+    if kind in (
+        "apply_gradients",
+        "control",
+        "keywords_control",
+        "apply_gradients_with_fields",
+        "low_precision",
+    ):
         return f"state.apply_gradients({keywords.removeprefix(', ')})"
     if kind == "jit":
         return f"jax.jit(lambda s, g: s.apply_gradients(grads=g))(state, grads) on call {index}"
@@ -156,6 +162,8 @@ def _call_text(call: str, stopped: dict[str, Any], scenario: str) -> str:
         return "jax.tree_util.tree_unflatten(treedef, leaves) of the state's own flattening"
     if kind == "replace":
         return f"state.replace({keywords.removeprefix(', ')})"
+    if kind == "static_hash":
+        return f"hash(state.{index}), of the static field {index},"
     return call
 
 
@@ -187,6 +195,12 @@ def _stopped(
                 f"{ctx.name}: {shown} raised {raised}; the state must be a pytree (step, "
                 f"params, opt_state as leaves; apply_fn and tx static) whose apply_gradients "
                 f"traces {ctx}"
+            )
+        if call.startswith("static_hash"):
+            return AssertionError(
+                f"{ctx.name}: {shown} raised {raised}; a static field (pytree_node=False) is "
+                f"part of the tree structure, which jax.jit hashes and compares, so its value "
+                f"must be hashable: an array belongs in a pytree field {ctx}"
             )
         if call.startswith("replace"):
             return AssertionError(
