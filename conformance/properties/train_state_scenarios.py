@@ -19,7 +19,10 @@ before an update, a plain update before one with keyword fields), and a Stop
 there is ``"blocking"``: the property is blocked by that call's failure, which
 the property whose subject it is reports.  A scenario that expects a call to
 raise first makes the same call without the fault (the control), so that an
-exception raised for another reason never passes for the expected one.
+exception raised for another reason never passes for the expected one; one
+that expects its subject call to succeed makes the control only when it
+raises (:meth:`Scenario.update_or_block`), to tell a class that cannot update
+at all from one that fails this call.
 
 Every ``create`` also gets the values of the class's extra fields
 (:mod:`conformance.properties.extra_fields`).
@@ -205,13 +208,28 @@ class Scenario:
         self.counted("apply_gradients")
         return self.call(f"{what} {index}", _apply_gradients(self, state), grads=grads, **kwargs)
 
-    def update_with_fields(self, state: Any, grads: Any, /, **fields: Any) -> Any:
-        """``apply_gradients(grads=..., **fields)``, a subject call.  Where it raises, and so does
-        the plainest such call, ``apply_gradients(grads=..., apply_fn=<the state's own>)``, the
-        class takes no field keywords at all: ``update_with_fields``'s property fails on that,
-        and the scenario making this call is blocked by the plainest call's failure."""
+    def update_or_block(
+        self, state: Any, grads: Any, what: str, control: Any = None, /, **kwargs: Any
+    ) -> Any:
+        """The subject call ``apply_gradients(grads=grads, **kwargs)`` on ``state``.  Where it
+        raises, the plain ``apply_gradients(grads=grads)`` is made (on ``control``, by default
+        ``state``), and if that raises too the scenario is blocked by it: a class that cannot
+        update at all fails once, in the property that owns plain updates.  Made only then, so
+        that a class that updates costs one call, not two."""
         try:
-            return self.update(state, grads, 1, "apply_gradients_with_fields", **fields)
+            return self.update(state, grads, 1, what, **kwargs)
+        except Stop:
+            self.update(state if control is None else control, grads, 1, "control")
+            raise
+
+    def update_with_fields(self, state: Any, grads: Any, /, **fields: Any) -> Any:
+        """``apply_gradients(grads=..., **fields)``, a subject call (:meth:`update_or_block`).
+        Where it raises, and so does the plainest such call, ``apply_gradients(grads=...,
+        apply_fn=<the state's own>)``, the class takes no field keywords at all:
+        ``update_with_fields``'s property fails on that, and the scenario making this call is
+        blocked by the plainest call's failure."""
+        try:
+            return self.update_or_block(state, grads, "apply_gradients_with_fields", **fields)
         except Stop:
             own = self.field(state, "apply_fn")
             self.counted("apply_gradients")
@@ -366,12 +384,16 @@ def trajectory(s: Scenario) -> dict[str, Any]:
 
 
 def low_precision_update(s: Scenario) -> dict[str, Any]:
-    """One update of low-precision params, after the same update of their float32 copy (the
-    control: a class that cannot update at all is blocked, not failed, here)."""
+    """One update of low-precision params; where it raises, the same update of their float32
+    copy is the control (a class that cannot update at all is blocked, not failed, here)."""
     tx, params, grads = s.tx(), s.tree("params"), s.tree("grads")
-    as_float32 = jax.tree_util.tree_map(lambda leaf: jnp.asarray(leaf, jnp.float32), params)
-    s.update(s.create(as_float32, tx), grads, 1, "control")
-    new = s.update(s.create(params, tx), grads, 1, "low_precision")
+    state = s.create(params, tx)
+    try:
+        new = s.update(state, grads, 1, "low_precision")
+    except Stop:
+        as_float32 = jax.tree_util.tree_map(lambda leaf: jnp.asarray(leaf, jnp.float32), params)
+        s.update(s.create(as_float32, tx), grads, 1, "control")
+        raise
     return {"params": describe_tree(s.field(new, "params"))}
 
 
@@ -587,11 +609,10 @@ def update_with_fields(s: Scenario) -> dict[str, Any]:
     tx = s.tx()
     state = s.create(s.tree("params"), tx)
     grads = s.tree("grads")
-    s.update(state, grads, 1, "control")
     values: dict[str, Any] = {"apply_fn": apply_fn_b}
     values.update({name: unpack_tree(packed) for name, packed in s.inputs["extra"].items()})
     old = {name: s.field(state, name) for name in values}
-    new = s.update(state, grads, 1, "apply_gradients_with_fields", **values)
+    new = s.update_or_block(state, grads, "apply_gradients_with_fields", **values)
     return {
         "fields": {name: _observed_value(s.field(new, name), v) for name, v in values.items()},
         "start": _step(s, state),
@@ -613,8 +634,8 @@ def update_then_replace(s: Scenario) -> dict[str, Any]:
     not have among them (the one named by ``keyword``) raise."""
     tx, params, grads = s.tx(), s.tree("params"), s.tree("grads")
     state = s.create(params, tx)
-    s.update(state, grads, 1, "control")
     other_tx = optax.sgd(OTHER_LEARNING_RATE)
+    # Its success is the control of the call expected to raise below.
     new = s.update_with_fields(state, grads, tx=other_tx)
     keyword = s.inputs["keyword"]
     if keyword == "opt_state":
