@@ -44,9 +44,16 @@ def test_jitted_apply_gradients_matches_eager(impl: ts.Implementation, case: ts.
             f"{impl.name}: the jitted apply_gradients returned a {call['type']} on call {i}, "
             f"expected a {cls.name} {ctx}"
         )
-        # Counted from create's step: the create property owns step == 0.
+        # The jitted count must be the eager one: the step property owns the eager count and
+        # its type, the create property the step create gives.
+        eager_step = ts.leaf(call["eager_step"])
         ts.check_step(
-            ctx, ts.leaf(call["step"]), start + i, f"after {i} jitted apply_gradients call(s)"
+            ctx,
+            ts.leaf(call["step"]),
+            ts.counted_like(eager_step, start + i),
+            f"after {i} jitted apply_gradients call(s)",
+            integral=ts.is_integral(eager_step),
+            rule="the same calls made eagerly count to that, and jax.jit must not change it",
         )
         for name, scale in (("params", p_scale), ("opt_state", s_scale)):
             diff = ts.close_difference(

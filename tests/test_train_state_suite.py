@@ -136,8 +136,8 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
         "Flax's replace takes only the class's fields",
     ),
     "ts_step_uint8": (
-        "step",
-        "test_step_counts_apply_gradients_calls",
+        "create",
+        "test_create_starts_at_step_zero_and_keeps_its_inputs",
         "wraps or overflows",
     ),
     "ts_skips_non_finite_updates": (

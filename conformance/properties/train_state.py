@@ -30,7 +30,12 @@ from conformance.properties.observing import (
 )
 from conformance.properties.optax_loop import expected_loop
 from conformance.properties.skeleton import train_state_property as property
-from conformance.properties.step_checks import check_step, counted_from
+from conformance.properties.step_checks import (
+    check_step,
+    counted_from,
+    counted_like,
+    is_integral,
+)
 from conformance.properties.tree_comparison import bitwise_difference, close_difference, same_value
 from conformance.strategies.optimizers import update_counts
 from conformance.strategies.train_state_cases import (
@@ -63,10 +68,12 @@ __all__ = [
     "check_unchanged",
     "close_difference",
     "counted_from",
+    "counted_like",
     "exception_text",
     "expected_loop",
     "expected_tree",
     "extra_values",
+    "is_integral",
     "leaf",
     "observe",
     "pins",

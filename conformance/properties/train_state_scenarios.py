@@ -478,6 +478,7 @@ def jitted(s: Scenario) -> dict[str, Any]:
                 "is_cls": type(traced) is s.cls,
                 "type": class_name(type(traced)),
                 "step": _step(s, traced),
+                "eager_step": _step(s, eager),
                 "jitted": _fields(s, traced, ("params", "opt_state")),
                 "eager": _fields(s, eager, ("params", "opt_state")),
                 "statics_kept": {

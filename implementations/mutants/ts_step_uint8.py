@@ -2,8 +2,8 @@
 
 Exposed by: the step's dtype (the value is right for the first 255 steps, then wraps to 0, and
 a schedule reading state.step starts over).
-Caught by: the step properties (create's step and the step after apply_gradients must be
-integers of at least 32 bits).
+Caught by: the create property (create's step must be an integer of at least 32 bits; the
+other step checks count from it and leave its type to that property).
 """
 
 import jax.numpy as jnp
