@@ -230,7 +230,9 @@ class Scenario:
         blocked by the plainest call's failure."""
         try:
             return self.update_or_block(state, grads, "apply_gradients_with_fields", **fields)
-        except Stop:
+        except Stop as stop:
+            if stop.observed.get("blocking"):
+                raise
             own = self.field(state, "apply_fn")
             self.counted("apply_gradients")
             update = _apply_gradients(self, state)
