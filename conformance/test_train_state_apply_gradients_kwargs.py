@@ -27,7 +27,7 @@ def test_apply_gradients_kwargs_replace_fields(
 ) -> None:
     cls = ts.train_state_class(impl)
     opt, p, (g,) = case.tx, case.params, case.grads.trees
-    extras: dict[str, Any] = extra_values.for_fields(cls.drawable_fields)
+    extras: dict[str, Any] = extra_values.for_fields(cls.keyword_fields)
     ctx = ts.Context(
         impl, {"tx": opt, "params": p.spec, "kwargs": ", ".join(["apply_fn", *extras])}
     )

@@ -49,6 +49,10 @@ PYTREE_FIELDS: tuple[str, ...] = ("step", "params", "opt_state")
 """Its pytree fields: the ones ``apply_gradients`` sets itself."""
 STATIC_FIELDS: tuple[str, ...] = ("apply_fn", "tx")
 """Its static fields (``pytree_node=False``)."""
+APPLY_GRADIENTS_ARGUMENTS: tuple[str, ...] = ("grads",)
+"""The arguments of ``apply_gradients`` besides the fields: a field of that name (a class that
+keeps the last gradients as ``grads``) cannot be replaced through its keywords, in Flax's class
+either."""
 NOT_A_FIELD = "not_a_field"
 """A keyword no TrainState declares: Flax's ``replace`` (and so ``apply_gradients``) rejects it."""
 REJECTED_KEYWORDS: tuple[str, ...] = (*PYTREE_FIELDS, NOT_A_FIELD)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.isolation.connection import Connection
+from conformance.isolation.descriptions import APPLY_GRADIENTS_ARGUMENTS
 from conformance.isolation.service import is_file_spec, spec_name
 
 REFERENCE_SPEC = "conformance.reference.flax_step"
@@ -67,6 +68,12 @@ class TrainStateClass:
         if self.fields_hook:
             return ()
         return tuple(f for f in self.extra_fields if not f.required)
+
+    @property
+    def keyword_fields(self) -> tuple[ExtraField, ...]:
+        """The drawable fields ``apply_gradients(grads=..., **fields)`` can be given: not one
+        named like its own argument (``grads``)."""
+        return tuple(f for f in self.drawable_fields if f.name not in APPLY_GRADIENTS_ARGUMENTS)
 
     def as_json(self) -> dict[str, Any]:
         """The class and the values its extra fields get, as the report gives them."""

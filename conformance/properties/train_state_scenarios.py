@@ -42,6 +42,7 @@ import numpy as np
 import optax
 
 from conformance.isolation.descriptions import (
+    APPLY_GRADIENTS_ARGUMENTS,
     CANONICAL_FIELDS,
     PYTREE_FIELDS,
     STATIC_FIELDS,
@@ -742,7 +743,7 @@ def extra_fields(s: Scenario) -> dict[str, Any]:
             "round_trip": _same(s.field(rebuilt, f.name), value),
             "replaced": None,
         }
-        if alternative is not None:
+        if alternative is not None and f.name not in APPLY_GRADIENTS_ARGUMENTS:
             replaced = s.update_with_fields(state, grads, **{f.name: alternative})
             entry["replaced"] = _same(s.field(replaced, f.name), alternative)
             entry["alternative"] = describe_value(alternative)
