@@ -48,6 +48,15 @@ loss_grad = jax.jit(jax.grad(mse_loss, argnums=1), static_argnums=0)
 """Jitted gradient of :func:`mse_loss` with respect to ``params``."""
 
 
+def _field(state: Any, name: str, made_by: str) -> Any:
+    """``state.name``, where ``made_by`` is the class's call that returned ``state``: a state
+    without the field is the class's failure, as its own calls' are."""
+    try:
+        return getattr(state, name)
+    except Exception as exc:
+        raise ClassCallFailed(f"{made_by}.{name}", exc) from exc
+
+
 def one_step_from_train_state(
     cls: type[Any], fields: Callable[[Any], dict[str, Any]]
 ) -> Callable[[Any, Any, Any, Any], np.ndarray]:
@@ -77,13 +86,19 @@ def one_step_from_train_state(
             )
         except Exception as exc:
             raise ClassCallFailed(f"TrainState.create({keywords})", exc) from exc
-        grads = loss_grad(MODEL.apply, state.params, x32, y32)
+        created = f"TrainState.create({keywords})"
+        grads = loss_grad(MODEL.apply, _field(state, "params", created), x32, y32)
         try:
             new_state = state.apply_gradients(grads=grads)
         except Exception as exc:
             raise ClassCallFailed("state.apply_gradients(grads=...)", exc) from exc
-        loss_after = loss(MODEL.apply, new_state.params, x32, y32)
-        return np.array([float(new_state.step), float(loss_after)])
+        updated = "state.apply_gradients(grads=...)"
+        loss_after = loss(MODEL.apply, _field(new_state, "params", updated), x32, y32)
+        step = _field(new_state, "step", updated)
+        try:
+            return np.array([float(step), float(loss_after)])
+        except Exception as exc:
+            raise ClassCallFailed(f"float({updated}.step)", exc) from exc
 
     one_step.__name__ = f"one_step_from_{getattr(cls, '__name__', 'TrainState')}"
     one_step.__qualname__ = one_step.__name__
