@@ -638,8 +638,11 @@ def update_then_replace(s: Scenario) -> dict[str, Any]:
     not have among them (the one named by ``keyword``) raise."""
     tx, params, grads = s.tx(), s.tree("params"), s.tree("grads")
     state = s.create(params, tx)
+    # The class's own update without keywords: what the one with tx= must equal (whether it
+    # is the Optax loop's is the plain-update property's to judge), and the control of the
+    # call expected to raise below.
+    plain = s.update(state, grads, 1, "control")
     other_tx = optax.sgd(OTHER_LEARNING_RATE)
-    # Its success is the control of the call expected to raise below.
     new = s.update_with_fields(state, grads, tx=other_tx)
     keyword = s.inputs["keyword"]
     if keyword == "opt_state":
@@ -651,6 +654,7 @@ def update_then_replace(s: Scenario) -> dict[str, Any]:
     return {
         "params": describe_tree(s.field(new, "params")),
         "opt_state": describe_tree(s.field(new, "opt_state")),
+        "plain": _fields(s, plain, ("params", "opt_state")),
         "tx_set": s.field(new, "tx") is other_tx,
         "twice": twice,
     }
