@@ -144,3 +144,6 @@ def test_the_report_says_what_value_each_extra_field_gets(graded) -> None:
     )
     assert fields["ema_filled_by_create"]["ema_decay"]["static"]
     assert classes["flax_0_6_copy"]["extra_fields"] == []
+    assert fields["second_optimizer_field"]["tx_bias"]["value"] == (
+        "the suite's choice: optax.identity() (a GradientTransformation)"
+    )

@@ -12,7 +12,9 @@ passes a value for each such field:
 - the module's own, where it defines ``trainstate_fields(params) -> dict``
   (:data:`HOOK`): a value for every field it names, defaulted fields included;
 - otherwise the suite's choice (:func:`choose`), from what the class declares:
-  a static field (``pytree_node=False``, Equinox's ``static=True``) gets a
+  an Optax ``GradientTransformation`` (a second optimizer) gets
+  ``optax.identity()``; a static field (``pytree_node=False``, Equinox's
+  ``static=True``) gets a
   number for ``int``/``float``/``bool``/``str``, a PRNG key for an array type
   (what the annotation asks for, though a static value must be hashable and
   an array is not), and a stand-in function otherwise (hashable); ``Optional[...]`` gets
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import inspect
 import re
 import sys
@@ -46,6 +49,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 
 from conformance.isolation.descriptions import CANONICAL_FIELDS, class_name
 
@@ -173,6 +177,20 @@ def _named(annotation: Any, *names: str) -> bool:
     return any(name in text for name in names)
 
 
+@functools.cache
+def _identity() -> optax.GradientTransformation:
+    """One ``optax.identity()`` for every create: each call of it makes new functions, and a
+    static field's value must be the same object for two states to share a structure."""
+    return optax.identity()
+
+
+@functools.cache
+def other_transformation() -> optax.GradientTransformation:
+    """Another ``GradientTransformation`` than :func:`_identity`'s, for the checks that replace a
+    field (one object, as a static value must be)."""
+    return optax.scale(1.0)
+
+
 def _small_tree() -> dict[str, Any]:
     return {"extra": jnp.array([1.5, -2.0], jnp.float32)}
 
@@ -194,6 +212,10 @@ def choose(field: ExtraField, params: Any) -> tuple[Any, str]:
     annotation = field.annotation
     # 1001, not a small int: CPython shares those, and a leaf is found by identity.
     plain = {bool: True, int: 1001, float: 0.5, str: "x"}
+    if _named(annotation, "GradientTransformation"):
+        # A second optimizer (for biases, a critic): a real one, so that a create that calls
+        # its init gets on to what the class's own API asks; the most neutral of them.
+        return _identity(), "optax.identity() (a GradientTransformation)"
     if field.static:
         if annotation in plain:
             return plain[annotation], f"{plain[annotation]!r} (static {annotation.__name__})"
@@ -312,8 +334,6 @@ class FieldValues:
         loads the module, so a ``create`` that hangs here is reported as the
         import not returning (``IMPORT_TIMEOUT``).
         """
-        import optax
-
         params = {"w": jnp.zeros((3,), jnp.float32)}
         try:
             chosen = {f.name for f in self.fields if f.required} - set(self._hooked(params))

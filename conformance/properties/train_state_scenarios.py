@@ -53,6 +53,7 @@ from conformance.isolation.trees import describe_leaf, describe_tree, show_array
 from conformance.properties.extra_fields import (
     FieldValues,
     other_stand_in_function,
+    other_transformation,
     stand_in_function,
 )
 from conformance.strategies.optax_catalogue import CATALOGUE, build
@@ -706,6 +707,8 @@ def _alternative(value: Any) -> Any:
     """Another value of the same kind, for the checks that replace a field."""
     if value is stand_in_function:
         return other_stand_in_function
+    if isinstance(value, optax.GradientTransformation):
+        return other_transformation()
     if callable(value) and not hasattr(value, "shape"):
         return stand_in_function
     if isinstance(value, bool):
