@@ -5,11 +5,12 @@ compiles at most ``len(N_POOL) * len(D_POOL)`` shapes per implementation (the
 repetition property doubles only an ``N`` whose double is in the pool).  They
 still reach every shape that breaks code: a single row, a single feature,
 square ``x`` (every narrow ``D`` is also an ``N``), ``N`` just past 64, and large
-``N`` just past powers of two: 1025, and 2049, past 2048, where code that
-pads batches to a bucket size or averages the means of fixed-size blocks
-goes wrong (one row past a multiple of 512 and of 2048 is the worst case for
-both); and wide ``x`` (:data:`WIDE_D`), drawn with few rows so that it costs
-four shapes.  Shrinking moves toward the front of each pool, so a failure is
+``N`` just past powers of two: 1025, and 8193, past 2048, 4096 and 8192,
+where code that pads batches to a bucket size, averages the means of
+fixed-size blocks, caps or chunks a batch, or takes another path for large
+inputs goes wrong (one row past a multiple of 512, 2048 and 4096 is the
+worst case for all of them); and wide ``x`` (:data:`WIDE_D`), drawn with few
+rows so that it costs four shapes.  Shrinking moves toward the front of each pool, so a failure is
 reported at the smallest shape that shows it.
 """
 
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 
 from conformance.strategies.cached import choice
 
-N_POOL = (1, 2, 3, 4, 6, 7, 8, 16, 65, 130, 1025, 2049)
+N_POOL = (1, 2, 3, 4, 6, 7, 8, 16, 65, 130, 1025, 8193)
 NARROW_D = (1, 2, 3, 4, 7, 8)
 WIDE_D = (9, 130)
 """Wide ``x``: one feature past 8, and 130, past 128: no power of two from 2 to 128 divides

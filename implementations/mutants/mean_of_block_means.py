@@ -3,7 +3,7 @@
 Bug: to bound memory, the MSE is computed block by block and the block means
 averaged, which weighs a short last block like a full one.  Right whenever
 ``N`` is at most 2048 or a multiple of it.
-Caught by: the pin with ``N = 2049`` (``test_reference_agreement.py``).
+Caught by: the pin with ``N = 8193`` (``test_reference_agreement.py``).
 """
 
 import jax

@@ -4,7 +4,7 @@ Bug: to reuse one compiled step per bucket, ``x`` and ``y`` are padded with
 zeros, and the loss is the mean over the padded batch: the padding leaks into
 the mean (and into the gradient's ``2/N``).  Right for every ``N <= 2048``
 and for multiples of 512.
-Caught by: the pin with ``N = 2049`` (``test_reference_agreement.py``).
+Caught by: the pin with ``N = 8193`` (``test_reference_agreement.py``).
 """
 
 import jax
