@@ -17,12 +17,17 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import importlib
 import importlib.util
 import io
+import logging
 import os
 import random
+import signal
 import sys
+import threading
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -165,10 +170,11 @@ _JAX_SETTINGS = (
     "jax_disable_jit",
     "jax_debug_nans",
     "jax_debug_infs",
+    "jax_threefry_partitionable",
 )
 """JAX's process-wide settings that change what later JAX code computes, or whether it runs:
 float64 everywhere, another matmul precision, broadcasting or promotion that raises, another
-PRNG (other random numbers for the same key), no compilation, NaN checks."""
+PRNG or PRNG layout (other random numbers for the same key), no compilation, NaN checks."""
 
 
 _JAX_DEFAULTS: dict[str, object] = {
@@ -180,6 +186,7 @@ _JAX_DEFAULTS: dict[str, object] = {
     "jax_disable_jit": False,
     "jax_debug_nans": False,
     "jax_debug_infs": False,
+    "jax_threefry_partitionable": True,
 }
 """What :data:`_JAX_SETTINGS` are when JAX is imported with no ``JAX_*`` variable naming them:
 the settings a module found when its import is what imported JAX."""
@@ -273,6 +280,69 @@ def _rng_changed() -> bool:
     return not (np.array_equal(a["key"], b["key"]) and a["pos"] == b["pos"])
 
 
+@dataclasses.dataclass(frozen=True)
+class ProcessFacts:
+    """What else a call could leave changed for the rest of its caller's process: the working
+    directory, Python's garbage collector, the root logger, the SIGINT and SIGTERM handlers,
+    the warnings filters, and the threads running.  Checked with the generators
+    (:func:`captured`); all but the threads are put back."""
+
+    cwd: str
+    gc_enabled: bool
+    root_logger: tuple[int, tuple[object, ...]]
+    signals: tuple[object, ...]
+    warnings_filters: tuple[object, ...]
+    threads: frozenset[int]
+
+    @classmethod
+    def capture(cls) -> ProcessFacts:
+        root = logging.getLogger()
+        return cls(
+            cwd=os.getcwd(),
+            gc_enabled=gc.isenabled(),
+            root_logger=(root.level, tuple(root.handlers)),
+            signals=tuple(signal.getsignal(s) for s in _SIGNALS),
+            warnings_filters=tuple(warnings.filters),
+            threads=frozenset(t.ident or 0 for t in threading.enumerate()),
+        )
+
+    def changes_since(self, before: ProcessFacts, imported: bool) -> list[str]:
+        """What changed, each put back; an import may set up logging, warnings filters, signal
+        handlers or threads of its own once, so a call that imported is not held to those."""
+        changes = []
+        if self.cwd != before.cwd:
+            changes.append(f"the working directory ({before.cwd} -> {self.cwd})")
+            os.chdir(before.cwd)
+        if self.gc_enabled != before.gc_enabled:
+            changes.append(f"gc.isenabled() {before.gc_enabled} -> {self.gc_enabled}")
+            (gc.enable if before.gc_enabled else gc.disable)()
+        if self.root_logger != before.root_logger:
+            if not imported:
+                changes.append("the root logger's level or handlers (logging.basicConfig?)")
+            root = logging.getLogger()
+            root.setLevel(before.root_logger[0])
+            root.handlers[:] = list(before.root_logger[1])  # type: ignore[arg-type]
+        if self.signals != before.signals:
+            if not imported:
+                changes.append("the SIGINT or SIGTERM handler")
+            for number, handler in zip(_SIGNALS, before.signals, strict=True):
+                with contextlib.suppress(TypeError, ValueError):
+                    signal.signal(number, handler)  # type: ignore[arg-type]
+        if self.warnings_filters != before.warnings_filters:
+            if not imported:
+                changes.append("the warnings filters (warnings.simplefilter?)")
+            warnings.filters[:] = list(before.warnings_filters)  # type: ignore[index]
+        started = self.threads - before.threads
+        if started and not imported:
+            changes.append(
+                f"{len(started)} thread(s) it started and left running after it returned"
+            )
+        return changes
+
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 def _environment_changes(before: dict[str, str]) -> list[str]:
     """The names of the environment variables set, changed or removed since ``before`` (the
     values may be anything, secrets included: they are not reported), which are put back."""
@@ -312,6 +382,7 @@ def captured(check_rng: bool = False) -> Iterator[Capture]:
     capture = Capture(_BoundedSink())
     before = GlobalState.capture()
     environment = dict(os.environ) if check_rng else {}
+    facts = ProcessFacts.capture() if check_rng else None
     modules = len(sys.modules)
     if check_rng:
         np.random.set_state(_RNG_BASELINE)
@@ -338,6 +409,8 @@ def captured(check_rng: bool = False) -> Iterator[Capture]:
             environment_changes = _environment_changes(environment)
             if not imported:
                 capture.changes.extend(environment_changes)
+            assert facts is not None
+            capture.changes.extend(ProcessFacts.capture().changes_since(facts, imported))
 
 
 def _array_facts(array: Any) -> tuple[object, ...]:
