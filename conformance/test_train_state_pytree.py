@@ -1,7 +1,9 @@
 """The state is a pytree: ``step``, ``params``, ``opt_state`` children; ``apply_fn``, ``tx`` static.
 
 - Flattening and unflattening rebuilds an equal state of the same class, with
-  the same ``apply_fn`` and ``tx`` objects.
+  the same ``apply_fn`` and ``tx`` objects; and JAX can rebuild it with leaves
+  that are not arrays (``jax.eval_shape``: abstract restore targets, sharding
+  specs), so its constructor must not check its fields' types.
 - ``apply_fn`` and ``tx`` are static: no leaf is a function or a
   ``GradientTransformation``, they are part of the tree structure (states
   that differ only in ``tx`` or ``apply_fn`` have different structures), and
@@ -29,6 +31,10 @@ def test_flatten_unflatten_round_trip(impl: ts.Implementation, case: ts.Case) ->
     assert seen["same_type"], (
         f"{impl.name}: unflattening the state's flattening gave a {seen['rebuilt_type']}, "
         f"expected a {seen['type']} {ctx}"
+    )
+    assert seen["abstract_type"] == seen["type"], (
+        f"{impl.name}: jax.eval_shape(lambda state: state, state) gave a "
+        f"{seen['abstract_type']}, expected a {seen['type']} {ctx}"
     )
     ts.check_unchanged(
         ctx,

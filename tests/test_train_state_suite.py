@@ -145,6 +145,11 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
         "test_step_counts_apply_gradients_calls",
         "each apply_gradients call must return step + 1",
     ),
+    "ts_checks_step_type": (
+        "pytree",
+        "test_flatten_unflatten_round_trip",
+        "which rebuilds the state with ShapeDtypeStruct leaves",
+    ),
     "ts_static_array_field": (
         "extra_fields",
         "test_extra_fields_are_carried_replaced_and_kept_as_declared",

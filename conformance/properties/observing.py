@@ -160,6 +160,11 @@ def _call_text(call: str, stopped: dict[str, Any], scenario: str) -> str:
         return "jax.tree_util.tree_flatten(state)"
     if kind == "tree_unflatten":
         return "jax.tree_util.tree_unflatten(treedef, leaves) of the state's own flattening"
+    if kind == "tree_abstract":
+        return (
+            "jax.eval_shape(lambda state: state, state), which rebuilds the state with "
+            "ShapeDtypeStruct leaves,"
+        )
     if kind == "replace":
         return f"state.replace({keywords.removeprefix(', ')})"
     if kind == "static_hash":

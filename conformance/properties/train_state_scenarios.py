@@ -512,8 +512,13 @@ def round_trip(s: Scenario) -> dict[str, Any]:
         state = s.update(state, grads, i)
     leaves, treedef = _flatten(s, state)
     rebuilt = s.call("tree_unflatten", jax.tree_util.tree_unflatten, treedef, leaves)
+    # JAX rebuilds a state with leaves that are no arrays (abstract ShapeDtypeStructs, as
+    # restore targets and sharding specs are): a constructor that checks its step's type, say,
+    # breaks those.
+    abstract = s.call("tree_abstract", jax.eval_shape, lambda state: state, state)
     return {
         "same_type": type(rebuilt) is type(state),
+        "abstract_type": class_name(type(abstract)),
         "type": class_name(type(state)),
         "rebuilt_type": class_name(type(rebuilt)),
         "rebuilt": _fields(s, rebuilt, PYTREE_FIELDS),
@@ -789,7 +794,7 @@ SCENARIOS: dict[str, tuple[Callable[[Scenario], dict[str, Any]], frozenset[str]]
         (assign_field, ()),
         (mismatched_grads, ()),
         (jitted, ("jit",)),
-        (round_trip, ("tree_flatten", "tree_unflatten")),
+        (round_trip, ("tree_flatten", "tree_unflatten", "tree_abstract")),
         (static_fields, ()),
         (replace, ("replace",)),
         (update_with_fields, ("apply_gradients_with_fields",)),
