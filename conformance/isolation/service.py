@@ -186,10 +186,11 @@ _JAX_DEFAULTS: dict[str, object] = {
     "jax_disable_jit": False,
     "jax_debug_nans": False,
     "jax_debug_infs": False,
-    "jax_threefry_partitionable": True,
 }
 """What :data:`_JAX_SETTINGS` are when JAX is imported with no ``JAX_*`` variable naming them:
-the settings a module found when its import is what imported JAX."""
+the settings a module found when its import is what imported JAX.  Not
+``jax_threefry_partitionable``, whose default changed (``True`` from JAX 0.5): a call's change
+of it is still seen."""
 
 
 def _jax_settings() -> dict[str, object]:
