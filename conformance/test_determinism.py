@@ -38,9 +38,12 @@ def test_no_hidden_state_between_calls(impl: Implementation, sequence: CallSeque
     for name, current in sequence.calls():
         # Each call after the first is made now, in this order: a kept answer would
         # not show what the earlier calls left behind.  Its x and y are the arrays of the
-        # last such call of their shape, refilled, as a data loader reuses its batch buffers.
+        # last such call of their shape in this sequence, refilled, as a data loader reuses
+        # its batch buffers.
         later = bool(outputs)
-        out = call(impl, current, fresh=later, reuse_buffers=later)
+        out = call(
+            impl, current, fresh=later, reuse_buffers=later, forget_buffers=len(outputs) == 1
+        )
         want = expected(current)
         error = abs(out.loss - want.loss_after)
         # The step of a first call is the step counter's property; later ones must repeat it.

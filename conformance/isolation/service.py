@@ -538,6 +538,10 @@ class Service:
                 y.flags.writeable = False
         reused = False
         if request.get("reuse_buffers"):
+            if request.get("forget_buffers"):
+                # A sequence of calls starts its own buffers, so that which call gets which
+                # arrays depends on that sequence alone, and a repro snippet meets the same.
+                self.buffers.clear()
             (x, x_reused), (y, y_reused) = self._refilled("x", x), self._refilled("y", y)
             reused = x_reused and y_reused
         answer: dict[str, Any]

@@ -165,6 +165,7 @@ def call_raw(
     fresh: bool = False,
     layout: str = "C-contiguous",
     reuse_buffers: bool = False,
+    forget_buffers: bool = False,
 ) -> CallResult:
     """Call ``impl.one_step`` on ``problem`` in its process, or reuse the answer of that call.
 
@@ -174,7 +175,8 @@ def call_raw(
     after the call.  With ``reuse_buffers`` they are the arrays of the last such call
     of the same shapes and dtypes, if there was one, overwritten in place, as a
     data loader refills its batch buffers: an implementation that keys a cache on
-    the arrays' identity answers for their old contents.
+    the arrays' identity answers for their old contents.  ``forget_buffers`` starts
+    anew: earlier calls' arrays are not reused.
     Process-wide settings the call changes are put back in its process, and
     with ``check_global_state`` a change is also a failure.
 
@@ -194,7 +196,7 @@ def call_raw(
         # environment (see conformance.isolation.service.captured): ask again, now.
         answer = None
     if answer is None:
-        answer = _ask(impl, problem, read_only, layout, reuse_buffers)
+        answer = _ask(impl, problem, read_only, layout, reuse_buffers, forget_buffers)
         output = str(answer.get("output", ""))
         if output:
             # What the call printed goes on to the test's captured output, within the limit.
@@ -227,7 +229,12 @@ def _question(problem: Problem, read_only: bool, layout: str, reuse_buffers: boo
 
 
 def _ask(
-    impl: Implementation, problem: Problem, read_only: bool, layout: str, reuse_buffers: bool
+    impl: Implementation,
+    problem: Problem,
+    read_only: bool,
+    layout: str,
+    reuse_buffers: bool,
+    forget_buffers: bool = False,
 ) -> dict[str, Any]:
     impl.calls["one_step"] += 1
     return impl.connection.request(
@@ -240,6 +247,7 @@ def _ask(
             "read_only": read_only,
             "layout": layout,
             "reuse_buffers": reuse_buffers,
+            "forget_buffers": forget_buffers,
             "return_inputs": True,
             "check_rng": True,
         },
