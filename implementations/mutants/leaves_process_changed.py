@@ -1,9 +1,8 @@
-"""Mutant: the step writes a compile log into a scratch directory it changes to, switches the
-garbage collector off "for speed" and silences warnings, and leaves all three so: the caller's
-relative paths, memory and warnings change behind its back.
+"""Mutant: the step writes a compile log into a scratch directory it changes to and switches
+the garbage collector off "for speed", and leaves both so: the caller's relative paths and
+memory change behind its back.
 
-Exposed by: any call (the working directory, ``gc.isenabled()`` and ``warnings.filters`` differ
-after it).
+Exposed by: any call (the working directory and ``gc.isenabled()`` differ after it).
 Caught by: the global-state property.
 """
 
@@ -11,7 +10,6 @@ import functools
 import gc
 import os
 import tempfile
-import warnings
 
 import jax
 import jax.numpy as jnp
@@ -21,7 +19,8 @@ from flax import linen as nn
 from flax.training import train_state
 
 _MODEL = nn.Dense(1)
-_SCRATCH = tempfile.mkdtemp(prefix="one_step_")
+_SCRATCH = os.path.join(tempfile.gettempdir(), "one_step_scratch")
+os.makedirs(_SCRATCH, exist_ok=True)
 
 
 @functools.partial(jax.jit, static_argnums=1)
@@ -47,7 +46,6 @@ def one_step(seed, x, y, lr):
     # BUG: process-wide changes, never undone
     os.chdir(_SCRATCH)
     gc.disable()
-    warnings.simplefilter("ignore")
     x = np.asarray(x, np.float32)
     y = np.asarray(y, np.float32)
     return np.asarray(_step(_init(np.int32(int(seed)), x.shape[1]), x, y, np.float32(lr)))
