@@ -211,17 +211,23 @@ class Scenario:
         return self.call(f"{what} {index}", _apply_gradients(self, state), grads=grads, **kwargs)
 
     def update_or_block(
-        self, state: Any, grads: Any, what: str, control: Any = None, /, **kwargs: Any
+        self,
+        state: Any,
+        grads: Any,
+        what: str,
+        control: Callable[[], Any] | None = None,
+        /,
+        **kwargs: Any,
     ) -> Any:
         """The subject call ``apply_gradients(grads=grads, **kwargs)`` on ``state``.  Where it
-        raises, the plain ``apply_gradients(grads=grads)`` is made (on ``control``, by default
-        ``state``), and if that raises too the scenario is blocked by it: a class that cannot
-        update at all fails once, in the property that owns plain updates.  Made only then, so
-        that a class that updates costs one call, not two."""
+        raises, the plain ``apply_gradients(grads=grads)`` is made (on the state ``control()``
+        makes, by default ``state``), and if that raises too the scenario is blocked by it: a
+        class that cannot update at all fails once, in the property that owns plain updates.
+        Made only then, so that a class that updates costs one call, not two."""
         try:
             return self.update(state, grads, 1, what, **kwargs)
         except Stop:
-            self.update(state if control is None else control, grads, 1, "control")
+            self.update(state if control is None else control(), grads, 1, "control")
             raise
 
     def update_with_fields(self, state: Any, grads: Any, /, **fields: Any) -> Any:
@@ -391,13 +397,12 @@ def low_precision_update(s: Scenario) -> dict[str, Any]:
     """One update of low-precision params; where it raises, the same update of their float32
     copy is the control (a class that cannot update at all is blocked, not failed, here)."""
     tx, params, grads = s.tx(), s.tree("params"), s.tree("grads")
-    state = s.create(params, tx)
-    try:
-        new = s.update(state, grads, 1, "low_precision")
-    except Stop:
+
+    def float32_state() -> Any:
         as_float32 = jax.tree_util.tree_map(lambda leaf: jnp.asarray(leaf, jnp.float32), params)
-        s.update(s.create(as_float32, tx), grads, 1, "control")
-        raise
+        return s.create(as_float32, tx)
+
+    new = s.update_or_block(s.create(params, tx), grads, "low_precision", float32_state)
     return {"params": describe_tree(s.field(new, "params"))}
 
 
