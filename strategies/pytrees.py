@@ -193,6 +193,22 @@ def _grad_sequences(draw: st.DrawFn, spec: TreeSpec, k: int) -> GradSequence:
     return GradSequence(spec, tuple(draw(_trees(spec, GRAD_BOUND)).tree for _ in range(k)))
 
 
+LEAF_KINDS: tuple[str, ...] = ("jax", "numpy")
+"""What a params tree's leaves are, by :func:`with_leaf_kind`: JAX arrays, as drawn, or
+writable NumPy arrays, as params loaded from a checkpoint or built by hand may be.  Flax
+keeps them as given in ``create``; ``optax.apply_updates`` returns JAX arrays, and the
+caller's NumPy arrays, which the old state still holds, are never written."""
+
+
+def with_leaf_kind(tree: Any, kind: str) -> Any:
+    """``tree`` with every array leaf of the ``kind`` :data:`LEAF_KINDS` names."""
+    if kind not in LEAF_KINDS:
+        raise InvalidArgument(f"kind={kind!r} is not one of {LEAF_KINDS}")
+    if kind == "jax":
+        return tree
+    return jax.tree_util.tree_map(np.array, tree)
+
+
 NON_FINITE_GRADS: tuple[str, ...] = ("finite", "nan", "inf")
 """What the first value of a gradient tree's first leaf is made, by :func:`with_non_finite`:
 left as drawn, NaN or +inf.  A diverging run hands ``apply_gradients`` such trees."""

@@ -67,7 +67,12 @@ def unpack_tree(packed: Any) -> Any:
         # device_put, not jnp.asarray: in JAX 0.10 asarray of a NumPy array runs a
         # program (lax.stage) compiled per shape and dtype, about 7 ms each in a warm run.
         return jax.device_put(packed["value"])
-    if kind in ("numpy", "python"):
+    if kind == "numpy":
+        # A copy: writable, as a caller's NumPy params are, and not the sender's own array
+        # (in-process, a class that updates NumPy params in place would change the drawn case).
+        value = packed["value"]
+        return np.array(value) if isinstance(value, np.ndarray) else value
+    if kind == "python":
         return packed["value"]
     raise ProtocolError(f"unknown tree node kind {kind!r}")
 
@@ -167,7 +172,9 @@ def describe_leaf(leaf: Any) -> dict[str, Any]:
     if isinstance(leaf, (bool, int, float, str)) and not isinstance(leaf, np.generic):
         return {"type": kind, "text": f"{leaf!r:.60}", "value": leaf}
     if isinstance(leaf, (jax.Array, np.ndarray, np.generic)):
-        arr = np.asarray(leaf)
+        # A copy of a NumPy array: the description is sent after the scenario, by when an
+        # update made in place would have rewritten the array it was taken of.
+        arr = np.array(leaf) if isinstance(leaf, np.ndarray) else np.asarray(leaf)
         described: dict[str, Any] = {
             "type": kind,
             "dtype": str(arr.dtype),
