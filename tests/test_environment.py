@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 CORRECT = "from conformance.reference.flax_step import one_step\n"
-PROPERTIES = 37
+PROPERTIES = 38
 """Properties the suite has: a run on one implementation collects this many tests."""
 
 

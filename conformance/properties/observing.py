@@ -28,7 +28,7 @@ from conformance.isolation.untrusted_text import printed_lines
 from conformance.properties.blocked import Blocked
 from conformance.properties.not_applicable import DoesNotApply
 from conformance.properties.requirements import missing
-from conformance.properties.train_state_scenarios import SCENARIO_CALLS
+from conformance.properties.train_state_scenarios import SCENARIO_CALLS, SUBCLASS_FIELD
 from conformance.reference.class_calls import EXTRA_FIELDS_CALL
 from conformance.strategies.optax_catalogue import OptimizerCase
 
@@ -169,6 +169,14 @@ def _call_text(call: str, stopped: dict[str, Any], scenario: str) -> str:
         return f"state.replace({keywords.removeprefix(', ')})"
     if kind == "static_hash":
         return f"hash(state.{index}), of the static field {index},"
+    if kind.startswith("subclass"):
+        made = {
+            "subclass_create": f"Subclass.create({keywords.removeprefix(', ')})",
+            "subclass_update": "state.apply_gradients(grads=...) on a Subclass state",
+            "subclass_flatten": "jax.tree_util.tree_flatten of an updated Subclass state",
+            "subclass_unflatten": "jax.tree_util.tree_unflatten of an updated Subclass state",
+        }[kind]
+        return f"{made}, where class Subclass(TrainState): {SUBCLASS_FIELD}: Any = None,"
     return call
 
 
@@ -206,6 +214,12 @@ def _stopped(
                 f"{ctx.name}: {shown} raised {raised}; a static field (pytree_node=False) is "
                 f"part of the tree structure, which jax.jit hashes and compares, so its value "
                 f"must be hashable: an array belongs in a pytree field {ctx}"
+            )
+        if call.startswith("subclass"):
+            return AssertionError(
+                f"{ctx.name}: {shown} raised {raised}; Flax's TrainState is extended by "
+                f"subclassing, and a subclass's states are created, updated and flattened as "
+                f"the class's own are {ctx}"
             )
         if call.startswith("replace"):
             return AssertionError(

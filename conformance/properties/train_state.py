@@ -16,6 +16,7 @@ from conformance.isolation.descriptions import (
 )
 from conformance.isolation.implementations import Implementation
 from conformance.isolation.trees import expected_tree
+from conformance.properties.blocked import Blocked
 from conformance.properties.not_applicable import DoesNotApply
 from conformance.properties.observed_checks import check_each, check_raised, check_unchanged
 from conformance.properties.observing import (
@@ -54,6 +55,7 @@ __all__ = [
     "PYTREE_FIELDS",
     "REJECTED_KEYWORDS",
     "STATIC_FIELDS",
+    "Blocked",
     "Case",
     "Context",
     "DoesNotApply",

@@ -776,6 +776,88 @@ def extra_fields(s: Scenario) -> dict[str, Any]:
     return {"fields": observed}
 
 
+SUBCLASS_CALLS = ("subclass_create", "subclass_update", "subclass_flatten", "subclass_unflatten")
+"""The calls on the suite's subclass, the subject of the ``subclass`` scenario."""
+SUBCLASS_FIELD = "subclass_field"
+"""The field of the suite's subclass (:func:`_subclassed`), named like no field of a real class."""
+
+
+@functools.cache
+def _subclassed(cls: type) -> Any:
+    """``class Subclass(cls): subclass_field: Any = None``, as Flax's documentation extends
+    TrainState (``batch_stats: Any``), with a default so that it follows any field of ``cls``.
+    ``None`` where that does not make ``subclass_field`` a dataclass field: a class whose
+    subclasses need a decorator of their own (``@struct.dataclass``, ``@dataclass``) is
+    extended in its own way, which the suite cannot know."""
+    namespace = {
+        "__annotations__": {SUBCLASS_FIELD: Any},
+        SUBCLASS_FIELD: None,
+        "__module__": cls.__module__,
+        "__qualname__": f"{cls.__qualname__}Subclass",
+    }
+    try:
+        sub = type(f"{cls.__name__}Subclass", (cls,), namespace)
+    except Exception:
+        return None
+    if not dataclasses.is_dataclass(sub):
+        return None
+    if SUBCLASS_FIELD not in {f.name for f in dataclasses.fields(sub)}:
+        return None
+    return sub
+
+
+def subclass(s: Scenario) -> dict[str, Any]:
+    """A subclass's own field through ``create``, ``apply_gradients`` and a flatten/unflatten
+    round trip, and its update beside the class's own (the control: a class that cannot
+    update is blocked)."""
+    # A class is hashable, but mypy does not see type[Any] as Hashable (python/mypy#11470).
+    sub = _subclassed(s.cls)  # type: ignore[arg-type]
+    if sub is None:
+        return {"extended": False}
+    params, tx, grads = s.tree("params"), s.tx(), s.tree("grads")
+    value = s.tree("value")
+    values = s.extra(params)
+    plain = s.update(s.create(params, tx, "a", values), grads, 1, "control")
+    s.counted("create")
+    state = s.call(
+        "subclass_create",
+        lambda **keywords: sub.create(**keywords),
+        apply_fn=apply_fn_a,
+        params=params,
+        tx=tx,
+        **{**values, SUBCLASS_FIELD: value},
+    )
+    created = {
+        "type": class_name(type(state)),
+        "is_sub": type(state) is sub,
+        "field": _same(getattr(state, SUBCLASS_FIELD, None), value),
+    }
+    if not created["is_sub"] or not created["field"]:
+        return {"extended": True, "created": created}
+    s.counted("apply_gradients")
+    new = s.call("subclass_update 1", s.field(state, "apply_gradients"), grads=grads)
+    leaves, treedef = s.call("subclass_flatten", jax.tree_util.tree_flatten, new)
+    rebuilt = s.call("subclass_unflatten", jax.tree_util.tree_unflatten, treedef, leaves)
+    return {
+        "extended": True,
+        "created": created,
+        "updated": {
+            "type": class_name(type(new)),
+            "is_sub": type(new) is sub,
+            "field": describe_value(getattr(new, SUBCLASS_FIELD, "<no such field>")),
+            "field_kept": _same(getattr(new, SUBCLASS_FIELD, None), value),
+            "step": _step(s, new),
+            **_fields(s, new, ("params", "opt_state")),
+        },
+        "plain": {"step": _step(s, plain), **_fields(s, plain, ("params", "opt_state"))},
+        "rebuilt": {
+            "type": class_name(type(rebuilt)),
+            "is_sub": type(rebuilt) is sub,
+            "field_kept": _same(getattr(rebuilt, SUBCLASS_FIELD, None), value),
+        },
+    }
+
+
 def dense_sgd_step(s: Scenario) -> dict[str, Any]:
     state = s.create(s.tree("params"), optax.sgd(s.inputs["lr"]), "dense")
     new = s.update(state, s.tree("grads"))
@@ -807,6 +889,7 @@ SCENARIOS: dict[str, tuple[Callable[[Scenario], dict[str, Any]], frozenset[str]]
         (update_then_replace, ("apply_gradients_with_fields",)),
         (missing_grads, ()),
         (low_precision_update, ("low_precision",)),
+        (subclass, SUBCLASS_CALLS),
         (dense_sgd_step, ()),
     )
 }
