@@ -4,7 +4,8 @@ Each call must return a new state of the same type whose ``step`` is the old
 one plus 1, an integer (a Python int eagerly in Flax; never a float, a bool or
 an array of shape other than ``()``), whatever the gradients hold: with a NaN
 or an inf among them (a diverging run) Flax still applies the update and
-counts it, where a class that skips such updates returns the old step.  It
+counts it, where a class that skips such updates returns the old step; under
+``optax.MultiSteps`` too, whose own counters count real updates.  It
 counts from the step ``create`` gave, so that a class starting at 1, or with
 a counter of another type from ``create`` on, fails once, in the create
 property (which owns the step ``create`` gives), not here too.  The counts
@@ -17,14 +18,19 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from conformance.properties import train_state as ts
+from conformance.strategies.optax_catalogue import OptimizerCase
 from conformance.strategies.pytrees import NON_FINITE_GRADS, with_non_finite
+
+MULTI_STEPS = OptimizerCase.of("optax.MultiSteps(optax.sgd(learning_rate=0.1), every_k_schedule=2)")
+"""Gradient accumulation: opt_state counts its own steps (one real update in two), and
+``step`` still counts every ``apply_gradients`` call."""
 
 
 @ts.property(
     # Each edge with each kind of first gradients, in turn.
     pins=[
         {**pin, "non_finite": NON_FINITE_GRADS[i % len(NON_FINITE_GRADS)]}
-        for i, pin in enumerate(ts.pins())
+        for i, pin in enumerate(ts.pins(optimizers=(MULTI_STEPS,)))
     ],
     case=ts.cases(k=ts.update_counts()),
     non_finite=st.sampled_from(NON_FINITE_GRADS),

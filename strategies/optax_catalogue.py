@@ -19,7 +19,9 @@ object keeps the compiling properties to a few compiles.
 
 The catalogue covers stateless (``sgd``), stateful (momentum, Adam, RMSProp),
 chained (``clip_by_global_norm`` then ``sgd``), step-dependent (schedules that
-read the step count in ``opt_state``) and params-dependent transformations
+read the step count in ``opt_state``), accumulating (``optax.MultiSteps``, whose
+own step counts differ from the TrainState's: ``step`` counts every
+``apply_gradients`` call, as Flax's does) and params-dependent transformations
 (``adamw`` reads ``params`` in ``update``; schedule-free SGD copies the params
 into its state at ``init``, so an ``opt_state`` initialised from anything but
 the params shows).
@@ -132,6 +134,17 @@ CATALOGUE: dict[str, Entry] = {
         ),
         pools={"learning_rate": LEARNING_RATES},
         note="learning rate depends on the step count in opt_state",
+    ),
+    "multi_steps_sgd": Entry(
+        build=lambda learning_rate, every_k_schedule: optax.MultiSteps(
+            optax.sgd(learning_rate), every_k_schedule=every_k_schedule
+        ),
+        code=lambda learning_rate, every_k_schedule: (
+            f"optax.MultiSteps(optax.sgd(learning_rate={learning_rate!r}), "
+            f"every_k_schedule={every_k_schedule!r})"
+        ),
+        pools={"learning_rate": LEARNING_RATES, "every_k_schedule": (2, 3)},
+        note="gradient accumulation: opt_state counts its own steps, params move every k-th",
     ),
     "schedule_free_sgd": Entry(
         build=lambda **hp: optax.contrib.schedule_free_sgd(**hp),

@@ -254,6 +254,7 @@ def train_state_pins(
     *,
     other: bool = False,
     mismatch: bool = False,
+    optimizers: Sequence[OptimizerCase] = (),
     **other_arguments: object,
 ) -> list[dict[str, object]]:
     """The ``@example`` arguments that pin every TrainState edge as ``case``, with ``k``
@@ -263,7 +264,8 @@ def train_state_pins(
     schedule-free SGD, whose ``init`` copies the params into its state;
     Linen's ``nn.Dense`` params (with a zero bias); leaves at the params bound.  ``ks``
     gives the update counts (one and five by default; ``(0,)`` for a
-    property that makes no update).
+    property that makes no update); ``optimizers``, more edges of a property's own, each
+    on the nested dict.
     """
     sgd = OptimizerCase("sgd", (("learning_rate", 0.1),))
     adam = OptimizerCase(
@@ -288,6 +290,7 @@ def train_state_pins(
             },
         ),
         ("leaves at the params bound", sgd, SPEC_POOL[6], {"scale": PARAM_BOUND}),
+        *((f"{opt.code} on a nested dict", opt, nested, {}) for opt in optimizers),
     ]
     return [
         {
