@@ -90,6 +90,16 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
         "test_step_counts_apply_gradients_calls",
         "(the type it was called on)",
     ),
+    "ts_rebuilds_state_by_hand": (
+        "subclass",
+        "test_a_subclass_keeps_its_own_fields",
+        "did not carry subclass_field",
+    ),
+    "ts_updates_numpy_params_in_place": (
+        "old_state_unchanged",
+        "test_apply_gradients_leaves_the_old_state_unchanged",
+        "changed the old state's params",
+    ),
     "ts_apply_gradients_drops_kwargs": (
         "apply_gradients_kwargs",
         "test_apply_gradients_kwargs_replace_fields",
