@@ -36,7 +36,8 @@ class ExtraField:
 
     name: str
     default_kind: str
-    """``"bool"``, ``"int"``, ``"float"``, ``"str"``, ``"other"`` or ``"missing"``."""
+    """``"bool"``, ``"int"``, ``"float"``, ``"str"``, ``"array"`` (another default, where the
+    declaration takes an array), ``"other"`` or ``"missing"``."""
     default: Any = None
     annotation: str = ""
     static: bool = False
@@ -63,11 +64,12 @@ class TrainStateClass:
 
     @property
     def drawable_fields(self) -> tuple[ExtraField, ...]:
-        """The extra fields the suite may give drawn values: those with a default, where the
-        module gives no particular values (a class may need them)."""
+        """The extra fields the suite may give drawn values: those with a default of a kind it
+        can draw (not ``"other"``), where the module gives no particular values (a class may
+        need them)."""
         if self.fields_hook:
             return ()
-        return tuple(f for f in self.extra_fields if not f.required)
+        return tuple(f for f in self.extra_fields if f.default_kind not in ("missing", "other"))
 
     @property
     def keyword_fields(self) -> tuple[ExtraField, ...]:

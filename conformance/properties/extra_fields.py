@@ -393,13 +393,33 @@ class FieldValues:
 
 
 def _default_kind(field: ExtraField) -> dict[str, Any]:
+    """The field's default as the judge draws other values for it: of the default's type for
+    a number or a string, an array where the declaration takes one, none otherwise
+    (``"other"``: a ``DynamicScale | None = None`` keeps its default, since the class may test
+    it with ``if self.dynamic_scale:``, which no array answers)."""
     if field.required:
         return {"kind": "missing"}
     for kind in (bool, int, float, str):
         if type(field.default) is kind:
             return {"kind": kind.__name__, "value": field.default}
+    if _takes_an_array(field):
+        return {"kind": "array"}
     kind_name = f"{type(field.default).__module__}.{type(field.default).__qualname__}"
     return {"kind": "other", "type": kind_name}
+
+
+def _takes_an_array(field: ExtraField) -> bool:
+    """Whether the field declares that an array may be its value: ``Any`` (or no annotation),
+    an array type, or ``Optional`` of one; a pytree field, for a static value must hash."""
+    if field.static:
+        return False
+    annotation = field.annotation
+    if _is_optional(annotation) and not isinstance(annotation, str):
+        others = [a for a in typing.get_args(annotation) if a is not type(None)]
+        annotation = others[0] if len(others) == 1 else None
+    if annotation is Any or annotation in ("Any", "typing.Any", "Optional[Any]"):
+        return True
+    return annotation is not None and _named(annotation, "Array", "ndarray", "PRNGKey")
 
 
 def describe_class(cls: type, values: FieldValues | None = None) -> dict[str, Any]:
