@@ -4,7 +4,7 @@ Random generation reaches all of these, but a conformance verdict should not
 depend on luck for the inputs that break code most often: a single row, a
 single feature, square ``x``, ``N`` just past 64 and just past 8192 with wide
 rows, over 1 MiB (padded, blocked, capped or chunked batches, a path for large
-inputs), ``D`` just past 128 (features in tiles), the int32 extremes and a
+inputs), ``D`` just past 256 (features in tiles), the int32 extremes and a
 negative fractional seed, seeds as NumPy ``int8``, ``uint32``, ``float32``, a
 fractional ``float16`` and a 0-d array, ``lr == 0``, ``lr`` above 0.5, large values, and
 all-zero or constant data.  Their shapes are in the pools of
@@ -72,11 +72,11 @@ def edge_problems(lr_kind: str) -> list[Problem]:
         make("negative fractional seed", -3.7, _grid(4, 2, dtype=np.float64), np.arange(4.0)),
         make("int32 minimum seed", -(2**31), _grid(4, 1), np.ones(4, np.float32)),
         make(
-            "N just past 8192, 4 MiB of x",
+            "N just past 8192, 8 MiB of x",
             np.array(5.0),
             # Scaled off the half-integers, which float16 and bfloat16 hold exactly: code that
             # stores large inputs in a narrower type is then off by more than rounding.
-            _grid(8193, 130, scale=1.00342),
+            _grid(8193, 257, scale=1.00342),
             np.linspace(-2, 2, 8193).astype(np.float32),
         ),
         make(
@@ -86,7 +86,7 @@ def edge_problems(lr_kind: str) -> list[Problem]:
             (np.arange(8.0) * 1e3).astype(np.float32),
         ),
         make("all zeros", np.uint32(12345), np.zeros((2, 4), np.float32), np.zeros(2, np.float32)),
-        make("D just past 128", 3, _grid(2, 130), np.array([1.0, -0.5], np.float32)),
+        make("D just past 256", 3, _grid(2, 257), np.array([1.0, -0.5], np.float32)),
         make(
             "constant column and targets",
             np.float16(99.5),

@@ -22,12 +22,13 @@ from conformance.strategies.cached import choice
 
 N_POOL = (1, 2, 3, 4, 6, 7, 8, 16, 65, 130, 1025, 8193)
 NARROW_D = (1, 2, 3, 4, 7, 8)
-WIDE_D = (9, 130)
-"""Wide ``x``: one feature past 8, and 130, past 128: no power of two from 2 to 128 divides
-130, so code that works on features in tiles (of 8, 16, ..., 128 lanes) has a partial last
-tile, and a tile that is dropped, or assigned where it should be added, shows."""
+WIDE_D = (9, 257)
+"""Wide ``x``: one feature past 8, and 257, past 256: a prime, so code that works on features
+in tiles (of 8, 16, ..., 256 lanes) has a partial last tile, and a tile that is dropped, or
+assigned where it should be added, shows; so does code that takes another path (a narrower
+dtype, another algorithm) from 256 features on."""
 WIDE_N = (2, 130)
-"""The rows of a wide ``x``: two, and as many as its features (square at 130)."""
+"""The rows of a wide ``x``: two, and 130."""
 D_POOL = NARROW_D + WIDE_D
 REPEATABLE_N = tuple(n for n in N_POOL if 2 * n in N_POOL)
 """The ``N`` whose doubling is also in the pool: the repetition property compiles nothing new."""

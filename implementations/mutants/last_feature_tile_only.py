@@ -2,7 +2,7 @@
 assigned where it should be added, so only the last tile counts: exact for D <= 8, wrong for
 every wider x.
 
-Exposed by: any x with more than 8 features (D = 9, D = 130).
+Exposed by: any x with more than 8 features (D = 9, D = 257).
 Caught by: agreement with the reference and the lr == 0 property, on the wide shapes.
 """
 
