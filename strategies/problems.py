@@ -12,7 +12,12 @@ from hypothesis import strategies as st
 from conformance.reference.oracle import descent_threshold
 from conformance.strategies.arguments import subset
 from conformance.strategies.data import DataDescription, draw_data
-from conformance.strategies.learning_rates import LARGE_FACTOR, LR_KINDS, draw_learning_rate
+from conformance.strategies.learning_rates import (
+    DIVERGING_FACTOR,
+    LARGE_FACTOR,
+    LR_KINDS,
+    draw_learning_rate,
+)
 from conformance.strategies.printing import ShownByRepr
 from conformance.strategies.seeds import SEEDS
 from conformance.strategies.shapes import D_POOL, N_POOL, draw_shape
@@ -107,6 +112,8 @@ def _lr_inconsistency(lr: float, kind: str, threshold: float) -> str | None:
         "small": 0.0 < lr <= threshold * slack,
         "moderate": threshold < lr * slack and lr < 2 * threshold * slack,
         "large": 2 * threshold <= lr * slack and lr <= LARGE_FACTOR * threshold * slack,
+        "diverging": LARGE_FACTOR * threshold < lr * slack
+        and lr <= DIVERGING_FACTOR * threshold * slack,
         "absolute": 0.0 < lr <= LARGE_FACTOR * threshold * slack,
     }
     if kind not in fits:
@@ -128,7 +135,7 @@ def problems(
 
     ``lr_kinds``: the kinds of learning rate to draw (a non-empty subset of
     :data:`~conformance.strategies.learning_rates.LR_KINDS`: ``"zero"``,
-    ``"small"``, ``"moderate"``, ``"large"``, ``"absolute"``); ``n_pool``: the
+    ``"small"``, ``"moderate"``, ``"large"``, ``"diverging"``, ``"absolute"``); ``n_pool``: the
     numbers of rows to draw from (a non-empty subset of
     :data:`~conformance.strategies.shapes.N_POOL`, whose shapes JAX compiles
     once each).

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import Phase, given, settings
 
-from conformance.strategies.learning_rates import LARGE_FACTOR
+from conformance.strategies.learning_rates import DIVERGING_FACTOR
 from conformance.strategies.problems import Problem, problems
 from conformance.strategies.seeds import INT32_MAX, INT32_MIN, seeds
 from conformance.strategies.shapes import D_POOL, N_POOL, REPEATABLE_N
@@ -22,7 +22,7 @@ def test_problems_are_valid_inputs(problem: Problem) -> None:
     assert problem.x.dtype == problem.y.dtype and problem.x.dtype in (np.float32, np.float64)
     assert np.all(np.isfinite(problem.x)) and np.all(np.isfinite(problem.y))
     assert INT32_MIN <= int(problem.seed) <= INT32_MAX
-    assert 0.0 <= problem.lr <= LARGE_FACTOR * problem.threshold * (1 + 1e-12)
+    assert 0.0 <= problem.lr <= DIVERGING_FACTOR * problem.threshold * (1 + 1e-12)
     if problem.lr_kind == "zero":
         assert problem.lr == 0.0
     if problem.lr_kind == "small":
