@@ -86,7 +86,13 @@ def edge_problems(lr_kind: str) -> list[Problem]:
             (np.arange(8.0) * 1e3).astype(np.float32),
         ),
         make("all zeros", np.uint32(12345), np.zeros((2, 4), np.float32), np.zeros(2, np.float32)),
-        make("D just past 256", 3, _grid(2, 257), np.array([1.0, -0.5], np.float32)),
+        make(
+            "D just past 256",
+            3,
+            # Off the half-integers too: float16 holds those exactly.
+            _grid(2, 257, scale=1.00342),
+            np.array([1.0, -0.5], np.float32),
+        ),
         make(
             "constant column and targets",
             np.float16(99.5),
@@ -104,6 +110,22 @@ def exact_fit_problem() -> Problem:
     x = np.array([[0.3, -1.2]], np.float32)
     return _problem("a step that fits a large target", 0, x, np.array([1000.0], np.float32),
                     "small", threshold_of(x))  # fmt: skip
+
+
+def extreme_scale_problems() -> list[Problem]:
+    """Data near 1e-6 with ``lr`` at the threshold: a loss near 1e-12, which code may take
+    for converged and not step.  Data near 1e8 with ``lr`` a thousand times the threshold:
+    residuals past 1e7, which a guard may clip, and a loss that grows about 1e6 times in
+    the step, which code that rejects or damps a diverging step does not report."""
+    tiny = _grid(4, 2, scale=1e-6)
+    huge = _grid(4, 2, scale=1e8)
+    targets = np.array([1.0, -0.5, 0.25, 2.0])
+    return [
+        _problem("values near 1e-6", 1, tiny, (targets * 1e-6).astype(np.float32), "small",
+                 threshold_of(tiny)),
+        _problem("values near 1e8, lr 1000 times the threshold", 2, huge,
+                 (targets * 1e8).astype(np.float32), "diverging", 1000.0 * threshold_of(huge)),
+    ]  # fmt: skip
 
 
 def edge_pins(*lr_kinds: str, **other_arguments: object) -> list[dict[str, object]]:
