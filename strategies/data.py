@@ -6,6 +6,12 @@ seeded by a drawn integer (drawing thousands of elements one by one would
 dominate the run time); their structure and scale are drawn, so shrinking still
 simplifies the kind of data and its size.
 
+``y`` has ``x``'s dtype, or the other float dtype (float64 targets beside
+float32 features, as a data frame gives them), or int64 (integer targets, up
+to scale 1e3 so that they are exact in float32): the contract gives ``y`` no
+dtype, and code that makes its buffers like ``x`` or like ``y`` goes wrong
+there.
+
 Structures that break code: a zero or constant column (collinear with the
 bias), duplicated rows, a column that is a linear combination of others
 (rank-deficient ``x``), an outlier row a hundred times larger, targets that
@@ -38,6 +44,11 @@ X_STRUCTURES = (
     "outlier row",
 )
 Y_KINDS = ("gaussian", "exactly linear", "zeros", "constant", "outliers")
+Y_DTYPES = ("like x", "the other float", "int64")
+"""``y``'s dtype beside ``x``'s (see the module docstring); shrinks toward ``x``'s."""
+INTEGER_Y_MAX_EXPONENT = 3
+"""Integer targets are drawn up to this scale exponent: rounded values of at most
+about 3e7, held exactly by int32 (JAX's integer type without x64)."""
 OUTLIER_FACTOR = 100.0
 
 _SMALL_INTEGERS = st.integers(-4, 4)
@@ -55,11 +66,14 @@ class DataDescription:
     x_structure: str
     y_kind: str
     source: str
+    y_dtype: str = ""
+    """``y``'s dtype where it is not ``x``'s (``dtype``)."""
 
     def __str__(self) -> str:
+        y_dtype = f" ({self.y_dtype})" if self.y_dtype else ""
         return (
             f"{self.dtype}, scale {self.scale:g}, x {self.x_kind} with {self.x_structure}, "
-            f"y {self.y_kind}, {self.source}"
+            f"y {self.y_kind}{y_dtype}, {self.source}"
         )
 
 
@@ -110,6 +124,7 @@ def draw_data(draw: st.DrawFn, n: int, d: int) -> tuple[np.ndarray, np.ndarray, 
     x_kind = draw(choice(X_KINDS))
     x_structure = draw(choice(X_STRUCTURES))
     y_kind = draw(choice(Y_KINDS))
+    y_dtype_kind = draw(choice(Y_DTYPES))
     if n * d <= ELEMENTWISE_MAX_SIZE:
         rng, source = None, "drawn elementwise"
     else:
@@ -131,6 +146,13 @@ def draw_data(draw: st.DrawFn, n: int, d: int) -> tuple[np.ndarray, np.ndarray, 
         if y_kind == "outliers":
             y[_index(draw, rng, n)] *= OUTLIER_FACTOR
 
+    y = y * scale
+    if y_dtype_kind == "int64" and exponent <= INTEGER_Y_MAX_EXPONENT:
+        y = np.rint(y).astype(np.int64)
+    elif y_dtype_kind == "the other float":
+        y = y.astype(np.float32 if dtype is np.float64 else np.float64)
+    else:
+        y = y.astype(dtype)
     description = DataDescription(
         dtype=np.dtype(dtype).name,
         scale=scale,
@@ -138,8 +160,9 @@ def draw_data(draw: st.DrawFn, n: int, d: int) -> tuple[np.ndarray, np.ndarray, 
         x_structure=x_structure,
         y_kind=y_kind,
         source=source,
+        y_dtype="" if y.dtype == dtype else y.dtype.name,
     )
-    return (x * scale).astype(dtype), (y * scale).astype(dtype), description
+    return (x * scale).astype(dtype), y, description
 
 
 def _index(draw: st.DrawFn, rng: np.random.Generator | None, size: int) -> int:

@@ -51,9 +51,10 @@ class Problem(ShownByRepr):
 
     def label(self) -> str:
         """The one-line coordinates that end every assertion message."""
+        y_dtype = "" if self.y.dtype == self.x.dtype else f", y.dtype={self.y.dtype}"
         return (
             f"[seed={self.seed!r}, N={self.n}, D={self.d}, lr={self.lr!r} ({self.lr_kind}), "
-            f"x.dtype={self.x.dtype}]"
+            f"x.dtype={self.x.dtype}{y_dtype}]"
         )
 
     def inconsistency(self) -> str | None:
@@ -71,8 +72,12 @@ class Problem(ShownByRepr):
         y: object = self.y
         if not (isinstance(x, np.ndarray) and isinstance(y, np.ndarray)):
             return "x and y must be arrays"
-        if self.x.dtype not in (np.float32, np.float64) or self.y.dtype != self.x.dtype:
-            return f"x and y must be float32 or float64 alike, not {self.x.dtype}, {self.y.dtype}"
+        if self.x.dtype not in (np.float32, np.float64):
+            return f"x must be float32 or float64, not {self.x.dtype}"
+        if self.y.dtype not in (np.float32, np.float64, np.int64):
+            return f"y must be float32, float64 or int64, not {self.y.dtype}"
+        if self.y.dtype == np.int64 and not np.all(np.abs(self.y) < 2**31):
+            return "integer targets must fit in int32, as JAX without x64 holds them"
         if self.x.ndim != 2 or self.y.shape != (self.x.shape[0],):
             return f"x must be (N, D) and y (N,), not {self.x.shape} and {self.y.shape}"
         if self.n not in N_POOL or self.d not in D_POOL:
