@@ -40,7 +40,7 @@ from conformance.isolation.descriptions import REJECTED_KEYWORDS
 from conformance.isolation.layouts import LAYOUTS
 from conformance.strategies.data import DataDescription
 from conformance.strategies.problems import Problem
-from conformance.strategies.pytrees import NON_FINITE_GRADS
+from conformance.strategies.pytrees import LEAF_KINDS, NON_FINITE_GRADS
 from conformance.strategies.seeds import SEED_FORMS
 from conformance.strategies.train_state_cases import LOW_PRECISION_KINDS
 
@@ -203,6 +203,7 @@ SCALAR_INPUTS: dict[str, Callable[[object], bool]] = {
     "dtypes": lambda v: v in LOW_PRECISION_KINDS,
     "keyword": lambda v: v in REJECTED_KEYWORDS,
     "non_finite": lambda v: v in NON_FINITE_GRADS,
+    "leaves": lambda v: v in LEAF_KINDS,
 }
 """The plain inputs the properties draw beside their cases, and their domains.  A drawn
 case (a ``Problem``, a ``TrainStateCase``...) checks itself: ``inconsistency()``."""
