@@ -17,8 +17,8 @@ from conformance.properties.one_step_checks import check_loss_after
 from conformance.properties.skeleton import one_step_property
 from conformance.strategies.edge_cases import (
     edge_pins,
-    exact_fit_problem,
     extreme_scale_problems,
+    near_fit_problem,
 )
 from conformance.strategies.problems import Problem, problems
 
@@ -26,7 +26,7 @@ from conformance.strategies.problems import Problem, problems
 @one_step_property(
     pins=[
         *edge_pins("zero", "small", "absolute", "large"),
-        {"problem": exact_fit_problem()},
+        {"problem": near_fit_problem()},
         *({"problem": problem} for problem in extreme_scale_problems()),
     ],
     problem=problems(),

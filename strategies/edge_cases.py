@@ -102,14 +102,16 @@ def edge_problems(lr_kind: str) -> list[Problem]:
     ]
 
 
-def exact_fit_problem() -> Problem:
-    """One row and a target of 1000, with ``lr`` at the threshold itself: the step lands on
-    the target, and the loss after it is the square of a rounding error.  A loss computed as
-    ``mean(p**2) - 2*mean(p*y) + mean(y**2)`` cancels there and is off by about
-    ``1e6 * 2**-24``, or negative."""
+def near_fit_problem() -> Problem:
+    """One row and a target of 1000, with ``lr`` 1e-4 below the threshold: the step lands
+    0.1 short of the target, and the loss after it is about 0.01, next to terms of 1e6.  A
+    loss computed as ``mean(p**2) - 2*mean(p*y) + mean(y**2)`` cancels there and is off by
+    a rounding of 1e6 (0.06), or negative.  (At the threshold itself the step lands on the
+    target, and both forms give 0.)"""
     x = np.array([[0.3, -1.2]], np.float32)
-    return _problem("a step that fits a large target", 0, x, np.array([1000.0], np.float32),
-                    "small", threshold_of(x))  # fmt: skip
+    return _problem("a step that nearly fits a large target", 0, x,
+                    np.array([1000.0], np.float32), "small",
+                    threshold_of(x) * (1 - 1e-4))  # fmt: skip
 
 
 def extreme_scale_problems() -> list[Problem]:

@@ -1,9 +1,9 @@
 """Mutant: the loss after the step is evaluated in expanded form, mean(p**2) - 2*mean(p*y) +
 mean(y**2), in float32: it cancels when the loss is small next to mean(y**2).
 
-Exposed by: a step that fits a large target (one row, y = 1000, lr at the threshold): the loss
-is the square of a rounding error, and the expanded form is off by about 1e6 * 2**-24.
-Caught by: agreement with the reference (its exact-fit pin).
+Exposed by: a step that nearly fits a large target (one row, y = 1000, lr 1e-4 below the
+threshold): the loss is about 0.01, and the expanded form is off by a rounding of 1e6 (0.06).
+Caught by: agreement with the reference (its near-fit pin).
 """
 
 import functools
