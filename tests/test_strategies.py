@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import Phase, given, settings
+from hypothesis import Phase, find, given, settings
 
 from conformance.strategies.learning_rates import DIVERGING_FACTOR
 from conformance.strategies.problems import Problem, problems
@@ -19,7 +19,9 @@ DRAWS = 2000
 def test_problems_are_valid_inputs(problem: Problem) -> None:
     assert problem.x.ndim == 2 and problem.y.shape == (problem.n,)
     assert problem.n in N_POOL and problem.d in D_POOL
-    assert problem.x.dtype == problem.y.dtype and problem.x.dtype in (np.float32, np.float64)
+    assert problem.x.dtype in (np.float32, np.float64)
+    assert problem.y.dtype in (np.float32, np.float64, np.int64)
+    assert problem.inconsistency() is None, problem.inconsistency()
     assert np.all(np.isfinite(problem.x)) and np.all(np.isfinite(problem.y))
     assert INT32_MIN <= int(problem.seed) <= INT32_MAX
     assert 0.0 <= problem.lr <= DIVERGING_FACTOR * problem.threshold * (1 + 1e-12)
@@ -29,6 +31,20 @@ def test_problems_are_valid_inputs(problem: Problem) -> None:
         assert 0.0 < problem.lr <= problem.threshold * (1 + 1e-12)
     if problem.lr_kind == "moderate":
         assert problem.threshold < problem.lr < 2 * problem.threshold
+
+
+@pytest.mark.parametrize(
+    ("x_dtype", "y_dtype"),
+    [(np.float32, np.float64), (np.float64, np.float32), (np.float32, np.int64)],
+)
+def test_y_is_drawn_in_another_dtype_than_x(x_dtype: type, y_dtype: type) -> None:
+    found = find(
+        problems(),
+        lambda p: p.x.dtype == x_dtype and p.y.dtype == y_dtype,
+        settings=settings(max_examples=2000, database=None, deadline=None),
+    )
+    assert found.inconsistency() is None
+    assert f"y.dtype={np.dtype(y_dtype).name}" in found.label()
 
 
 @settings(max_examples=300, deadline=None)
