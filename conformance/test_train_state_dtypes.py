@@ -21,15 +21,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from conformance.properties import train_state as ts
-from conformance.strategies.optax_catalogue import OPTIMIZER_NAMES
-from conformance.strategies.optimizers import optimizers
 from conformance.strategies.train_state_cases import LOW_PRECISION_KINDS
-
-LOW_PRECISION_OPTIMIZERS = tuple(name for name in OPTIMIZER_NAMES if name != "multi_steps_sgd")
-"""Every catalogue optimizer but ``optax.MultiSteps``: in optax 0.2.3, the oldest the suite
-supports, it cannot take float32 gradients for float16 params at all (its ``lax.cond``
-branches return the accumulator in two dtypes), with Flax's class too (0.2.8 can), and it
-adds nothing to what this property judges, ``apply_updates`` keeping each param's dtype."""
 
 
 def low_precision(tree: Any, kind: str) -> Any:
@@ -52,7 +44,7 @@ def low_precision(tree: Any, kind: str) -> Any:
         *ts.pins((1,), dtypes="bfloat16")[:2],
         *ts.pins((1,), dtypes="mixed")[:2],
     ],
-    case=ts.cases(tx=optimizers(names=LOW_PRECISION_OPTIMIZERS), k=st.just(1)),
+    case=ts.cases(k=st.just(1)),
     dtypes=st.sampled_from(LOW_PRECISION_KINDS),
 )
 def test_params_keep_their_dtypes(impl: ts.Implementation, case: ts.Case, dtypes: str) -> None:

@@ -156,6 +156,15 @@ CATALOGUE: dict[str, Entry] = {
 
 OPTIMIZER_NAMES: tuple[str, ...] = tuple(CATALOGUE)
 
+PINNED_ONLY: tuple[str, ...] = ("multi_steps_sgd",)
+"""Entries no strategy draws unless a property names them: ``optax.MultiSteps`` runs a
+``lax.cond`` in every update, a program compiled per params structure when run eagerly, and
+what it exposes (a ``step`` taken from its own counters) is the step property's, which pins
+it."""
+DRAWN_OPTIMIZER_NAMES: tuple[str, ...] = tuple(
+    name for name in OPTIMIZER_NAMES if name not in PINNED_ONLY
+)
+
 JIT_OPTIMIZER_NAMES: tuple[str, ...] = (
     "sgd",
     "sgd_momentum",

@@ -14,16 +14,22 @@ from hypothesis import strategies as st
 
 from conformance.strategies.arguments import instance, positive_int, subset
 from conformance.strategies.cached import choice
-from conformance.strategies.optax_catalogue import CATALOGUE, OPTIMIZER_NAMES, OptimizerCase
+from conformance.strategies.optax_catalogue import (
+    CATALOGUE,
+    DRAWN_OPTIMIZER_NAMES,
+    OPTIMIZER_NAMES,
+    OptimizerCase,
+)
 
 
 def optimizers(
-    *, names: Collection[str] = OPTIMIZER_NAMES, default_hyperparams: bool = False
+    *, names: Collection[str] = DRAWN_OPTIMIZER_NAMES, default_hyperparams: bool = False
 ) -> st.SearchStrategy[OptimizerCase]:
     """An entry of the catalogue with hyper-parameters from its pools, as an :class:`OptimizerCase`.
 
     ``names``: the catalogue entries to draw from (a non-empty subset of
-    :data:`~conformance.strategies.optax_catalogue.OPTIMIZER_NAMES`);
+    :data:`~conformance.strategies.optax_catalogue.OPTIMIZER_NAMES`; by default every one
+    but :data:`~conformance.strategies.optax_catalogue.PINNED_ONLY`);
     ``default_hyperparams`` takes the first value of each pool, so that a
     property that compiles meets one transformation object per name.
     """
