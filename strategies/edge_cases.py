@@ -13,6 +13,9 @@ all-zero or constant data.  Their shapes are in the pools of
 
 from __future__ import annotations
 
+import copy
+import functools
+
 import numpy as np
 
 from conformance.strategies.data import DataDescription
@@ -22,9 +25,16 @@ _LR_FACTORS = {"zero": 0.0, "small": 0.5, "moderate": 1.5, "large": 4.0}
 
 
 def _problem(
-    name: str, seed: object, x: np.ndarray, y: np.ndarray, lr_kind: str, lr: float | None = None
+    name: str,
+    seed: object,
+    x: np.ndarray,
+    y: np.ndarray,
+    lr_kind: str,
+    lr: float | None = None,
+    threshold: float | None = None,
 ) -> Problem:
-    threshold = threshold_of(x)
+    if threshold is None:
+        threshold = threshold_of(x)
     if lr is None:
         lr = _LR_FACTORS[lr_kind] * threshold
     return Problem(
@@ -51,54 +61,48 @@ def _grid(n: int, d: int, scale: float = 1.0, dtype: type = np.float32) -> np.nd
     return (values * scale).astype(dtype)
 
 
+@functools.cache
+def _edge_inputs() -> tuple[tuple[str, object, np.ndarray, np.ndarray, float], ...]:
+    """Each pinned input as ``(name, seed, x, y, threshold)``, built once per process: every
+    property pins them at import, and the largest is 8 MiB with a 258 x 258 eigenproblem."""
+    inputs = [
+        ("single row, single feature", 0, np.array([[1.5]], np.float32),
+         np.array([-2.0], np.float32)),
+        ("square x", np.int8(-1), _grid(3, 3), np.array([1.0, -1.0, 0.5], np.float32)),
+        ("N just past 64", 2**31 - 1, _grid(65, 2), np.linspace(-1, 1, 65).astype(np.float32)),
+        ("negative fractional seed", -3.7, _grid(4, 2, dtype=np.float64), np.arange(4.0)),
+        ("int32 minimum seed", -(2**31), _grid(4, 1), np.ones(4, np.float32)),
+        # Scaled off the half-integers, which float16 and bfloat16 hold exactly: code that
+        # stores large inputs in a narrower type is then off by more than rounding.
+        ("N just past 8192, 8 MiB of x", np.array(5.0), _grid(8193, 257, scale=1.00342),
+         np.linspace(-2, 2, 8193).astype(np.float32)),
+        ("large values", np.float32(7.0), _grid(8, 3, scale=1e3),
+         (np.arange(8.0) * 1e3).astype(np.float32)),
+        ("all zeros", np.uint32(12345), np.zeros((2, 4), np.float32), np.zeros(2, np.float32)),
+        # Off the half-integers too: float16 holds those exactly.
+        ("D just past 256", 3, _grid(2, 257, scale=1.00342), np.array([1.0, -0.5], np.float32)),
+        ("constant column and targets", np.float16(99.5), np.ones((7, 2), np.float32),
+         np.full(7, 3.0, np.float32)),
+    ]  # fmt: skip
+    for _, _, x, y in inputs:
+        x.flags.writeable = y.flags.writeable = False
+    return tuple((name, seed, x, y, threshold_of(x)) for name, seed, x, y in inputs)
+
+
 def edge_problems(lr_kind: str) -> list[Problem]:
-    """The pinned inputs, with ``lr`` of the given kind (``absolute`` pins 0.75)."""
-    lr = 0.75 if lr_kind == "absolute" else None
-
-    def make(name: str, seed: object, x: np.ndarray, y: np.ndarray) -> Problem:
-        return _problem(
-            name, seed, x, y, lr_kind, None if lr is None else min(lr, 20 * threshold_of(x))
-        )
-
+    """The pinned inputs, with ``lr`` of the given kind (``absolute`` pins 0.75).  Each
+    problem has arrays (and a seed) of its own, as a drawn one has."""
     return [
-        make(
-            "single row, single feature",
-            0,
-            np.array([[1.5]], np.float32),
-            np.array([-2.0], np.float32),
-        ),
-        make("square x", np.int8(-1), _grid(3, 3), np.array([1.0, -1.0, 0.5], np.float32)),
-        make("N just past 64", 2**31 - 1, _grid(65, 2), np.linspace(-1, 1, 65).astype(np.float32)),
-        make("negative fractional seed", -3.7, _grid(4, 2, dtype=np.float64), np.arange(4.0)),
-        make("int32 minimum seed", -(2**31), _grid(4, 1), np.ones(4, np.float32)),
-        make(
-            "N just past 8192, 8 MiB of x",
-            np.array(5.0),
-            # Scaled off the half-integers, which float16 and bfloat16 hold exactly: code that
-            # stores large inputs in a narrower type is then off by more than rounding.
-            _grid(8193, 257, scale=1.00342),
-            np.linspace(-2, 2, 8193).astype(np.float32),
-        ),
-        make(
-            "large values",
-            np.float32(7.0),
-            _grid(8, 3, scale=1e3),
-            (np.arange(8.0) * 1e3).astype(np.float32),
-        ),
-        make("all zeros", np.uint32(12345), np.zeros((2, 4), np.float32), np.zeros(2, np.float32)),
-        make(
-            "D just past 256",
-            3,
-            # Off the half-integers too: float16 holds those exactly.
-            _grid(2, 257, scale=1.00342),
-            np.array([1.0, -0.5], np.float32),
-        ),
-        make(
-            "constant column and targets",
-            np.float16(99.5),
-            np.ones((7, 2), np.float32),
-            np.full(7, 3.0, np.float32),
-        ),
+        _problem(
+            name,
+            copy.copy(seed),
+            x.copy(),
+            y.copy(),
+            lr_kind,
+            min(0.75, 20 * threshold) if lr_kind == "absolute" else None,
+            threshold,
+        )
+        for name, seed, x, y, threshold in _edge_inputs()
     ]
 
 
