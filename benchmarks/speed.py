@@ -60,6 +60,7 @@ BENCHMARKS = Path(__file__).resolve().parent
 REPO = BENCHMARKS.parent
 # The project's one way to start the suite in a subprocess (tests/suite_runner.py).
 sys.path.insert(0, str(REPO))
+from tests.suite_runner import SuiteRun as Finished  # noqa: E402
 from tests.suite_runner import start_suite  # noqa: E402
 
 DEFAULT_PEER = REPO.parent / "shared" / "peers" / "naive_suite"
@@ -162,6 +163,17 @@ class SuiteRun:
         return workers * self.examples / self.hypothesis_seconds
 
 
+def failures(suite: Finished) -> str:
+    """Every failed or blocked result of ``suite`` in full, with its repro snippet: a
+    benchmark run draws at random, so a false failure it meets is kept only here."""
+    return "".join(
+        f"{r['implementation']}: {r['property']} {r['status']}:\n{r['message']}\n"
+        f"{r.get('repro') or '(no repro snippet)'}\n\n"
+        for r in suite.results
+        if r["status"] in ("failed", "blocked")
+    )
+
+
 def run_suite(
     cache_dir: Path,
     environment: Environment,
@@ -201,7 +213,7 @@ def run_suite(
             env=env,
         )
         if suite.returncode != 0:
-            raise SystemExit(f"suite failed:\n{suite.tail(3000)}")
+            raise SystemExit(f"suite failed:\n{failures(suite)}{suite.tail(3000)}")
         results, wall = suite.results, suite.wall
         records = [r for path in times.glob("*.json") for r in json.loads(path.read_text())]
     by_family = {"one_step": 0.0, "train_state": 0.0}
