@@ -10,6 +10,7 @@ import pytest
 from conformance.isolation.failures import GlobalStateChanged
 from conformance.isolation.implementations import Implementation
 from conformance.properties.calling import ANSWERS_KEPT, call, call_raw
+from conformance.properties.expected import expected
 from conformance.strategies.data import DataDescription
 from conformance.strategies.problems import Problem, threshold_of
 
@@ -96,6 +97,19 @@ def test_a_different_question_is_a_new_call(other: Problem) -> None:
     call(impl, problem())
     assert call(impl, other).loss == 2.0
     assert len(connection.requests) == 2
+
+
+def test_seeds_that_print_alike_are_different_questions() -> None:
+    """0-d arrays print 8 digits: both seeds are ``array(2.14748365e+09)``, and their int()
+    differ, so the oracle's answers differ too (a soak run met this as a false failure)."""
+    near, far = problem(seed=np.array(2147483646.0)), problem(seed=np.array(2147483647.0))
+    assert repr(near.seed) == repr(far.seed)
+    impl = implementation(connection := CountingConnection())
+    call(impl, near)
+    assert call(impl, far).loss == 2.0
+    assert len(connection.requests) == 2
+    assert expected(near).loss_after != expected(far).loss_after
+    assert expected(far) == expected(problem(seed=2147483647))
 
 
 def test_read_only_inputs_are_another_question() -> None:

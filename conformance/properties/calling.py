@@ -28,6 +28,7 @@ from conformance.isolation.failures import (
 from conformance.isolation.implementations import Implementation
 from conformance.isolation.service import OUTPUT_LIMIT
 from conformance.isolation.untrusted_text import printed_lines
+from conformance.properties.exact_keys import exact_key
 from conformance.strategies.problems import Problem
 
 
@@ -218,7 +219,7 @@ def _question(problem: Problem, read_only: bool, layout: str, reuse_buffers: boo
     """A digest of everything the call is given, exact to the bit and the type."""
     digest = hashlib.blake2b(digest_size=16)
     for part in (problem.seed, problem.lr):
-        digest.update(f"{type(part).__module__}.{type(part).__qualname__}:{part!r};".encode())
+        digest.update(exact_key(part) + b";")
     for array in (problem.x, problem.y):
         digest.update(f"{array.dtype.str}{array.shape};".encode())
         digest.update(np.ascontiguousarray(array).tobytes())

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from conformance.properties import matmul_precision
+from conformance.properties.exact_keys import exact_key
 from conformance.reference.oracle import OracleStep, oracle_step
 from conformance.strategies.problems import Problem
 
@@ -59,14 +60,13 @@ def _key(problem: Problem) -> tuple[object, ...]:
     seed = problem.seed
     return (
         matmul_precision.in_force(),
-        type(seed).__name__,
-        repr(seed),
+        exact_key(seed),
         problem.x.dtype.str,
         problem.x.shape,
         problem.x.tobytes(),
         problem.y.dtype.str,
         problem.y.tobytes(),
-        repr(problem.lr),
+        exact_key(problem.lr),
     )
 
 
