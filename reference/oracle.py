@@ -13,6 +13,7 @@ values it returns the absolute-value magnitudes that
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,9 +48,22 @@ def descent_threshold(x: np.ndarray) -> float:
     an SGD step with ``0 < lr <= 1/lambda_max`` lowers the loss by at least
     ``lr * |g|^2 / 2``; any ``lr < 2/lambda_max`` still lowers it.
     """
-    a = np.hstack([np.asarray(x, np.float64), np.ones((x.shape[0], 1))])
-    lambda_max = float(np.linalg.eigvalsh((2.0 / a.shape[0]) * (a.T @ a))[-1])
-    return 1.0 / lambda_max
+    x64 = np.ascontiguousarray(x, np.float64)
+    # Kept by content: a drawn problem's threshold is asked for again by the oracle, and
+    # every property pins the same edge inputs; the eigenproblem is up to 258 x 258.
+    key = (x64.shape, hashlib.blake2b(x64.data, digest_size=16).digest())
+    threshold = _THRESHOLDS.get(key)
+    if threshold is None:
+        a = np.hstack([x64, np.ones((x64.shape[0], 1))])
+        lambda_max = float(np.linalg.eigvalsh((2.0 / a.shape[0]) * (a.T @ a))[-1])
+        if len(_THRESHOLDS) >= _THRESHOLDS_KEPT:
+            _THRESHOLDS.clear()
+        threshold = _THRESHOLDS[key] = 1.0 / lambda_max
+    return threshold
+
+
+_THRESHOLDS: dict[tuple[tuple[int, ...], bytes], float] = {}
+_THRESHOLDS_KEPT = 4096
 
 
 def oracle_step(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
@@ -129,22 +128,9 @@ def _lr_inconsistency(lr: float, kind: str, threshold: float) -> str | None:
     return None
 
 
-_THRESHOLDS: dict[tuple[tuple[int, ...], bytes], float] = {}
-_THRESHOLDS_KEPT = 1024
-
-
 def threshold_of(x: np.ndarray) -> float:
     """The descent threshold for ``x`` as the canonical recipe sees it (rounded to float32)."""
-    x32 = np.ascontiguousarray(x, np.float32)
-    # Kept by content: every property builds the edge pins at import, and the threshold of
-    # the 8 MiB one (an 8193 x 258 Gram matrix in float64) costs far more than its digest.
-    key = (x32.shape, hashlib.blake2b(x32.data, digest_size=16).digest())
-    threshold = _THRESHOLDS.get(key)
-    if threshold is None:
-        if len(_THRESHOLDS) >= _THRESHOLDS_KEPT:
-            _THRESHOLDS.clear()
-        threshold = _THRESHOLDS[key] = descent_threshold(x32)
-    return threshold
+    return descent_threshold(np.asarray(x, np.float32))
 
 
 def problems(
