@@ -15,7 +15,9 @@ under 15 minutes:
 - ``trainstate-ci-pins``, the ``@example`` pins and two draws (every edge
   input, and a property without pins still runs), for the runs that judge
   many implementations on what the pins show (the real TrainState classes,
-  most of the emulated precisions), so that each adds seconds, not minutes;
+  most of the emulated precisions), so that each adds seconds, not minutes, and
+  for the command line's whole runs, which test its exit code and the files it
+  writes, not what a draw can find;
 - ``trainstate-ci-kill``, no shrinking, for the runs that only ask whether a
   mutant is killed: one failure is enough, the smallest is not needed.  It
   keeps ``trainstate-ci``'s 25 draws and every pin: the kill matrix is measured at the
@@ -42,6 +44,8 @@ QUICK_ARGS = ("-p", "meta_profile", f"--hypothesis-profile={QUICK_PROFILE}")
 ``quick_profile`` fixture puts on ``PYTHONPATH``."""
 KILL_PROFILE = "trainstate-ci-kill"
 PINS_PROFILE = "trainstate-ci-pins"
+PINS_ARGS = ("-p", "meta_profile", f"--hypothesis-profile={PINS_PROFILE}")
+"""pytest arguments for the pins profile, loaded as :data:`QUICK_ARGS` is."""
 
 
 def pythonpath(copy_dir: Path) -> str:

@@ -426,7 +426,7 @@ def test_command_line_writes_both_platforms_results(
          "--workers", "2", "--cache-dir", str(cache_dir),
          "--gradescope", str(gradescope), "--prairielearn", str(prairielearn),
          "--weights", str(weights),
-         "--", *meta_profile.QUICK_ARGS, "--trainstate-maxfail", "1"],
+         "--", *meta_profile.PINS_ARGS, "--trainstate-maxfail", "1"],
         cwd=tmp_path, capture_output=True, text=True, timeout=1500, env=os.environ,
     )  # fmt: skip
     tail = done.stdout[-4000:] + done.stderr[-4000:]
