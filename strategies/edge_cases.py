@@ -32,9 +32,12 @@ def _problem(
     lr_kind: str,
     lr: float | None = None,
     threshold: float | None = None,
+    scale: float | None = None,
 ) -> Problem:
     if threshold is None:
         threshold = threshold_of(x)
+    if scale is None:
+        scale = float(np.max(np.abs(x), initial=0.0))
     if lr is None:
         lr = _LR_FACTORS[lr_kind] * threshold
     return Problem(
@@ -46,7 +49,7 @@ def _problem(
         threshold=threshold,
         description=DataDescription(
             dtype=x.dtype.name,
-            scale=float(np.max(np.abs(x), initial=0.0)),
+            scale=scale,
             x_kind="pinned",
             x_structure=name,
             y_kind="pinned",
@@ -62,8 +65,8 @@ def _grid(n: int, d: int, scale: float = 1.0, dtype: type = np.float32) -> np.nd
 
 
 @functools.cache
-def _edge_inputs() -> tuple[tuple[str, object, np.ndarray, np.ndarray, float], ...]:
-    """Each pinned input as ``(name, seed, x, y, threshold)``, built once per process: every
+def _edge_inputs() -> tuple[tuple[str, object, np.ndarray, np.ndarray, float, float], ...]:
+    """Each pinned input as ``(name, seed, x, y, threshold, scale)``, built once per process: every
     property pins them at import, and the largest is 8 MiB with a 258 x 258 eigenproblem."""
     inputs = [
         ("single row, single feature", 0, np.array([[1.5]], np.float32),
@@ -86,7 +89,10 @@ def _edge_inputs() -> tuple[tuple[str, object, np.ndarray, np.ndarray, float], .
     ]  # fmt: skip
     for _, _, x, y in inputs:
         x.flags.writeable = y.flags.writeable = False
-    return tuple((name, seed, x, y, threshold_of(x)) for name, seed, x, y in inputs)
+    return tuple(
+        (name, seed, x, y, threshold_of(x), float(np.max(np.abs(x), initial=0.0)))
+        for name, seed, x, y in inputs
+    )
 
 
 def edge_problems(lr_kind: str) -> list[Problem]:
@@ -101,8 +107,9 @@ def edge_problems(lr_kind: str) -> list[Problem]:
             lr_kind,
             min(0.75, 20 * threshold) if lr_kind == "absolute" else None,
             threshold,
+            scale,
         )
-        for name, seed, x, y, threshold in _edge_inputs()
+        for name, seed, x, y, threshold, scale in _edge_inputs()
     ]
 
 
