@@ -11,6 +11,7 @@ from conformance.properties.calling import call
 from conformance.properties.expected import expected
 from conformance.properties.skeleton import one_step_property
 from conformance.strategies.edge_cases import edge_pins
+from conformance.strategies.printing import value_code
 from conformance.strategies.problems import Problem, problems
 from conformance.strategies.seeds import SEED_FORMS, fractions, int32_seeds, spell
 
@@ -30,9 +31,9 @@ def test_seeds_with_same_int_are_identical(
     first = call(impl, problem)
     second = call(impl, aliased)
     assert np.array_equal(first.values, second.values, equal_nan=True), (
-        f"seed={problem.seed!r} gives {first.values.tolist()} but seed={alias!r} gives "
-        f"{second.values.tolist()}; both have int(seed) == {base}, and the seed is cast "
-        f"with int() (truncation toward zero) {problem.label()}"
+        f"seed={value_code(problem.seed)} gives {first.values.tolist()} but "
+        f"seed={value_code(alias)} gives {second.values.tolist()}; both have int(seed) == "
+        f"{base}, and the seed is cast with int() (truncation toward zero) {problem.label()}"
     )
 
 
@@ -51,7 +52,7 @@ def test_different_seeds_give_different_inits(
     first = call(impl, problem)
     second = call(impl, other)
     assert first.loss != second.loss, (
-        f"seeds {problem.seed!r} and {other_seed!r} both give the initial loss "
+        f"seeds {value_code(problem.seed)} and {value_code(other_seed)} both give the initial loss "
         f"{first.loss!r} (lr=0), but the canonical initial losses differ "
         f"({mine.loss_before!r} vs {theirs.loss_before!r}): the seed does not select the "
         f"initialisation {problem.label()}"

@@ -94,6 +94,12 @@ def array_code(a: Any) -> str:
     return f"jnp.asarray({shaped})" if module == "jnp" else f"{shaped}.copy()"
 
 
+def value_code(value: object) -> str:
+    """``repr(value)``, but an array as :func:`array_code` writes it: a 0-d array's repr
+    keeps 8 digits, so ``np.array(2147483646.0)`` would print as ``array(2.14748365e+09)``."""
+    return array_code(value) if isinstance(value, np.ndarray | jax.Array) else repr(value)
+
+
 def _digits(arr: np.ndarray) -> str | None:
     def go(a: np.ndarray) -> str:
         if a.ndim == 0:

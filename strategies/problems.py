@@ -18,7 +18,7 @@ from conformance.strategies.learning_rates import (
     LR_KINDS,
     draw_learning_rate,
 )
-from conformance.strategies.printing import ShownByRepr
+from conformance.strategies.printing import ShownByRepr, value_code
 from conformance.strategies.seeds import SEEDS
 from conformance.strategies.shapes import D_POOL, N_POOL, draw_shape
 
@@ -53,8 +53,8 @@ class Problem(ShownByRepr):
         """The one-line coordinates that end every assertion message."""
         y_dtype = "" if self.y.dtype == self.x.dtype else f", y.dtype={self.y.dtype}"
         return (
-            f"[seed={self.seed!r}, N={self.n}, D={self.d}, lr={self.lr!r} ({self.lr_kind}), "
-            f"x.dtype={self.x.dtype}{y_dtype}]"
+            f"[seed={value_code(self.seed)}, N={self.n}, D={self.d}, lr={self.lr!r} "
+            f"({self.lr_kind}), x.dtype={self.x.dtype}{y_dtype}]"
         )
 
     def inconsistency(self) -> str | None:
@@ -105,7 +105,7 @@ class Problem(ShownByRepr):
             return f"<{a.dtype} {a.shape}, min {a.min():.6g}, max {a.max():.6g}>"
 
         return (
-            f"Problem(seed={self.seed!r}, lr={self.lr!r} ({self.lr_kind}, threshold "
+            f"Problem(seed={value_code(self.seed)}, lr={self.lr!r} ({self.lr_kind}, threshold "
             f"{self.threshold:.6g}), x={show(self.x)}, y={show(self.y)}, data: {self.description})"
         )
 

@@ -31,7 +31,7 @@ from conformance.strategies.arguments import instance
 from conformance.strategies.mismatched_grads import MismatchCase, mismatched_grads
 from conformance.strategies.optax_catalogue import CATALOGUE, OptimizerCase
 from conformance.strategies.optimizers import optimizers
-from conformance.strategies.printing import ShownByRepr, array_code, tree_code
+from conformance.strategies.printing import ShownByRepr, array_code, tree_code, value_code
 from conformance.strategies.pytrees import (
     GRAD_BOUND,
     PARAM_BOUND,
@@ -415,8 +415,8 @@ class DenseProblem(ShownByRepr):
 
     def __repr__(self) -> str:
         return (
-            f"DenseProblem(x={array_code(self.x)}, y={array_code(self.y)}, seed={self.seed!r}, "
-            f"fraction={self.fraction!r})"
+            f"DenseProblem(x={array_code(self.x)}, y={array_code(self.y)}, "
+            f"seed={value_code(self.seed)}, fraction={self.fraction!r})"
         )
 
     def inconsistency(self) -> str | None:
