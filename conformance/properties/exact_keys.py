@@ -14,7 +14,7 @@ import numpy as np
 def exact_key(value: object) -> bytes:
     """Bytes equal for two values only when they are of one type and hold the same bits."""
     kind = f"{type(value).__module__}.{type(value).__qualname__}"
-    if isinstance(value, np.ndarray | np.generic):
+    if isinstance(value, np.ndarray | np.generic) or hasattr(type(value), "__array__"):
         array = np.asarray(value)
         return f"{kind}:{array.dtype.str}{array.shape}:".encode() + array.tobytes()
     if isinstance(value, float):

@@ -57,16 +57,9 @@ class Expected:
 
 
 def _key(problem: Problem) -> tuple[object, ...]:
-    seed = problem.seed
     return (
         matmul_precision.in_force(),
-        exact_key(seed),
-        problem.x.dtype.str,
-        problem.x.shape,
-        problem.x.tobytes(),
-        problem.y.dtype.str,
-        problem.y.tobytes(),
-        exact_key(problem.lr),
+        *(exact_key(part) for part in (problem.seed, problem.x, problem.y, problem.lr)),
     )
 
 
