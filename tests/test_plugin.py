@@ -193,6 +193,14 @@ def test_two_impls_with_one_name_are_refused(pytester, repo, suite_cache_dir) ->
     )
 
 
+def test_the_reference_is_named_by_its_test_id_name_too() -> None:
+    from conformance.isolation.implementations import REFERENCE_SPEC, check_specs
+
+    # "reference" is what its test ids and `-k` use; taken as a module path it imported nothing.
+    assert check_specs(["reference"]) == [("reference", REFERENCE_SPEC)]
+    assert check_specs([REFERENCE_SPEC]) == [("reference", REFERENCE_SPEC)]
+
+
 SCHEDULER_SPY = (
     "import os\n"
     "import pytest\n"

@@ -182,11 +182,15 @@ class Implementation:
 def check_specs(specs: list[str]) -> list[tuple[str, str]]:
     """``(name, spec)`` for each spec, refusing missing files and two specs with one name.
 
+    ``reference``, the name the built-in reference's test ids carry, names it as a spec too.
     Nothing is imported: whether a module imports is for its own process to find out.
     """
     named: list[tuple[str, str]] = []
     seen: dict[str, str] = {}
-    for spec in specs:
+    for given in specs:
+        # The repository has a top-level reference/ package, but it is installed as
+        # conformance.reference: a bare "reference" would import nothing in a host.
+        spec = REFERENCE_SPEC if given == REFERENCE_NAME else given
         if is_file_spec(spec) and not Path(spec).expanduser().is_file():
             raise ImplementationError(f"--trainstate-impl {spec}: no such file")
         name = REFERENCE_NAME if spec == REFERENCE_SPEC else spec_name(spec)

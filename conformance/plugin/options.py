@@ -34,8 +34,9 @@ def add_options(parser: Any) -> None:
         dest="trainstate_impl",
         help=(
             "implementation to test: a dotted module name or a path to a .py file defining "
-            f"one_step and/or TrainState; repeatable. Default: ${ENV_VAR} (comma-separated), "
-            "else the built-in reference. With no test paths, runs the suite's properties only."
+            "one_step and/or TrainState, or reference (the built-in one); repeatable. Default: "
+            f"${ENV_VAR} (comma-separated), else the built-in reference. With no test paths, "
+            "runs the suite's properties only."
         ),
     )
     group.addoption(
