@@ -25,7 +25,7 @@ from conformance.properties.skeleton import one_step_property
 from conformance.reference.tolerance import pairwise
 from conformance.strategies.edge_cases import edge_pins
 from conformance.strategies.problems import Problem, problems
-from conformance.strategies.shapes import REPEATABLE_N
+from conformance.strategies.shapes import REPEATABLE_SHAPES
 
 
 def _loss_scale(own_loss: float, reference_loss: float) -> float:
@@ -58,7 +58,7 @@ def test_row_permutation_invariance(
     )
 
 
-@one_step_property(pins=edge_pins("small", "absolute"), problem=problems(n_pool=REPEATABLE_N))
+@one_step_property(pins=edge_pins("small", "absolute"), problem=problems(shapes=REPEATABLE_SHAPES))
 def test_dataset_repetition_invariance(impl: Implementation, problem: Problem) -> None:
     doubled = problem.replace(x=np.concatenate([problem.x, problem.x]), y=np.tile(problem.y, 2))
     once = call(impl, problem).loss

@@ -46,7 +46,7 @@ from conformance.strategies.pytrees import (
     trees,
 )
 from conformance.strategies.seeds import seeds
-from conformance.strategies.shapes import D_POOL, N_POOL
+from conformance.strategies.shapes import D_POOL, N_POOL, SHAPE_POOL
 from conformance.strategies.train_state_cases import (
     DenseProblem,
     ExtraValues,
@@ -60,6 +60,7 @@ __all__ = [
     "LR_KINDS",
     "N_POOL",
     "OPTIMIZER_NAMES",
+    "SHAPE_POOL",
     "DenseProblem",
     "ExtraValues",
     "GradSequence",

@@ -7,8 +7,9 @@ rows, over 1 MiB (padded, blocked, capped or chunked batches, a path for large
 inputs), ``D`` just past 256 (features in tiles), the int32 extremes and a
 negative fractional seed, seeds as NumPy ``int8``, ``uint32``, ``float32``, a
 fractional ``float16`` and a 0-d array, ``lr == 0``, ``lr`` above 0.5, large values, and
-all-zero or constant data.  Their shapes are in the pools of
-:mod:`conformance.strategies.shapes` (and so is twice their ``N``), so they compile nothing extra.
+all-zero or constant data.  Their shapes are in the pool of
+:mod:`conformance.strategies.shapes`, so they compile nothing extra, except the wide 8193-row
+one, and the doubled 8193- and 7-row ones of the repetition property.
 """
 
 from __future__ import annotations

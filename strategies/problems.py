@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
 from conformance.reference.oracle import descent_threshold
 from conformance.strategies.arguments import subset
@@ -20,7 +21,7 @@ from conformance.strategies.learning_rates import (
 )
 from conformance.strategies.printing import ShownByRepr, value_code
 from conformance.strategies.seeds import SEEDS
-from conformance.strategies.shapes import D_POOL, N_POOL, draw_shape
+from conformance.strategies.shapes import D_POOL, N_POOL, SHAPE_POOL, Shape, draw_shape, shapes_with
 
 SMALL_ARRAY = 12
 
@@ -134,7 +135,10 @@ def threshold_of(x: np.ndarray) -> float:
 
 
 def problems(
-    *, lr_kinds: Collection[str] = LR_KINDS, n_pool: Collection[int] = N_POOL
+    *,
+    lr_kinds: Collection[str] = LR_KINDS,
+    n_pool: Collection[int] = N_POOL,
+    shapes: Collection[Shape] = SHAPE_POOL,
 ) -> st.SearchStrategy[Problem]:
     """A valid input of ``one_step``, as a :class:`Problem`.
 
@@ -142,18 +146,21 @@ def problems(
     :data:`~conformance.strategies.learning_rates.LR_KINDS`: ``"zero"``,
     ``"small"``, ``"moderate"``, ``"large"``, ``"diverging"``, ``"absolute"``); ``n_pool``: the
     numbers of rows to draw from (a non-empty subset of
-    :data:`~conformance.strategies.shapes.N_POOL`, whose shapes JAX compiles
-    once each).
+    :data:`~conformance.strategies.shapes.N_POOL`); ``shapes``: the ``(N, D)`` pairs to draw
+    from (a subset of :data:`~conformance.strategies.shapes.SHAPE_POOL`, whose shapes JAX
+    compiles once each).  A shape is drawn from those in ``shapes`` with ``N`` in ``n_pool``.
     """
-    return _problems(
-        subset("lr_kinds", lr_kinds, LR_KINDS), tuple(sorted(subset("n_pool", n_pool, N_POOL)))
-    )
+    rows = subset("n_pool", n_pool, N_POOL)
+    among = shapes_with(rows, subset("shapes", shapes, SHAPE_POOL))
+    if not among:
+        raise InvalidArgument(f"no shape of shapes={tuple(shapes)!r} has N in n_pool={rows!r}")
+    return _problems(subset("lr_kinds", lr_kinds, LR_KINDS), among)
 
 
 @functools.cache
 @st.composite
-def _problems(draw: st.DrawFn, lr_kinds: tuple[str, ...], n_pool: tuple[int, ...]) -> Problem:
-    n, d = draw_shape(draw, n_pool)
+def _problems(draw: st.DrawFn, lr_kinds: tuple[str, ...], shapes: tuple[Shape, ...]) -> Problem:
+    n, d = draw_shape(draw, shapes)
     x, y, description = draw_data(draw, n, d)
     seed = draw(SEEDS)
     threshold = threshold_of(x)

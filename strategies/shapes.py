@@ -1,24 +1,31 @@
-"""Shapes ``(N, D)`` of ``x``, from a bounded pool.
+"""Shapes ``(N, D)`` of ``x``, from a fixed pool of pairs.
 
-JAX compiles once per input shape, so the pools are small and fixed: a run
-compiles at most ``len(N_POOL) * len(D_POOL)`` shapes per implementation (the
-repetition property doubles only an ``N`` whose double is in the pool).  They
-still reach every shape that breaks code: a single row, a single feature,
-square ``x`` (every narrow ``D`` is also an ``N``), ``N`` just past 64, and large
-``N`` just past powers of two: 1025, and 8193, past 2048, 4096 and 8192,
-where code that pads batches to a bucket size, averages the means of
+JAX compiles once per input shape, and an eager implementation pays 0.2 to
+0.7 s of compilation for each new one, so the pool is a fixed set of pairs
+(:data:`SHAPE_POOL`), not every ``N`` with every ``D``.  It still holds every
+kind of shape that breaks code: a single row, a single feature (with every
+``N`` of :data:`N_POOL`), square ``x`` (every narrow ``D``), ``N`` just past 64,
+and large ``N`` just past powers of two: 1025, and 8193, past 2048, 4096 and
+8192, where code that pads batches to a bucket size, averages the means of
 fixed-size blocks, caps or chunks a batch, or takes another path for large
-inputs goes wrong (one row past a multiple of 512, 2048 and 4096 is the
-worst case for all of them); and wide ``x`` (:data:`WIDE_D`), drawn with few
-rows so that it costs four shapes.  Shrinking moves toward the front of each pool, so a failure is
-reported at the smallest shape that shows it.
+inputs goes wrong (one row past a multiple of 512, 2048 and 4096 is the worst
+case for all of them); each of those with more than one feature too; and wide
+``x`` (:data:`WIDE_D`), drawn with few rows.  Every narrow ``D`` above 1 is met
+with fewer rows than features, with more, and with ``N`` past 64 (:data:`GENERAL`).
+Shrinking moves toward the front of each kind's shapes, the smallest first, so a
+failure is reported at the smallest shape that shows it.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Collection
+
 from hypothesis import strategies as st
 
 from conformance.strategies.cached import choice
+
+Shape = tuple[int, int]
 
 N_POOL = (1, 2, 3, 4, 6, 7, 8, 16, 65, 130, 1025, 8193)
 NARROW_D = (1, 2, 3, 4, 7, 8)
@@ -30,27 +37,59 @@ dtype, another algorithm) from 256 features on."""
 WIDE_N = (2, 130)
 """The rows of a wide ``x``: two, and 130."""
 D_POOL = NARROW_D + WIDE_D
-REPEATABLE_N = tuple(n for n in N_POOL if 2 * n in N_POOL)
-"""The ``N`` whose doubling is also in the pool: the repetition property compiles nothing new."""
 
-SHAPE_KINDS = ("any", "square", "single row", "single feature", "many rows", "many features")
+GENERAL: tuple[Shape, ...] = (
+    (2, 3), (2, 4), (3, 2), (2, 8), (4, 2), (6, 3), (7, 2), (3, 7), (8, 3), (16, 7),
+    (65, 2), (65, 8), (130, 2), (130, 4), (1025, 3), (1025, 7), (8193, 2),
+)  # fmt: skip
+"""Neither a single row, nor a single feature, nor square: two to five ``N`` for each narrow
+``D`` above 1, from fewer rows than features to 8193 rows."""
+
+SHAPES_BY_KIND: dict[str, tuple[Shape, ...]] = {
+    "square": tuple((d, d) for d in NARROW_D),
+    "single row": tuple((1, d) for d in NARROW_D),
+    "single feature": tuple((n, 1) for n in N_POOL),
+    "many rows": tuple(s for s in GENERAL if s[0] > 64),
+    "many features": tuple((n, d) for n in WIDE_N for d in WIDE_D),
+}
+SHAPE_POOL: tuple[Shape, ...] = tuple(
+    sorted(
+        {s for shapes in SHAPES_BY_KIND.values() for s in shapes} | set(GENERAL),
+        key=lambda s: (s[0] * s[1], s),
+    )
+)
+"""Every shape drawn, the smallest first."""
+SHAPE_KINDS = ("any", *SHAPES_BY_KIND)
+"""``"any"`` draws from the whole pool; each other kind from its own shapes, so that the edge
+kinds are drawn as often as the general one."""
+
+REPEATABLE_SHAPES: tuple[Shape, ...] = tuple(
+    s for s in SHAPE_POOL if (2 * s[0], s[1]) in SHAPE_POOL
+)
+"""The shapes whose rows doubled are also in the pool: the repetition property compiles nothing
+new."""
+REPEATABLE_N = tuple(sorted({n for n, _ in REPEATABLE_SHAPES}))
 
 
-def draw_shape(draw: st.DrawFn, n_pool: tuple[int, ...] = N_POOL) -> tuple[int, int]:
-    """An ``(N, D)`` pair with ``N`` from ``n_pool``; the edge kinds are drawn as often as
-    the general one."""
-    kind = draw(choice(SHAPE_KINDS))
-    if kind == "square":
-        d = draw(choice(tuple(d for d in NARROW_D if d in n_pool)))
-        return d, d
-    if kind == "single row":
-        return 1, draw(choice(NARROW_D))
-    if kind == "single feature":
-        return draw(choice(n_pool)), 1
-    if kind == "many rows":
-        n = draw(choice(tuple(n for n in n_pool if n > 64) or (max(n_pool),)))
-        return n, draw(choice(NARROW_D))
-    if kind == "many features":
-        n = draw(choice(tuple(n for n in WIDE_N if n in n_pool) or (min(n_pool),)))
-        return n, draw(choice(WIDE_D))
-    return draw(choice(n_pool)), draw(choice(NARROW_D))
+@functools.cache
+def _kinds(shapes: tuple[Shape, ...]) -> dict[str, tuple[Shape, ...]]:
+    """Each kind with its shapes among ``shapes``, the kinds left empty dropped."""
+    kept = set(shapes)
+    by_kind = {"any": SHAPE_POOL, **SHAPES_BY_KIND}
+    found = {kind: tuple(s for s in by_kind[kind] if s in kept) for kind in SHAPE_KINDS}
+    return {kind: among for kind, among in found.items() if among}
+
+
+def shapes_with(
+    n_pool: Collection[int], among: Collection[Shape] = SHAPE_POOL
+) -> tuple[Shape, ...]:
+    """The shapes of the pool in ``among`` whose ``N`` is in ``n_pool``, the smallest first."""
+    return tuple(s for s in SHAPE_POOL if s in among and s[0] in n_pool)
+
+
+def draw_shape(draw: st.DrawFn, shapes: tuple[Shape, ...] = SHAPE_POOL) -> Shape:
+    """An ``(N, D)`` pair from ``shapes`` (a subset of :data:`SHAPE_POOL`); each kind that has
+    shapes there is drawn as often as the others."""
+    kinds = _kinds(shapes)
+    kind = draw(choice(tuple(kinds)))
+    return draw(choice(kinds[kind]))  # type: ignore[no-any-return]

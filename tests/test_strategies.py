@@ -9,7 +9,13 @@ from hypothesis import Phase, find, given, settings
 from conformance.strategies.learning_rates import DIVERGING_FACTOR
 from conformance.strategies.problems import Problem, problems
 from conformance.strategies.seeds import INT32_MAX, INT32_MIN, seeds
-from conformance.strategies.shapes import D_POOL, N_POOL, REPEATABLE_N
+from conformance.strategies.shapes import (
+    D_POOL,
+    N_POOL,
+    REPEATABLE_SHAPES,
+    SHAPE_POOL,
+    SHAPES_BY_KIND,
+)
 
 DRAWS = 2000
 
@@ -99,6 +105,22 @@ def test_edge_is_reachable(drawn: list[Problem], condition) -> None:
     assert hits > 0, f"not one of {len(drawn)} drawn problems has this edge"
 
 
-def test_repeatable_n_doubles_into_the_pool() -> None:
-    assert REPEATABLE_N and all(2 * n in N_POOL for n in REPEATABLE_N)
-    assert any(n > 64 for n in REPEATABLE_N)
+def test_repeatable_shapes_double_into_the_pool() -> None:
+    assert all((2 * n, d) in SHAPE_POOL for n, d in REPEATABLE_SHAPES)
+    assert any(n > 64 and d > 1 for n, d in REPEATABLE_SHAPES)
+    assert {1, 2, 3} <= {n for n, d in REPEATABLE_SHAPES if n == d}
+
+
+def test_the_shape_pool_keeps_every_edge_class() -> None:
+    """Every N with a single feature; every narrow D with a single row and square; every D
+    above 1 with fewer rows than features, with more, and with N past 64."""
+    assert {n for n, d in SHAPE_POOL if d == 1} == set(N_POOL)
+    assert {d for n, d in SHAPE_POOL if n == 1} == {d for d in D_POOL if d < 9}
+    assert {d for n, d in SHAPE_POOL if n == d} == {d for d in D_POOL if d < 9}
+    for wide in (d for d in D_POOL if d > 8):
+        assert any(n < wide and d == wide for n, d in SHAPE_POOL)
+    for d in (d for d in D_POOL if 1 < d < 9):
+        assert d == 2 or any(1 < n < d and dd == d for n, dd in SHAPE_POOL), d
+        assert any(n > d and dd == d for n, dd in SHAPE_POOL), d
+        assert any(n > 64 and dd == d for n, dd in SHAPE_POOL), d
+    assert all(n > 64 for n, _ in SHAPES_BY_KIND["many rows"])
