@@ -9,7 +9,7 @@ negative fractional seed, seeds as NumPy ``int8``, ``uint32``, ``float32``, a
 fractional ``float16`` and a 0-d array, ``lr == 0``, ``lr`` above 0.5, large values, and
 all-zero or constant data.  Their shapes are in the pool of
 :mod:`conformance.strategies.shapes`, so they compile nothing extra, except the wide 8193-row
-one, and the doubled 8193- and 7-row ones of the repetition property.
+one, and the repetition property's doubles of those whose doubled rows are not in the pool.
 """
 
 from __future__ import annotations

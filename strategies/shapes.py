@@ -42,7 +42,7 @@ GENERAL: tuple[Shape, ...] = (
     (2, 3), (2, 4), (3, 2), (2, 8), (4, 2), (6, 3), (7, 2), (3, 7), (8, 3), (16, 7),
     (65, 2), (65, 8), (130, 2), (130, 4), (1025, 3), (1025, 7), (8193, 2),
 )  # fmt: skip
-"""Neither a single row, nor a single feature, nor square: two to five ``N`` for each narrow
+"""Neither a single row, nor a single feature, nor square: two to six ``N`` for each narrow
 ``D`` above 1, from fewer rows than features to 8193 rows."""
 
 SHAPES_BY_KIND: dict[str, tuple[Shape, ...]] = {
@@ -68,7 +68,6 @@ REPEATABLE_SHAPES: tuple[Shape, ...] = tuple(
 )
 """The shapes whose rows doubled are also in the pool: the repetition property compiles nothing
 new."""
-REPEATABLE_N = tuple(sorted({n for n, _ in REPEATABLE_SHAPES}))
 
 
 @functools.cache
@@ -80,9 +79,7 @@ def _kinds(shapes: tuple[Shape, ...]) -> dict[str, tuple[Shape, ...]]:
     return {kind: among for kind, among in found.items() if among}
 
 
-def shapes_with(
-    n_pool: Collection[int], among: Collection[Shape] = SHAPE_POOL
-) -> tuple[Shape, ...]:
+def shapes_with(n_pool: Collection[int], among: Collection[Shape]) -> tuple[Shape, ...]:
     """The shapes of the pool in ``among`` whose ``N`` is in ``n_pool``, the smallest first."""
     return tuple(s for s in SHAPE_POOL if s in among and s[0] in n_pool)
 
