@@ -56,13 +56,14 @@ def test_extra_fields_are_carried_replaced_and_kept_as_declared(
             assert got[key], (
                 f"{impl.name}: {what.format(name=field.name)}: the extra field {field.name} "
                 f"(declared {field.annotation or '?'}) should stay {value}, as a Flax struct "
-                f"field does {ctx}"
+                f"field does, but it is {got['became'].get(key, '?')} {ctx}"
             )
         if got["replaced"] is not None:
             assert got["replaced"], (
                 f"{impl.name}: apply_gradients(grads=..., {field.name}=...) did not set "
-                f"{field.name} to {got['alternative']} on the new state; **kwargs must replace "
-                f"fields as in Flax's self.replace(..., **kwargs) {ctx}"
+                f"{field.name} to {got['alternative']} on the new state, where it is "
+                f"{got['became'].get('replaced', '?')}; **kwargs must replace fields as in "
+                f"Flax's self.replace(..., **kwargs) {ctx}"
             )
         if got["static"]:
             assert not got["in_leaves"], (

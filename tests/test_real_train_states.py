@@ -137,7 +137,7 @@ def test_the_report_says_what_value_each_extra_field_gets(graded) -> None:
     )
     assert imagenet["dynamic_scale"]["value"].startswith("the suite's choice: DynamicScale(")
     assert fields["dqn_target_params"]["target_params"]["value"].startswith(
-        "trainstate_fields(params) where it names target_params"
+        "the module's trainstate_fields(params)"
     )
     assert fields["ema_filled_by_create"]["ema_params"]["value"].startswith(
         "none: the class's own create fills it"

@@ -374,6 +374,35 @@ def test_string_annotations_are_read_as_the_types_they_name() -> None:
     assert num_classes.static and num_classes.annotation is int
 
 
+class _TreeTypedFields(TrainState):
+    # ``optax.Params`` is a Union that names jax.Array beside Mapping and Iterable.
+    ema_params: optax.Params
+    batch_stats: optax.Params
+    key: jax.Array
+
+
+def test_a_union_that_admits_containers_is_a_tree_not_an_array() -> None:
+    """EMA and target params are commonly ``optax.Params``: a copy of params, not a PRNG key,
+    which the class's update would combine with params and fail on."""
+    params = {"w": jnp.ones(2), "b": jnp.zeros(())}
+    chosen = {f.name: choose(f, params)[0] for f in extra_fields(_TreeTypedFields)}
+    assert jax.tree_util.tree_structure(chosen["ema_params"]) == jax.tree_util.tree_structure(
+        params
+    )
+    assert chosen["batch_stats"] == {"extra": chosen["batch_stats"]["extra"]}
+    assert chosen["key"].dtype == jnp.uint32 and chosen["key"].shape == (2,)
+
+
+def test_the_values_description_names_the_hook_only_for_the_fields_it_gives() -> None:
+    values = FieldValues(_EmaFilledByCreate, lambda p: {"count": 7})
+    values.settle(_EmaFilledByCreate)
+    described = {f["name"]: f["value"] for f in values.describe()}
+    assert described["count"] == "the module's trainstate_fields(params)"
+    assert described["ema_params"].startswith(
+        "not named by trainstate_fields(params), so none: the class's own create fills it"
+    )
+
+
 def test_trajectory_scales_include_update_sizes() -> None:
     traj = Trajectory([{"w": np.float32(1.0)}, {"w": np.float32(-3.0)}], [(), ()])
     p_scale, _ = trajectory_scales(traj)

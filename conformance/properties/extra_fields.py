@@ -20,7 +20,8 @@ passes a value for each such field:
   an array is not), and a stand-in function otherwise (hashable); ``Optional[...]`` gets
   ``None``; ``bool``/``int``/``float``/``str`` a number or a string; a
   callable a stand-in function; an array type a PRNG key (``uint32[2]``,
-  usable both as an array and as a key); a field named ``*params*`` a copy
+  usable both as an array and as a key), but not a Union that also admits
+  containers (``optax.Params``, ``chex.ArrayTree``); a field named ``*params*`` a copy
   of ``params``; a dataclass type whose fields all have defaults its default
   instance; any other class ``None``; anything else (``Any``, a dict or
   ``FrozenDict``, a pytree) a small dict of float32 arrays.
@@ -177,6 +178,17 @@ def _named(annotation: Any, *names: str) -> bool:
     return any(name in text for name in names)
 
 
+def _is_tree_type(annotation: Any) -> bool:
+    """Whether the annotation admits containers of arrays: ``optax.Params``, ``chex.ArrayTree``
+    and jaxtyping's ``PyTree[...]`` are Unions or generics that name ``Array`` among
+    ``Mapping``/``Iterable`` members, and hold params-like trees, not one array."""
+    return _named(annotation, "Mapping", "Iterable", "ArrayTree", "PyTree", "Sequence")
+
+
+def _is_array_type(annotation: Any) -> bool:
+    return _named(annotation, "Array", "ndarray", "PRNGKey") and not _is_tree_type(annotation)
+
+
 @functools.cache
 def _identity() -> optax.GradientTransformation:
     """One ``optax.identity()`` for every create: each call of it makes new functions, and a
@@ -219,7 +231,7 @@ def choose(field: ExtraField, params: Any) -> tuple[Any, str]:
     if field.static:
         if annotation in plain:
             return plain[annotation], f"{plain[annotation]!r} (static {annotation.__name__})"
-        if _named(annotation, "Array", "ndarray", "PRNGKey"):
+        if _is_array_type(annotation):
             # What the annotation promises, though a static value must be hashable and an
             # array is not: jax.jit of the state then fails, as it does in the class's users'.
             return (
@@ -233,7 +245,7 @@ def choose(field: ExtraField, params: Any) -> tuple[Any, str]:
         return plain[annotation], f"{plain[annotation]!r} ({annotation.__name__})"
     if _named(annotation, "Callable") or annotation is Callable:
         return stand_in_function, "a stand-in function (Callable)"
-    if _named(annotation, "Array", "ndarray", "PRNGKey"):
+    if _is_array_type(annotation):
         return jax.random.PRNGKey(42), "jax.random.PRNGKey(42), a uint32[2] array (array type)"
     if "params" in field.name:
         return jax.tree_util.tree_map(jnp.array, params), f"a copy of params (named {field.name})"
@@ -298,6 +310,9 @@ class FieldValues:
         """A function of the module named like :data:`HOOK` but not it (:func:`near_miss_hook`)."""
         self.set_by_create: set[str] = set()
         """Required fields the class's own ``create`` fills (:meth:`settle`)."""
+        self.hook_names: set[str] | None = None
+        """The fields the hook names, as :meth:`settle` found them; ``None`` where it did not
+        run or the hook raised."""
 
     def _hooked(self, params: Any) -> dict[str, Any]:
         if self.hook is None:
@@ -336,9 +351,10 @@ class FieldValues:
         """
         params = {"w": jnp.zeros((3,), jnp.float32)}
         try:
-            chosen = {f.name for f in self.fields if f.required} - set(self._hooked(params))
+            self.hook_names = set(self._hooked(params))
         except Exception:
             return
+        chosen = {f.name for f in self.fields if f.required} - self.hook_names
         while True:
             try:
                 cls.create(  # type: ignore[attr-defined]
@@ -357,28 +373,34 @@ class FieldValues:
             else:
                 return
 
+    def _source(self, f: ExtraField) -> str:
+        """Where the value ``create`` gets for ``f`` comes from, in words."""
+        if self.hook_names is not None and f.name in self.hook_names:
+            return f"the module's {HOOK}(params)"
+        if self.hook is not None and self.hook_names is not None:
+            source = f"not named by {HOOK}(params), so "
+        elif self.hook is not None:
+            source = f"{HOOK}(params) where it names {f.name}, else "
+        elif self.near_miss is not None:
+            source = (
+                f"not the module's {self.near_miss}(), which the suite does not call (the "
+                f"function it calls is named {HOOK}), but "
+            )
+        else:
+            source = ""
+        if f.name in self.set_by_create:
+            return source + (
+                "none: the class's own create fills it (passing a value raises "
+                "'got multiple values')"
+            )
+        if f.required:
+            return source + f"the suite's choice: {choose(f, {'w': np.zeros(2, np.float32)})[1]}"
+        return source + "its default"
+
     def describe(self) -> list[dict[str, Any]]:
         """Each field as data, with where the value ``create`` gets comes from."""
         described = []
         for f in self.fields:
-            if self.hook is not None:
-                source = f"{HOOK}(params) where it names {f.name}, else "
-            elif self.near_miss is not None:
-                source = (
-                    f"not the module's {self.near_miss}(), which the suite does not call (the "
-                    f"function it calls is named {HOOK}), but "
-                )
-            else:
-                source = ""
-            if f.name in self.set_by_create:
-                source += (
-                    "none: the class's own create fills it (passing a value raises "
-                    "'got multiple values')"
-                )
-            elif f.required:
-                source += f"the suite's choice: {choose(f, {'w': np.zeros(2, np.float32)})[1]}"
-            else:
-                source += "its default"
             described.append(
                 {
                     "name": f.name,
@@ -386,7 +408,7 @@ class FieldValues:
                     "static": f.static,
                     "required": f.required,
                     "default": _default_kind(f),
-                    "value": source,
+                    "value": self._source(f),
                 }
             )
         return described

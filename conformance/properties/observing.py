@@ -26,6 +26,7 @@ from conformance.isolation.implementations import Implementation, TrainStateClas
 from conformance.isolation.trees import Leaf, TreeData, expected_tree, pack_tree, tree_data
 from conformance.isolation.untrusted_text import printed_lines
 from conformance.properties.blocked import Blocked
+from conformance.properties.extra_fields import CREATE_ARGUMENTS
 from conformance.properties.not_applicable import DoesNotApply
 from conformance.properties.requirements import missing
 from conformance.properties.train_state_scenarios import SCENARIO_CALLS, SUBCLASS_FIELD
@@ -192,9 +193,15 @@ def _stopped(
         if stopped.get("blocking"):
             return Blocked(f"{shown} raised {raised}", str(ctx))
         if call.startswith(("create", "create_with_fields")):
+            extra = [k for k in stopped.get("keywords", []) if k not in CREATE_ARGUMENTS]
+            fields = (
+                f", and passes {', '.join(extra)} on to the class as its own fields"
+                if extra
+                else ""
+            )
             return ImplementationRaised(
                 f"{ctx.name}: {shown} raised {raised}; Flax's create(*, apply_fn, params, tx, "
-                f"**kwargs) accepts these {ctx}"
+                f"**kwargs) takes apply_fn, params and tx{fields} {ctx}"
             )
         if call.startswith(("apply_gradients", "control", "low_precision")):
             index = call.rsplit(" ", 1)[-1]

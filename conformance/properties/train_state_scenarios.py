@@ -278,7 +278,28 @@ def describe_value(value: Any) -> str:
         return f"the function {getattr(value, '__module__', '?')}.{value.__qualname__}"
     if isinstance(value, (int, float, str, bool)) or value is None:
         return f"{type(value).__name__} {value!r:.60}"
-    return f"a {class_name(type(value))}"
+    return f"a {class_name(type(value))}{_contents(value)}"
+
+
+SHOWN_LEAVES = 3
+"""Leaves of a pytree value written out in a message; the rest are counted."""
+
+
+def _contents(value: Any) -> str:
+    """`` {path: leaf, ...}`` of a pytree value, so that a message about its contents shows
+    them, not only its type; empty for a value JAX does not see into."""
+    try:
+        paths, _ = jax.tree_util.tree_flatten_with_path(value)
+    except Exception:
+        return ""
+    if len(paths) == 1 and not paths[0][0]:
+        return ""
+    shown = [
+        f"{jax.tree_util.keystr(path)}: {describe_value(leaf)}"
+        for path, leaf in paths[:SHOWN_LEAVES]
+    ]
+    more = len(paths) - SHOWN_LEAVES
+    return " {" + ", ".join(shown) + (f", ... {more} more leaves" if more > 0 else "") + "}"
 
 
 def _observed_value(value: Any, sent: Any) -> dict[str, Any]:
@@ -760,10 +781,22 @@ def extra_fields(s: Scenario) -> dict[str, Any]:
             "round_trip": _same(s.field(rebuilt, f.name), value),
             "replaced": None,
         }
+        entry["became"] = {
+            key: describe_value(s.field(where, f.name))
+            for key, where in (
+                ("created", state),
+                ("carried", carried),
+                ("jitted", traced),
+                ("round_trip", rebuilt),
+            )
+            if not entry[key]
+        }
         if alternative is not None and f.name not in APPLY_GRADIENTS_ARGUMENTS:
             replaced = s.update_with_fields(state, grads, **{f.name: alternative})
             entry["replaced"] = _same(s.field(replaced, f.name), alternative)
             entry["alternative"] = describe_value(alternative)
+            if not entry["replaced"]:
+                entry["became"]["replaced"] = describe_value(s.field(replaced, f.name))
         own_leaves = jax.tree_util.tree_leaves(value)
         if f.static:
             entry["in_leaves"] = [describe_value(v) for v in own_leaves if id(v) in leaf_ids]
