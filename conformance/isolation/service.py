@@ -171,10 +171,13 @@ _JAX_SETTINGS = (
     "jax_debug_nans",
     "jax_debug_infs",
     "jax_threefry_partitionable",
+    "jax_random_seed_offset",
+    "jax_legacy_prng_key",
 )
 """JAX's process-wide settings that change what later JAX code computes, or whether it runs:
 float64 everywhere, another matmul precision, broadcasting or promotion that raises, another
-PRNG or PRNG layout (other random numbers for the same key), no compilation, NaN checks."""
+PRNG or PRNG layout (other random numbers for the same key), no compilation, NaN checks, every
+``PRNGKey(k)`` made as ``PRNGKey(k + offset)``, legacy ``uint32[2]`` keys refused."""
 
 
 _JAX_DEFAULTS: dict[str, object] = {
@@ -186,6 +189,8 @@ _JAX_DEFAULTS: dict[str, object] = {
     "jax_disable_jit": False,
     "jax_debug_nans": False,
     "jax_debug_infs": False,
+    "jax_random_seed_offset": 0,
+    "jax_legacy_prng_key": "allow",
 }
 """What :data:`_JAX_SETTINGS` are when JAX is imported with no ``JAX_*`` variable naming them:
 the settings a module found when its import is what imported JAX.  Not
@@ -284,13 +289,15 @@ def _rng_changed() -> bool:
 @dataclasses.dataclass(frozen=True)
 class ProcessFacts:
     """What else a call could leave changed for the rest of its caller's process: the working
-    directory, Python's garbage collector, the root logger, the SIGINT and SIGTERM handlers,
-    the warnings filters, and the threads running.  Checked with the generators
-    (:func:`captured`); all but the threads are put back."""
+    directory, Python's garbage collector, the root logger, ``logging.disable``'s level (which
+    drops every logger's records below it), the SIGINT and SIGTERM handlers, the warnings
+    filters, and the threads running.  Checked with the generators (:func:`captured`); all but
+    the threads are put back."""
 
     cwd: str
     gc_enabled: bool
     root_logger: tuple[int, tuple[object, ...]]
+    logging_disabled: int
     signals: tuple[object, ...]
     warnings_filters: tuple[object, ...]
     threads: frozenset[int]
@@ -302,6 +309,7 @@ class ProcessFacts:
             cwd=os.getcwd(),
             gc_enabled=gc.isenabled(),
             root_logger=(root.level, tuple(root.handlers)),
+            logging_disabled=logging.root.manager.disable,
             signals=tuple(signal.getsignal(s) for s in _SIGNALS),
             warnings_filters=tuple(warnings.filters),
             threads=frozenset(t.ident or 0 for t in threading.enumerate()),
@@ -323,6 +331,13 @@ class ProcessFacts:
             root = logging.getLogger()
             root.setLevel(before.root_logger[0])
             root.handlers[:] = list(before.root_logger[1])  # type: ignore[arg-type]
+        if self.logging_disabled != before.logging_disabled:
+            if not imported:
+                changes.append(
+                    f"logging.disable's level ({before.logging_disabled} -> "
+                    f"{self.logging_disabled}: every logger's records at or below it are dropped)"
+                )
+            logging.disable(before.logging_disabled)
         if self.signals != before.signals:
             if not imported:
                 changes.append("the SIGINT or SIGTERM handler")
