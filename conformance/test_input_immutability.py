@@ -31,11 +31,14 @@ def _shown(after: object) -> str:
 
 @one_step_property(pins=edge_pins("small", "absolute"), problem=problems())
 def test_inputs_are_not_modified(impl: Implementation, problem: Problem) -> None:
+    """``x`` and ``y``, and a seed passed as a 0-d array (what ``np.load`` gives): code that
+    truncates such a seed in place (``np.trunc(s, out=s)``) answers right and leaves the
+    caller's seed changed."""
     result = call_raw(impl, problem)
-    for name, before, after in (
-        ("x", problem.x, result.x_after),
-        ("y", problem.y, result.y_after),
-    ):
+    inputs = [("x", problem.x, result.x_after), ("y", problem.y, result.y_after)]
+    if isinstance(problem.seed, np.ndarray):
+        inputs.append(("seed", problem.seed, result.seed_after))
+    for name, before, after in inputs:
         assert _unchanged(before, after), (
             f"one_step modified its input {name}: {before!r} became {_shown(after)}; the "
             f"caller's arrays must be left untouched {problem.label()}"

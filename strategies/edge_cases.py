@@ -6,8 +6,8 @@ single feature, square ``x``, ``N`` just past 64 and just past 8192 with wide
 rows, over 1 MiB (padded, blocked, capped or chunked batches, a path for large
 inputs), ``D`` just past 256 (features in tiles), the int32 extremes and a
 negative fractional seed, seeds as NumPy ``int8``, ``uint32``, ``float32``, a
-fractional ``float16`` and a 0-d array, ``lr == 0``, ``lr`` above 0.5, large values, and
-all-zero or constant data.  Their shapes are in the pool of
+fractional ``float16``, a 0-d array and a negative fractional one, ``lr == 0``,
+``lr`` above 0.5, large values, and all-zero or constant data.  Their shapes are in the pool of
 :mod:`conformance.strategies.shapes`, so they compile nothing extra, except the wide 8193-row
 one, and the repetition property's doubles of those whose doubled rows are not in the pool.
 """
@@ -84,7 +84,8 @@ def _edge_inputs() -> tuple[tuple[str, object, np.ndarray, np.ndarray, float, fl
          (np.arange(8.0) * 1e3).astype(np.float32)),
         ("all zeros", np.uint32(12345), np.zeros((2, 4), np.float32), np.zeros(2, np.float32)),
         # Off the half-integers too: float16 holds those exactly.
-        ("D just past 256", 3, _grid(2, 257, scale=1.00342), np.array([1.0, -0.5], np.float32)),
+        ("D just past 256", np.array(-2.6), _grid(2, 257, scale=1.00342),
+         np.array([1.0, -0.5], np.float32)),
         ("constant column and targets", np.float16(99.5), np.ones((7, 2), np.float32),
          np.full(7, 3.0, np.float32)),
     ]  # fmt: skip

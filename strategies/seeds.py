@@ -44,9 +44,12 @@ SEED_FORMS = (
     *(f"fractional {form}" for form in NUMPY_FLOATS),
     "0-d int array",
     "0-d float array",
+    "fractional 0-d float array",
 )
 """Every way a caller may spell a seed: Python ints and floats, every NumPy integer and float
-scalar type (each within its range), fractional values of each float type, 0-d arrays."""
+scalar type (each within its range), fractional values of each float type, 0-d arrays (a
+fractional one too: what ``np.load`` or a config loader gives, which code may round with
+``np.rint`` or truncate in place)."""
 FRACTIONAL_FORMS = tuple(form for form in SEED_FORMS if form.startswith("fractional"))
 
 
@@ -98,7 +101,7 @@ def spell(base: int, form: str, fraction: float) -> object:
         )
     if form in ("fractional float", "float"):
         return value
-    if form == "0-d float array":
+    if kind == "0-d float array":
         return np.array(value, np.float64)
     spelled = NUMPY_FLOATS[kind](value)
     # Rounding to a short float may cross an integer; the seed must still truncate to base.

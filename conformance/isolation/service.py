@@ -561,9 +561,14 @@ class Service:
             reused = x_reused and y_reused
         answer: dict[str, Any]
         facts = {"x": _array_facts(x), "y": _array_facts(y)}
+        seed = request["seed"]
+        if isinstance(seed, np.ndarray):
+            # The host's own copy, whose values are sent back: a 0-d seed array is the
+            # caller's, to be left as it was, as x and y are.
+            seed = np.array(seed)
         with captured(check_rng=bool(request.get("check_rng"))) as capture:
             try:
-                raw = self.one_step(request["seed"], x, y, request["lr"])
+                raw = self.one_step(seed, x, y, request["lr"])
             except ClassCallFailed as failed:
                 answer = {"raised": describe_exception(failed.raised), "in_class_call": failed.call}
             except BaseException as exc:
@@ -588,6 +593,9 @@ class Service:
         )
         if request.get("return_inputs"):
             answer["inputs_after"] = {"x": _sendable(x), "y": _sendable(y)}
+        if isinstance(seed, np.ndarray):
+            # Sent whether or not x and y are (in shared memory, the judge reads them itself).
+            answer["seed_after"] = _sendable(seed)
         return {**answer, "reused_inputs": reused, **capture.report()}
 
     def _refilled(self, name: str, values: np.ndarray) -> tuple[np.ndarray, bool]:

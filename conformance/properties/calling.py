@@ -117,6 +117,8 @@ class CallResult:
     x_after: Any = None
     y_after: Any = None
     reused_inputs: bool = False
+    seed_after: Any = None
+    """A seed passed as an array, as it was after the call."""
 
 
 def _raised(
@@ -290,6 +292,7 @@ def _read_answer(
         inputs.get("x"),
         inputs.get("y"),
         reused_inputs=answer.get("reused_inputs") is True,
+        seed_after=answer.get("seed_after"),
     )
 
 
