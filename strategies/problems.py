@@ -21,7 +21,11 @@ from conformance.strategies.learning_rates import (
 )
 from conformance.strategies.printing import ShownByRepr, value_code
 from conformance.strategies.seeds import SEEDS
-from conformance.strategies.shapes import D_POOL, N_POOL, SHAPE_POOL, Shape, draw_shape, shapes_with
+from conformance.strategies.shapes import N_POOL, SHAPE_POOL, Shape, draw_shape, shapes_with
+
+_POOL_N = {n for n, _ in SHAPE_POOL}
+_POOL_D = {d for _, d in SHAPE_POOL}
+"""Every ``N`` and every ``D`` of the pool, for checking a stored problem."""
 
 SMALL_ARRAY = 12
 
@@ -81,7 +85,7 @@ class Problem(ShownByRepr):
             return "integer targets must fit in int32, as JAX without x64 holds them"
         if self.x.ndim != 2 or self.y.shape != (self.x.shape[0],):
             return f"x must be (N, D) and y (N,), not {self.x.shape} and {self.y.shape}"
-        if self.n not in N_POOL or self.d not in D_POOL:
+        if self.n not in _POOL_N or self.d not in _POOL_D:
             return f"the shape {self.x.shape} is not in the shape pools"
         if not (np.all(np.isfinite(self.x)) and np.all(np.isfinite(self.y))):
             return "x and y must be finite"

@@ -4,14 +4,17 @@ JAX compiles once per input shape, and an eager implementation pays 0.2 to
 0.7 s of compilation for each new one, so the pool is a fixed set of pairs
 (:data:`SHAPE_POOL`), not every ``N`` with every ``D``.  It still holds every
 kind of shape that breaks code: a single row, a single feature (with every
-``N`` of :data:`N_POOL`), square ``x`` (every narrow ``D``), ``N`` just past 64,
-and large ``N`` just past powers of two: 1025, and 8193, past 2048, 4096 and
+``N`` of :data:`N_POOL`), square ``x`` (every narrow ``D``), ``N`` at and just past 64,
+and large ``N`` just past powers of two: 1025, 8193, past 2048, 4096 and
 8192, where code that pads batches to a bucket size, averages the means of
 fixed-size blocks, caps or chunks a batch, or takes another path for large
 inputs goes wrong (one row past a multiple of 512, 2048 and 4096 is the worst
-case for all of them); each of those with more than one feature too; and wide
-``x`` (:data:`WIDE_D`), drawn with few rows.  Every narrow ``D`` above 1 is met
-with fewer rows than features, with more, and with ``N`` past 64 (:data:`GENERAL`).
+case for all of them), each with more than one feature too; and 24577, past
+16384 by 8193 rows, which a cap at 16384 drops, a bucket of 32768 pads and
+blocks of 16384 split unequally, all by far more than rounding; wide ``x``
+(:data:`WIDE_D`), drawn with few rows; and an aligned shape (:data:`ALIGNED`).
+Every narrow ``D`` above 1 is met with fewer rows than features, with more, and
+with ``N`` past 64 (:data:`GENERAL`).
 Shrinking moves toward the front of each kind's shapes, the smallest first, so a
 failure is reported at the smallest shape that shows it.
 """
@@ -27,7 +30,7 @@ from conformance.strategies.cached import choice
 
 Shape = tuple[int, int]
 
-N_POOL = (1, 2, 3, 4, 6, 7, 8, 16, 65, 130, 1025, 8193)
+N_POOL = (1, 2, 3, 4, 6, 7, 8, 16, 64, 65, 130, 1025, 8193, 24577)
 NARROW_D = (1, 2, 3, 4, 7, 8)
 WIDE_D = (9, 257)
 """Wide ``x``: one feature past 8, and 257, past 256: a prime, so code that works on features
@@ -36,6 +39,10 @@ assigned where it should be added, shows; so does code that takes another path (
 dtype, another algorithm) from 256 features on."""
 WIDE_N = (2, 130)
 """The rows of a wide ``x``: two, and 130."""
+ALIGNED: tuple[Shape, ...] = ((64, 16),)
+"""Rows a multiple of 32 and of 64, features a multiple of 16: where code takes a path of its
+own for aligned shapes (micro-batches of 32 rows whose gradients are summed, features stored
+in bfloat16 for tensor-core tiles), and is right for every unaligned shape."""
 D_POOL = NARROW_D + WIDE_D
 
 GENERAL: tuple[Shape, ...] = (
@@ -51,6 +58,7 @@ SHAPES_BY_KIND: dict[str, tuple[Shape, ...]] = {
     "single feature": tuple((n, 1) for n in N_POOL),
     "many rows": tuple(s for s in GENERAL if s[0] > 64),
     "many features": tuple((n, d) for n in WIDE_N for d in WIDE_D),
+    "aligned": ALIGNED,
 }
 SHAPE_POOL: tuple[Shape, ...] = tuple(
     sorted(

@@ -124,3 +124,4 @@ def test_the_shape_pool_keeps_every_edge_class() -> None:
         assert any(n > d and dd == d for n, dd in SHAPE_POOL), d
         assert any(n > 64 and dd == d for n, dd in SHAPE_POOL), d
     assert all(n > 64 for n, _ in SHAPES_BY_KIND["many rows"])
+    assert any(n % 64 == 0 and d % 16 == 0 for n, d in SHAPES_BY_KIND["aligned"])
