@@ -68,8 +68,8 @@ def test_no_hidden_state_between_calls(impl: Implementation, sequence: CallSeque
             f"call {len(outputs) + 1} ({name}) of a sequence returned [step, loss]="
             f"{out.values.tolist()}, but the canonical step gives [{step}, {want.loss_after!r}] "
             f"(tolerance {want.loss_after_tolerance:.3g}), after {len(outputs)} earlier "
-            f"call(s), the first of which it answered right{refilled}; if it is right when "
-            f"called alone, it depends on earlier calls {current.label()}"
+            f"call(s), the first of which, {problem.label()}, it answered right{refilled}; if "
+            f"it is right when called alone, it depends on earlier calls {current.label()}"
         )
         outputs.append(out)
     assert _identical(outputs[0], outputs[-1]), (

@@ -8,7 +8,9 @@ rows of ``x`` (or the rows of ``x`` with ``y``): the same learning rate, the
 same values in each array, so the same sum, norm or sorted values of ``x`` and
 of ``y``, and another answer.  A cache keyed on the learning rate and such a
 summary of each array (a fingerprint in place of the data) returns the first
-problem's result for it.  Drawn as one value, a sequence can be saved in the
+problem's result for it.  Or it is the same data with the learning rate
+rounded to a few significant digits, which a cache keyed on the learning rate
+so written takes for the first.  Drawn as one value, a sequence can be saved in the
 corpus and rebuilt by a repro snippet.
 """
 
@@ -27,8 +29,18 @@ from conformance.strategies.problems import Problem, problems, threshold_of
 
 NEIGHBOUR_FACTORS = (0.1, 1.5)
 """A neighbour's learning rate, as a multiple of its own data's descent threshold."""
-NEIGHBOUR_KINDS = ("other data and lr", "y re-paired with x's rows", "x's rows re-paired with y")
+NEIGHBOUR_KINDS = (
+    "other data and lr",
+    "y re-paired with x's rows",
+    "x's rows re-paired with y",
+    "lr rounded to a few digits",
+)
 """How a neighbour differs from the first problem; shrinking moves towards the first."""
+ROUNDED_DIGITS = (4, 3, 5)
+"""The significant digits a neighbour's rounded learning rate keeps: a cache keyed on the
+learning rate written to that many digits or fewer (``f"{lr:.4g}"``) answers it with the first
+problem's result.  Four first: fewer move the learning rate further, more move it by less than
+the loss's rounding shows."""
 
 
 @dataclass(frozen=True)
@@ -83,10 +95,27 @@ def re_paired(problem: Problem, kind: str) -> Problem | None:
     return neighbour if neighbour.inconsistency() is None else None
 
 
+def rounded_lr(problem: Problem, digits: int) -> Problem | None:
+    """``problem`` with its learning rate rounded to ``digits`` significant digits: the same
+    data and seed; ``None`` where that changes nothing or leaves the learning rate's kind."""
+    lr = float(f"{problem.lr:.{digits}g}")
+    if lr == problem.lr:
+        return None
+    description = dataclasses.replace(
+        problem.description, source=f"{problem.description.source}, lr to {digits} digits"
+    )
+    neighbour = problem.replace(lr=lr, description=description)
+    return neighbour if neighbour.inconsistency() is None else None
+
+
 @st.composite
 def _neighbours(draw: st.DrawFn, problem: Problem) -> Problem:
     kind = draw(st.sampled_from(NEIGHBOUR_KINDS))
-    neighbour = re_paired(problem, kind) if kind != NEIGHBOUR_KINDS[0] else None
+    neighbour = None
+    if kind == NEIGHBOUR_KINDS[3]:
+        neighbour = rounded_lr(problem, draw(st.sampled_from(ROUNDED_DIGITS)))
+    elif kind != NEIGHBOUR_KINDS[0]:
+        neighbour = re_paired(problem, kind)
     if neighbour is not None:
         return neighbour
     x, y, description = draw_data(draw, problem.n, problem.d)
@@ -112,8 +141,10 @@ def call_sequences(draw: st.DrawFn) -> CallSequence:
 
 
 def sequence_pins() -> list[dict[str, object]]:
-    """``@example`` arguments: an edge problem followed by itself with ``y`` re-paired, and
-    another followed by itself with ``x``'s rows re-paired (each then a single-row stranger)."""
+    """``@example`` arguments: an edge problem followed by itself with ``y`` re-paired, another
+    followed by itself with ``x``'s rows re-paired, and a third followed by itself with the
+    learning rate rounded to 4 digits (0.22222222 to 0.2222: 37 tolerances apart in the loss),
+    each then a single-row stranger."""
     from conformance.strategies.edge_cases import edge_problems
 
     by_name = {p.description.x_structure: p for p in edge_problems("small")}
@@ -127,4 +158,8 @@ def sequence_pins() -> list[dict[str, object]]:
         neighbour = re_paired(first, kind)
         assert neighbour is not None, f"the edge problem {name!r} has a row to re-pair"
         pins.append({"sequence": CallSequence(first, neighbour, stranger)})
+    first = by_name["int32 minimum seed"]
+    rounded = rounded_lr(first, ROUNDED_DIGITS[0])
+    assert rounded is not None, "the pinned learning rate has more than 4 digits"
+    pins.append({"sequence": CallSequence(first, rounded, stranger)})
     return pins

@@ -24,7 +24,7 @@ DRAWS = 2000
 @given(problem=problems())
 def test_problems_are_valid_inputs(problem: Problem) -> None:
     assert problem.x.ndim == 2 and problem.y.shape == (problem.n,)
-    assert problem.n in N_POOL and problem.d in D_POOL
+    assert (problem.n, problem.d) in SHAPE_POOL
     assert problem.x.dtype in (np.float32, np.float64)
     assert problem.y.dtype in (np.float32, np.float64, np.int64)
     assert problem.inconsistency() is None, problem.inconsistency()
