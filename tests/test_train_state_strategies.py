@@ -379,6 +379,7 @@ class _TreeTypedFields(TrainState):
     ema_params: optax.Params
     batch_stats: optax.Params
     key: jax.Array
+    rngs: dict[str, jax.Array]
 
 
 def test_a_union_that_admits_containers_is_a_tree_not_an_array() -> None:
@@ -391,6 +392,7 @@ def test_a_union_that_admits_containers_is_a_tree_not_an_array() -> None:
     )
     assert chosen["batch_stats"] == {"extra": chosen["batch_stats"]["extra"]}
     assert chosen["key"].dtype == jnp.uint32 and chosen["key"].shape == (2,)
+    assert isinstance(chosen["rngs"], dict)
 
 
 def test_the_values_description_names_the_hook_only_for_the_fields_it_gives() -> None:

@@ -178,11 +178,18 @@ def _named(annotation: Any, *names: str) -> bool:
     return any(name in text for name in names)
 
 
+_CONTAINERS = (
+    "Mapping", "Iterable", "Sequence", "ArrayTree", "PyTree",
+    "Dict[", "dict[", "List[", "list[", "Tuple[", "tuple[",
+)  # fmt: skip
+
+
 def _is_tree_type(annotation: Any) -> bool:
     """Whether the annotation admits containers of arrays: ``optax.Params``, ``chex.ArrayTree``
     and jaxtyping's ``PyTree[...]`` are Unions or generics that name ``Array`` among
-    ``Mapping``/``Iterable`` members, and hold params-like trees, not one array."""
-    return _named(annotation, "Mapping", "Iterable", "ArrayTree", "PyTree", "Sequence")
+    ``Mapping``/``Iterable`` members, and ``dict[str, jax.Array]`` (one key per RNG stream) is a
+    container of arrays: each holds a tree, not one array."""
+    return _named(annotation, *_CONTAINERS)
 
 
 def _is_array_type(annotation: Any) -> bool:
