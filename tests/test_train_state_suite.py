@@ -60,6 +60,11 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
         "test_replace_returns_a_modified_copy",
         "replace returned the state it was called on",
     ),
+    "ts_replace_reinits_opt_state": (
+        "replace",
+        "test_replace_returns_a_modified_copy",
+        "the copy's opt_state (not replaced) is wrong",
+    ),
     "ts_tx_is_leaf": (
         "pytree",
         "test_apply_fn_and_tx_are_static",

@@ -604,9 +604,25 @@ def _same_structure(state: Any, treedef: Any) -> bool | str:
         return f"comparing the tree structures raised {describe_exception(exc)['type']}"
 
 
+def _moved_opt_state(tx: optax.GradientTransformation, params: Any) -> Any:
+    """``tx``'s state after one update with gradients of ones, or ``None`` where ``tx`` needs
+    more than grads, state and params to update (a line search's value function)."""
+    try:
+        grads = jax.tree_util.tree_map(jnp.ones_like, params)
+        return tx.update(grads, tx.init(params), params)[1]
+    except Exception:
+        return None
+
+
 def replace(s: Scenario) -> dict[str, Any]:
     tx = s.tx()
-    state = s.create(s.tree("params"), tx)
+    params = s.tree("params")
+    state = s.create(params, tx)
+    moved = _moved_opt_state(tx, params)
+    if moved is not None:
+        # A state past its first step: a replace(tx=...) that re-initialises opt_state then
+        # shows, where at create a fresh init equals the state's own.
+        state = s.call("replace", s.field(state, "replace"), opt_state=moved)
     new_params = s.tree("new_params")
     candidates: dict[str, Any] = {
         "step": s.inputs["new_step"],
