@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from conformance.isolation.layouts import lay_out
+from conformance.isolation.layouts import JAX_ARRAYS, lay_out
 from conformance.isolation.protocol import dtype_from_wire, plain_dtype, wire_dtype
 
 NAMES = ("x", "y")
@@ -95,8 +95,9 @@ def share(array: np.ndarray, name: str, read_only: bool) -> SharedArray:
 
 
 def can_share(message: dict[str, Any]) -> bool:
-    """Whether the request's inputs go through shared memory: two arrays of plain dtypes."""
-    return all(
+    """Whether the request's inputs go through shared memory: two arrays of plain dtypes, to
+    be passed as NumPy arrays (JAX arrays are the host's own, and immutable)."""
+    return message.get("layout") != JAX_ARRAYS and all(
         isinstance(message.get(name), np.ndarray) and plain_dtype(message[name].dtype)
         for name in NAMES
     )
