@@ -203,7 +203,11 @@ def _jax_settings() -> dict[str, object]:
     jax = sys.modules.get("jax")
     if jax is None:
         return {}
-    values = {name: getattr(jax.config, name) for name in _JAX_SETTINGS}
+    # A setting this JAX does not have yet (the seed offset is newer than the oldest JAX the
+    # suite supports) cannot have been changed.
+    values = {
+        name: getattr(jax.config, name) for name in _JAX_SETTINGS if hasattr(jax.config, name)
+    }
     # An enum (dtype promotion) is set back, and shown, by its value.
     return {name: getattr(value, "value", value) for name, value in values.items()}
 
