@@ -192,8 +192,12 @@ def _is_tree_type(annotation: Any) -> bool:
     return _named(annotation, *_CONTAINERS)
 
 
+def _names_an_array(annotation: Any) -> bool:
+    return _named(annotation, "Array", "ndarray", "PRNGKey")
+
+
 def _is_array_type(annotation: Any) -> bool:
-    return _named(annotation, "Array", "ndarray", "PRNGKey") and not _is_tree_type(annotation)
+    return _names_an_array(annotation) and not _is_tree_type(annotation)
 
 
 @functools.cache
@@ -448,7 +452,7 @@ def _takes_an_array(field: ExtraField) -> bool:
         annotation = others[0] if len(others) == 1 else None
     if annotation is Any or annotation in ("Any", "typing.Any", "Optional[Any]"):
         return True
-    return annotation is not None and _named(annotation, "Array", "ndarray", "PRNGKey")
+    return annotation is not None and _names_an_array(annotation)
 
 
 def describe_class(cls: type, values: FieldValues | None = None) -> dict[str, Any]:
