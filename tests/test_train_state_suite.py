@@ -45,6 +45,11 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
         "test_mismatched_grads_structure_raises",
         "accepted grads whose pytree structure differs from params",
     ),
+    "ts_relabels_grads_by_position": (
+        "grads_structure",
+        "test_mismatched_grads_structure_raises",
+        "(renamed key, sorted order kept",
+    ),
     "ts_float_step": (
         "step",
         "test_step_counts_apply_gradients_calls",
