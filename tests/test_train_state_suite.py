@@ -160,6 +160,16 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
         "test_step_counts_apply_gradients_calls",
         "each apply_gradients call must return step + 1",
     ),
+    "ts_nan_to_num_grads": (
+        "optax_loop",
+        "test_params_and_opt_state_follow_the_optax_loop",
+        "which Flax's TrainState applies like any other gradient",
+    ),
+    "ts_drops_non_finite_updates": (
+        "optax_loop",
+        "test_params_and_opt_state_follow_the_optax_loop",
+        "which Flax's TrainState applies like any other gradient",
+    ),
     "ts_checks_step_type": (
         "pytree",
         "test_flatten_unflatten_round_trip",
