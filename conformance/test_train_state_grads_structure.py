@@ -2,11 +2,12 @@
 
 Flax's ``apply_gradients`` maps ``tx.update`` and ``optax.apply_updates`` over
 ``params`` and ``grads`` together, which raises ``ValueError`` (or
-``TypeError``) when their structures differ: an extra or missing key, a leaf
-where a dict is expected or the other way round, a list for a dict, a ``dict``
-for a ``FrozenDict``.  An implementation that zips flattened leaves, or looks
-gradients up by key with a default, applies such gradients silently to the
-wrong parameters.  Any exception counts as raising; it is seen in the
+``TypeError``) when their structures differ: an extra, missing or renamed key,
+a leaf where a dict is expected or the other way round, a list for a dict, a
+``dict`` for a ``FrozenDict``.  An implementation that zips flattened leaves,
+looks gradients up by key with a default, or relabels gradients whose leaves
+line up with the params' (a renamed key, same shapes), applies such gradients
+silently to the wrong parameters.  Any exception counts as raising; it is seen in the
 implementation's process.
 """
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from conformance.properties import train_state as ts
 from conformance.strategies.optax_catalogue import OptimizerCase
-from conformance.strategies.pytrees import NON_FINITE_GRADS, with_non_finite
+from conformance.strategies.pytrees import NON_FINITE_GRADS, non_finite_text, with_non_finite
 
 MULTI_STEPS = OptimizerCase.of("optax.MultiSteps(optax.sgd(learning_rate=0.1), every_k_schedule=2)")
 """Gradient accumulation: opt_state counts its own steps (one real update in two), and
@@ -41,8 +41,7 @@ def test_step_counts_apply_gradients_calls(
     opt, p, seq, k = case.tx, case.params, case.grads, case.k
     described = {"tx": opt, "params": p.spec, "k": k}
     if non_finite != "finite":
-        shown = "NaN" if non_finite == "nan" else "+inf"
-        described["grads"] = f"call 1's with {shown} as its first value"
+        described["grads"] = f"call 1's with {non_finite_text(non_finite)} as its first value"
     ctx = ts.Context(impl, described)
     grads = [with_non_finite(seq.trees[0], non_finite), *seq.trees[1:]]
     seen = ts.observe(

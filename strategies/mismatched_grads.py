@@ -1,9 +1,16 @@
 """Gradients whose pytree structure differs from the params': :func:`mismatched_grads`.
 
 They start from a matching tree and break its structure in one named way: an
-extra key, a missing key, a leaf wrapped in a dict, a sub-dict replaced by a
-leaf, a dict turned into a list, or ``dict`` and ``FrozenDict`` swapped.  The
-description says which and where.
+extra key, a missing key, a renamed key, a leaf wrapped in a dict, a sub-dict
+replaced by a leaf, a dict turned into a list, or ``dict`` and ``FrozenDict``
+swapped.  The description says which and where.
+
+A renamed key keeps the containers and every leaf's shape: only a key's name
+differs.  It comes in two kinds, by whether the renamed key keeps its place
+among its siblings in sorted order (so JAX flattens the leaves in the params'
+order, and a class that relabels grads leaf by leaf applies them to the params
+that happen to sit there) or moves (the flattened leaves come in another
+order).  Flax raises for both.
 """
 
 from __future__ import annotations
@@ -25,11 +32,18 @@ from conformance.strategies.tree_specs import LEAF_SHAPES, TreeSpec
 
 EXTRA_KEYS: tuple[str, ...] = ("zz_extra", "extra", "a_extra")
 """Keys that mismatched trees add; no params tree has them, and the first sorts last."""
+RENAMED_KEYS: tuple[str, ...] = ("zz_renamed", "A_renamed")
+"""New names for a renamed key beside ``<key>_renamed``: the first sorts after every key of a
+params tree, the second before every one (capitals sort before lower case)."""
+ORDER_KEPT = "renamed key, sorted order kept"
+ORDER_CHANGED = "renamed key, sorted order changed"
 
 
 MISMATCH_KINDS: tuple[str, ...] = (
     "extra key",
     "missing key",
+    ORDER_KEPT,
+    ORDER_CHANGED,
     "leaf wrapped in a dict",
     "sub-dict replaced by a leaf",
     "dict turned into a list",
@@ -88,6 +102,33 @@ def _thaw(tree: Any) -> dict[str, Any]:
     return unfreeze(tree) if isinstance(tree, FrozenDict) else tree
 
 
+def _keeps_order(keys: list[str], key: str, new: str) -> bool:
+    renamed = [new if k == key else k for k in keys]
+    return sorted(keys).index(key) == sorted(renamed).index(new)
+
+
+def _new_name(keys: list[str], key: str, keep_order: bool) -> str:
+    """A name for ``key`` that no sibling has, keeping or changing its sorted place as asked
+    where the siblings allow it (a lone key can only keep it)."""
+    fresh = [c for c in (f"{key}_renamed", *RENAMED_KEYS) if c not in keys]
+    return next((c for c in fresh if _keeps_order(keys, key, c) == keep_order), fresh[0])
+
+
+def renamed_key(
+    spec: TreeSpec, tree: dict[str, Any], path: tuple[str, ...], key: str, new: str
+) -> MismatchCase:
+    """``tree`` (plain dicts of ``spec``'s structure) with ``key`` of the dict at ``path``
+    renamed ``new``, in its place, its value and every other key kept; the kind says whether
+    the keys' sorted order, which is JAX's leaf order, is kept."""
+    target = _get(tree, path)
+    renamed = {new if k == key else k: v for k, v in target.items()}
+    out = _set(tree, path, renamed)
+    kind = ORDER_KEPT if _keeps_order(list(target), key, new) else ORDER_CHANGED
+    return MismatchCase(
+        spec, kind, f"{key!r} -> {new!r} {_where(path)}", freeze(out) if spec.frozen else out
+    )
+
+
 def mismatched_grads(spec: TreeSpec) -> st.SearchStrategy[MismatchCase]:
     """Gradients with finite values whose structure differs from ``spec``'s in one named way."""
     return _mismatched_grads(instance("spec", spec, TreeSpec))
@@ -107,6 +148,16 @@ def _mismatched_grads(draw: st.DrawFn, spec: TreeSpec) -> MismatchCase:
 
     if kind == "sub-dict replaced by a leaf" and not nested:
         kind = "leaf wrapped in a dict"
+    siblings = tuple(p for p in dict_paths if len(_get(base, p)) > 1)
+    if kind == ORDER_CHANGED and not siblings:
+        # A key can change its sorted place only among siblings.
+        kind = ORDER_KEPT
+    if kind in (ORDER_KEPT, ORDER_CHANGED):
+        paths = siblings if kind == ORDER_CHANGED else tuple(dict_paths)
+        path = draw(choice(paths), label="dict with the renamed key")
+        keys = list(_get(base, path))
+        key = draw(choice(tuple(sorted(keys))), label="renamed key")
+        return renamed_key(spec, base, path, key, _new_name(keys, key, kind == ORDER_KEPT))
     if kind == "extra key":
         path = draw(choice(tuple(dict_paths)))
         key = draw(choice(tuple(k for k in EXTRA_KEYS if k not in _get(base, path))))

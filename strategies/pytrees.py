@@ -214,6 +214,14 @@ NON_FINITE_GRADS: tuple[str, ...] = ("finite", "nan", "inf")
 left as drawn, NaN or +inf.  A diverging run hands ``apply_gradients`` such trees."""
 
 
+def non_finite_text(kind: str) -> str:
+    """What :func:`with_non_finite` makes the first value, for messages: ``"NaN"`` or ``"+inf"``
+    (``kind`` one of :data:`NON_FINITE_GRADS` but ``"finite"``)."""
+    if kind not in NON_FINITE_GRADS[1:]:
+        raise InvalidArgument(f"kind={kind!r} is not one of {NON_FINITE_GRADS[1:]}")
+    return "NaN" if kind == "nan" else "+inf"
+
+
 def with_non_finite(tree: Any, kind: str) -> Any:
     """``tree`` with the first value of its first leaf (in JAX's order) NaN or +inf, as
     ``kind`` says (one of :data:`NON_FINITE_GRADS`); ``tree`` itself for ``"finite"``."""

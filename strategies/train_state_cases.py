@@ -28,7 +28,7 @@ from flax.core import FrozenDict, freeze
 from hypothesis import strategies as st
 
 from conformance.strategies.arguments import instance
-from conformance.strategies.mismatched_grads import MismatchCase, mismatched_grads
+from conformance.strategies.mismatched_grads import MismatchCase, mismatched_grads, renamed_key
 from conformance.strategies.optax_catalogue import CATALOGUE, OptimizerCase
 from conformance.strategies.optimizers import optimizers
 from conformance.strategies.printing import ShownByRepr, array_code, tree_code, value_code
@@ -242,8 +242,16 @@ def _case(
     )
 
 
-def _extra_key(spec: TreeSpec) -> MismatchCase:
+def _pinned_mismatch(spec: TreeSpec, edge: int) -> MismatchCase:
+    """The mismatched grads of the ``edge``-th pin, in turn: an extra key; the first root key
+    renamed in its sorted place (the leaves flatten in the params' order, so a class that
+    relabels grads leaf by leaf applies them); renamed to sort last (another leaf order)."""
     grads = dict(_filled(spec.with_frozen(False), 1.0, offset=1.0))
+    first = sorted(grads)[0]
+    if edge % 3 == 1:
+        return renamed_key(spec, grads, (), first, f"{first}_renamed")
+    if edge % 3 == 2:
+        return renamed_key(spec, grads, (), first, "zz_renamed")
     grads["zz_extra"] = jnp.zeros((3,), jnp.float32)
     tree = freeze(grads) if spec.frozen else grads
     return MismatchCase(spec, "extra key", "'zz_extra' at the root", tree)
@@ -265,7 +273,8 @@ def train_state_pins(
     Linen's ``nn.Dense`` params (with a zero bias); leaves at the params bound.  ``ks``
     gives the update counts (one and five by default; ``(0,)`` for a
     property that makes no update); ``optimizers``, more edges of a property's own, each
-    on the nested dict.
+    on the nested dict.  ``mismatch``: each pin's mismatched grads have an extra key or a
+    renamed one, by turns (:func:`_pinned_mismatch`).
     """
     sgd = OptimizerCase("sgd", (("learning_rate", 0.1),))
     adam = OptimizerCase(
@@ -300,13 +309,13 @@ def train_state_pins(
                 spec,
                 k,
                 other=other,
-                mismatch=_extra_key(spec) if mismatch else None,
+                mismatch=_pinned_mismatch(spec, edge) if mismatch else None,
                 **kw,
             ),
             **other_arguments,
         }
         for k in ks
-        for pin, tx, spec, kw in edges
+        for edge, (pin, tx, spec, kw) in enumerate(edges)
     ]
 
 

@@ -216,6 +216,35 @@ def test_close_difference_accepts_rounding_and_rejects_wrong_updates() -> None:
     assert renamed is not None and "structure" in renamed
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf], ids=["nan", "+inf", "-inf"])
+@pytest.mark.parametrize("code", [
+    "optax.sgd(learning_rate=0.1)",
+    "optax.adam(learning_rate=0.1, b1=0.9, b2=0.999, eps=1e-08)",
+    "optax.chain(optax.clip_by_global_norm(1.0), optax.sgd(learning_rate=0.1))",
+    "optax.contrib.schedule_free_sgd(learning_rate=0.1, b1=0.9)",
+])  # fmt: skip
+def test_close_difference_matches_non_finite_values_exactly(code, bad) -> None:
+    """A diverging run's NaN must be met by NaN and an inf by the same inf, with no tolerance
+    widened by them; the finite rest of the trajectory is judged as before."""
+    p = {"w": jnp.array([1.0, -2.0, 3.0], jnp.float32)}
+    g = {"w": jnp.array([bad, 0.25, -1.0], jnp.float32)}
+    traj = optax_loop(OptimizerCase.of(code).tx, p, [g, {"w": jnp.ones(3, jnp.float32)}])
+    p_scale, s_scale = trajectory_scales(traj)
+    assert all(np.all(np.isfinite(s)) for s in p_scale + s_scale)
+    for i in (1, 2):
+        want = traj.params[i]
+        assert not np.all(np.isfinite(want["w"])), "the loop itself diverges"
+        assert close_difference(expected_tree(want), expected_tree(want), p_scale, i) is None
+        state = expected_tree(traj.opt_states[i])
+        assert close_difference(state, state, s_scale, i) is None
+        # Zeroed, sign-flipped (NaN stays NaN) and not updated at all.
+        for wrong in (jnp.nan_to_num(want["w"]), -want["w"], p["w"]):
+            if np.array_equal(wrong, want["w"], equal_nan=True):
+                continue
+            diff = close_difference(expected_tree({"w": wrong}), expected_tree(want), p_scale, i)
+            assert diff is not None, (code, bad, i, wrong)
+
+
 def test_bitwise_difference_sees_sign_of_zero_and_structure() -> None:
     tree = {"a": jnp.zeros(3), "b": 0}
     snap = expected_tree(tree)

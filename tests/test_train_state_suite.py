@@ -45,6 +45,11 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
         "test_mismatched_grads_structure_raises",
         "accepted grads whose pytree structure differs from params",
     ),
+    "ts_relabels_grads_by_position": (
+        "grads_structure",
+        "test_mismatched_grads_structure_raises",
+        "(renamed key, sorted order kept",
+    ),
     "ts_float_step": (
         "step",
         "test_step_counts_apply_gradients_calls",
@@ -159,6 +164,16 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
         "step",
         "test_step_counts_apply_gradients_calls",
         "each apply_gradients call must return step + 1",
+    ),
+    "ts_nan_to_num_grads": (
+        "optax_loop",
+        "test_params_and_opt_state_follow_the_optax_loop",
+        "which Flax's TrainState applies like any other gradient",
+    ),
+    "ts_drops_non_finite_updates": (
+        "optax_loop",
+        "test_params_and_opt_state_follow_the_optax_loop",
+        "which Flax's TrainState applies like any other gradient",
     ),
     "ts_checks_step_type": (
         "pytree",

@@ -80,22 +80,33 @@ def expected_loop(opt: OptimizerCase, params: Any, grads: Sequence[Any]) -> Traj
 
 
 def magnitude(trees: Sequence[Any]) -> list[np.ndarray]:
-    """Elementwise ``max |leaf|`` over several trees of one structure, leaf by leaf."""
+    """Elementwise ``max |leaf|`` over several trees of one structure, leaf by leaf, of the
+    finite values only: a NaN or an inf (a diverging run) would make the tolerance built on it
+    NaN or infinite, and let any value pass where the loop's own is finite."""
     flat = [jax.tree_util.tree_leaves(t) for t in trees]
     return [
-        np.maximum.reduce([np.abs(np.asarray(leaf, np.float64)) for leaf in leaves])
+        np.maximum.reduce([_finite_abs(leaf) for leaf in leaves])
         for leaves in zip(*flat, strict=True)
     ]
 
 
+def _finite_abs(leaf: Any) -> np.ndarray:
+    values = np.abs(np.asarray(leaf, np.float64))
+    return np.where(np.isfinite(values), values, 0.0)
+
+
 def trajectory_scales(traj: Trajectory) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Elementwise magnitudes of params (with update sizes) and opt_state along ``traj``."""
-    steps = [
-        jax.tree_util.tree_map(
-            lambda new, old: np.asarray(new, np.float64) - np.asarray(old, np.float64), new, old
-        )
-        for old, new in zip(traj.params, traj.params[1:], strict=False)
-    ]
+    # A diverging run's inf - inf is NaN, which magnitude leaves out.
+    with np.errstate(invalid="ignore"):
+        steps = [
+            jax.tree_util.tree_map(
+                lambda new, old: np.asarray(new, np.float64) - np.asarray(old, np.float64),
+                new,
+                old,
+            )
+            for old, new in zip(traj.params, traj.params[1:], strict=False)
+        ]
     p_scale = magnitude(traj.params)
     if steps:
         p_scale = [np.add(a, b) for a, b in zip(p_scale, magnitude(steps), strict=True)]

@@ -37,7 +37,12 @@ from conformance.properties.step_checks import (
     counted_like,
     is_integral,
 )
-from conformance.properties.tree_comparison import bitwise_difference, close_difference, same_value
+from conformance.properties.tree_comparison import (
+    NON_FINITE_MISMATCH,
+    bitwise_difference,
+    close_difference,
+    same_value,
+)
 from conformance.strategies.optimizers import update_counts
 from conformance.strategies.train_state_cases import (
     EDGE_EXTRA_VALUES,
@@ -51,6 +56,7 @@ from conformance.strategies.train_state_cases import train_state_pins as pins
 __all__ = [
     "CANONICAL_FIELDS",
     "EDGE_EXTRA_VALUES",
+    "NON_FINITE_MISMATCH",
     "NOT_A_FIELD",
     "PYTREE_FIELDS",
     "REJECTED_KEYWORDS",

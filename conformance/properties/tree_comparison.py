@@ -26,6 +26,9 @@ def bitwise_difference(actual: TreeData, expected: TreeData) -> str | None:
     return None
 
 
+NON_FINITE_MISMATCH = "a NaN or an inf must be matched exactly: NaN by NaN, inf by same-sign inf"
+"""What :func:`close_difference` says of an element the loop made NaN or inf and the actual
+tree did not (or made the other inf)."""
 ULPS_PER_UPDATE = 16
 """Rounding budget per update, in units of the float32 unit roundoff (so ~1e-6 relative)."""
 FLOOR = 4 * float(np.finfo(np.float32).tiny)
@@ -51,6 +54,15 @@ def close_difference(
     doubled, re-initialised or stale update moves params by ``lr * |update|``,
     at least ~1e-4 relative here.  Integer leaves (step counts) must be exact,
     and the structures must be equal.
+
+    Where the expected element is NaN or an inf (gradients of a diverging run),
+    no tolerance applies: it must be NaN too, or an inf of the same sign.  IEEE
+    arithmetic gives NaN and inf alike in any order of the same ops, and a
+    finite value there is an update that was not applied.  A finite expected
+    element takes no NaN or inf (their difference is NaN or inf, never within
+    the tolerance), and ``scale`` holds finite magnitudes only
+    (:func:`conformance.properties.optax_loop.magnitude`), so an inf elsewhere
+    on the trajectory cannot widen it.
     """
     if actual.treedef != expected.treedef:
         return f"pytree structure is {actual.treedef}, expected {expected.treedef}"
@@ -70,14 +82,21 @@ def close_difference(
             continue
         a64, e64 = a.array.astype(np.float64), e.array.astype(np.float64)
         tol = k * ULPS_PER_UPDATE * UNIT_ROUNDOFF * np.asarray(s) + FLOOR
-        err = np.abs(a64 - e64)
-        bad = ~(err <= tol)  # NaN counts as bad
+        with np.errstate(invalid="ignore"):  # inf - inf: NaN, which `alike` judges instead
+            err = np.abs(a64 - e64)
+        finite = np.isfinite(e64)
+        alike = (np.isnan(a64) & np.isnan(e64)) | (np.isinf(e64) & (a64 == e64))
+        bad = np.where(finite, ~(err <= tol), ~alike)  # a NaN difference counts as bad
         if np.any(bad):
-            j = np.unravel_index(np.argmax(np.where(bad, err, -1.0)), e64.shape) if e64.ndim else ()
+            worst = np.where(bad, np.where(finite, np.nan_to_num(err, nan=np.inf), np.inf), -1.0)
+            j = np.unravel_index(np.argmax(worst), e64.shape) if e64.ndim else ()
+            got, want, at = float(a64[j]), float(e64[j]), [int(n) for n in j]
+            if finite[j]:
+                why = f"|diff| {err[j]:.3g} > tolerance {tol[j] if np.ndim(tol) else tol:.3g}"
+            else:
+                why = NON_FINITE_MISMATCH
             return (
-                f"leaf {where}{list(j) if j else ''} is {float(a64[j])!r}, expected "
-                f"{float(e64[j])!r} "
-                f"(|diff| {err[j]:.3g} > tolerance {tol[j] if np.ndim(tol) else tol:.3g}); "
+                f"leaf {where}{at if at else ''} is {got!r}, expected {want!r} ({why}); "
                 f"actual {a.text}, expected {e.text}"
             )
     return None
