@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conformance.isolation.failures import GlobalStateChanged
+from conformance.isolation.failures import GlobalStateChanged, ImplementationUnavailable
 from conformance.isolation.implementations import Implementation
 from conformance.properties.calling import ANSWERS_KEPT, call, call_raw
 from conformance.properties.expected import expected
@@ -183,3 +183,21 @@ def test_a_call_on_reused_buffers_is_another_question() -> None:
     call(impl, problem())
     call(impl, problem(), fresh=True, reuse_buffers=True)
     assert [r["reuse_buffers"] for r in connection.requests] == [False, True]
+
+
+class UnloadableConnection(CountingConnection):
+    """A host whose module never imported."""
+
+    def capabilities(self) -> dict[str, Any]:
+        raise ImplementationUnavailable("unloadable: importing it raised ImportError")
+
+    def request(self, message: dict[str, Any], what: str) -> dict[str, Any]:
+        self.capabilities()
+        return super().request(message, what)
+
+
+def test_a_module_that_never_loads_is_not_counted_as_called() -> None:
+    impl = implementation(UnloadableConnection())
+    with pytest.raises(ImplementationUnavailable):
+        call_raw(impl, problem())
+    assert impl.calls["one_step"] == 0

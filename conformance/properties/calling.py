@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from conformance.isolation.descriptions import missing_field
 from conformance.isolation.failures import (
     GlobalStateChanged,
     HostMisbehaved,
@@ -144,6 +145,8 @@ def _raised(
         if in_class_call:
             # The class's own call failed: the cause the TrainState properties give too.
             cause = f"{in_class_call} raised {shown}: {message}{note}"
+            if answer.get("missing_field"):
+                cause = missing_field(str(answer["missing_field"]), "AttributeError")
             label = f"(in the {subject}) {label}"
     return ImplementationRaised(
         f"{impl.name}: {cause} {label}",
@@ -236,6 +239,8 @@ def _ask(
     reuse_buffers: bool,
     forget_buffers: bool = False,
 ) -> dict[str, Any]:
+    # Loads the module first, so that one that never loads is not counted as called.
+    impl.connection.capabilities()
     impl.calls["one_step"] += 1
     return impl.connection.request(
         {
