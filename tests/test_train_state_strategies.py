@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import types
-from typing import Any
+from typing import Any, Optional
 
 import flax
 import jax
@@ -28,6 +28,7 @@ from conformance.isolation.service import Service
 from conformance.isolation.trees import expected_tree
 from conformance.properties.extra_fields import (
     FieldValues,
+    annotation_text,
     choose,
     describe_class,
     extra_fields,
@@ -422,6 +423,28 @@ def test_a_union_that_admits_containers_is_a_tree_not_an_array() -> None:
     assert chosen["batch_stats"] == {"extra": chosen["batch_stats"]["extra"]}
     assert chosen["key"].dtype == jnp.uint32 and chosen["key"].shape == (2,)
     assert isinstance(chosen["rngs"], dict)
+
+
+def _annotation_function() -> None:
+    """A function used as an annotation, as some classes write ``key: jax.random.PRNGKey``."""
+
+
+@pytest.mark.parametrize(
+    ("annotation", "shown"),
+    [
+        (jax.Array, "Array"),
+        (dict[str, jax.Array], "dict[str, Array]"),
+        (Optional[jax.Array], "Optional[Array]"),  # noqa: UP045 -- the form classes write
+        (optax.Params, "Union[Array, ndarray, "),
+        (_annotation_function, "_annotation_function"),
+        ("jnp.ndarray", "jnp.ndarray"),
+    ],
+)
+def test_an_annotation_is_shown_as_source_writes_it(annotation: Any, shown: str) -> None:
+    """No module paths (``jax.Array`` is ``jaxlib._jax.Array`` at run time), no address."""
+    text = annotation_text(annotation)
+    assert text.startswith(shown), text
+    assert "jaxlib" not in text and " at 0x" not in text and "ForwardRef" not in text
 
 
 def test_the_values_description_names_the_hook_only_for_the_fields_it_gives() -> None:

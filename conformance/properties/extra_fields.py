@@ -158,12 +158,23 @@ def extra_fields(cls: type) -> list[ExtraField]:
     return list(found.values())
 
 
+_MODULE_PATH = re.compile(r"\b(?:[a-z_][a-z0-9_]*\.)+(?=[A-Za-z_])")
+_FORWARD_REF = re.compile(r"ForwardRef\('([^']*)'\)")
+
+
 def annotation_text(annotation: Any) -> str:
+    """``annotation`` as a class's source writes it: names without their module paths (at run
+    time ``jax.Array`` is ``jaxlib._jax.Array`` and ``optax.Params`` a ``typing.Union``), a
+    forward reference by its name, and a function by its name, not its address."""
     if isinstance(annotation, str):
         return annotation
-    if isinstance(annotation, type) and not typing.get_args(annotation):
-        return annotation.__qualname__
-    return str(annotation).replace("typing.", "")
+    if (isinstance(annotation, type) and not typing.get_args(annotation)) or inspect.isroutine(
+        annotation
+    ):
+        text = annotation.__qualname__
+    else:
+        text = str(annotation)
+    return _MODULE_PATH.sub("", _FORWARD_REF.sub(r"\1", text))
 
 
 def _is_optional(annotation: Any) -> bool:
