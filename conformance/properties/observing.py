@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from conformance.isolation.descriptions import CANONICAL_FIELDS
+from conformance.isolation.descriptions import missing_field
 from conformance.isolation.failures import (
     HostMisbehaved,
     ImplementationFailed,
@@ -205,10 +205,16 @@ def _stopped(
             )
         if call.startswith(("apply_gradients", "control", "low_precision")):
             index = call.rsplit(" ", 1)[-1]
+            given = [k for k in stopped.get("keywords", []) if k != "grads"]
+            why = (
+                f"Flax's apply_gradients(*, grads, **kwargs) applies the grads, then sets "
+                f"{', '.join(given)} with replace(**kwargs)"
+                if given
+                else f"Flax's apply_gradients(*, grads, **kwargs) needs nothing but grads, and "
+                f"these match params' structure (grads {_grads_shapes(inputs, int(index))})"
+            )
             return ImplementationRaised(
-                f"{ctx.name}: {shown} call {index} raised {raised}; grads match params' "
-                f"structure, so Flax's apply_gradients applies them "
-                f"(grads {_grads_shapes(inputs, int(index))}) {ctx}"
+                f"{ctx.name}: {shown} call {index} raised {raised}; {why} {ctx}"
             )
         if call.startswith("jit"):
             return ImplementationRaised(
@@ -237,9 +243,10 @@ def _stopped(
             return AssertionError(f"{ctx.name}: {shown} raised {raised} {ctx}")
         return ImplementationRaised(f"{ctx.name}: {shown} raised {raised} {ctx}")
     if kind == "missing_field":
-        what = (
-            f"the state has no field {stopped.get('field')!r} ({exception_text(exception)}); "
-            f"Flax's TrainState has fields {', '.join(CANONICAL_FIELDS)}"
+        missing = raised_a(exception, "AttributeError")
+        what = missing_field(
+            str(stopped.get("field")),
+            "AttributeError" if missing else exception_text(exception),
         )
         if stopped.get("blocking"):
             return Blocked(what, str(ctx))

@@ -273,7 +273,7 @@ def describe_value(value: Any) -> str:
         return f"{type(value).__name__}(dtype={dtype}, shape={tuple(shape)}) = {shown}"
     if hasattr(value, "apply_gradients"):
         step = getattr(value, "step", "?")
-        return f"a {class_name(type(value))} with step={step!r:.40}"
+        return f"a state of class {class_name(type(value))} with step={step!r:.40}"
     if callable(value) and hasattr(value, "__qualname__"):
         return f"the function {getattr(value, '__module__', '?')}.{value.__qualname__}"
     if isinstance(value, (int, float, str, bool)) or value is None:
