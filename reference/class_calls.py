@@ -18,7 +18,9 @@ class ClassCallFailed(Exception):
     """``call`` (as made, e.g. ``TrainState.create(apply_fn=..., params=..., tx=...)``) raised
     ``raised``."""
 
-    def __init__(self, call: str, raised: Exception) -> None:
+    def __init__(self, call: str, raised: Exception, missing_field: str | None = None) -> None:
         super().__init__(f"{call} raised {type(raised).__name__}: {raised}")
         self.call = call
         self.raised = raised
+        self.missing_field = missing_field
+        """The field the returned state lacks, where reading it raised ``AttributeError``."""

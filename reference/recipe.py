@@ -54,7 +54,8 @@ def _field(state: Any, name: str, made_by: str) -> Any:
     try:
         return getattr(state, name)
     except Exception as exc:
-        raise ClassCallFailed(f"{made_by}.{name}", exc) from exc
+        missing = name if isinstance(exc, AttributeError) else None
+        raise ClassCallFailed(f"{made_by}.{name}", exc, missing) from exc
 
 
 def one_step_from_train_state(

@@ -53,6 +53,18 @@ APPLY_GRADIENTS_ARGUMENTS: tuple[str, ...] = ("grads",)
 """The arguments of ``apply_gradients`` besides the fields: a field of that name (a class that
 keeps the last gradients as ``grads``) cannot be replaced through its keywords, in Flax's class
 either."""
+
+
+def missing_field(name: str, raised: str) -> str:
+    """Why a state has no field ``name``, in one wording wherever the field is read, so that
+    one missing field is one cause in a verdict.  ``raised`` is the exception's type; an
+    ``AttributeError``'s message (which names the class) is left out for that reason."""
+    return (
+        f"the state has no field {name!r} ({raised}); Flax's TrainState has fields "
+        f"{', '.join(CANONICAL_FIELDS)}"
+    )
+
+
 NOT_A_FIELD = "not_a_field"
 """A keyword no TrainState declares: Flax's ``replace`` (and so ``apply_gradients``) rejects it."""
 REJECTED_KEYWORDS: tuple[str, ...] = (*PYTREE_FIELDS, NOT_A_FIELD)

@@ -575,6 +575,8 @@ class Service:
                 raw = self.one_step(seed, x, y, request["lr"])
             except ClassCallFailed as failed:
                 answer = {"raised": describe_exception(failed.raised), "in_class_call": failed.call}
+                if failed.missing_field:
+                    answer["missing_field"] = failed.missing_field
             except BaseException as exc:
                 if isinstance(exc, self.let_through):
                     raise
