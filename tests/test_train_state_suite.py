@@ -138,7 +138,12 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
     "ts_adds_updates_by_hand": (
         "dtypes",
         "test_params_keep_their_dtypes",
-        "which keeps each param's dtype",
+        "changed the params' dtypes",
+    ),
+    "ts_skips_low_precision_params": (
+        "dtypes",
+        "test_params_keep_their_dtypes",
+        "though the same update of float32 params agrees",
     ),
     "ts_grads_none_replaces_fields": (
         "keyword_only",
