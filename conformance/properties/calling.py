@@ -144,9 +144,12 @@ def _raised(
         cause = f"{subject} raised {shown}: {message}{note}"
         if in_class_call:
             # The class's own call failed: the cause the TrainState properties give too.
-            cause = f"{in_class_call} raised {shown}: {message}{note}"
-            if answer.get("missing_field"):
-                cause = missing_field(str(answer["missing_field"]), "AttributeError")
+            missing = answer.get("missing_field")
+            cause = (
+                missing_field(str(missing), "AttributeError")
+                if missing
+                else f"{in_class_call} raised {shown}: {message}{note}"
+            )
             label = f"(in the {subject}) {label}"
     return ImplementationRaised(
         f"{impl.name}: {cause} {label}",
