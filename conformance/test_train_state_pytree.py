@@ -66,12 +66,12 @@ def test_apply_fn_and_tx_are_static(impl: ts.Implementation, case: ts.Case) -> N
         f"apply_fn and tx must be static fields (pytree_node=False in Flax), not leaves, or "
         f"jax.jit cannot take the state {ctx}"
     )
-    for name, missing in seen["missing"].items():
-        assert not missing, (
-            f"{impl.name}: {name} leaves {', '.join(missing)} are not leaves of the state's "
-            f"pytree: step, params and opt_state must be pytree children (traced by jax.jit), "
-            f"not static {ctx}"
-        )
+    not_leaves = [name + path for name, paths in seen["missing"].items() for path in paths]
+    assert not not_leaves, (
+        f"{impl.name}: the state's pytree leaves do not include {', '.join(not_leaves)}: "
+        f"step, params and opt_state must be pytree children (traced by jax.jit), not static "
+        f"{ctx}"
+    )
     assert seen["leaves"] >= seen["needed"], (
         f"{impl.name}: the state has {seen['leaves']} pytree leaves, too few to hold step, "
         f"params and opt_state {ctx}"

@@ -30,7 +30,8 @@ Fields are the dataclass fields beyond Flax's five, and the keyword-only
 parameters of an overridden ``create`` that have no default.  A field that an
 overridden ``create`` fills itself (an EMA of the params, a count of them) gets
 no value: its users never pass one, and passing one raises ``TypeError: ...
-got multiple values for keyword argument``.  One ``create`` with small params,
+got multiple values for keyword argument`` (``got an unexpected keyword
+argument`` where ``create`` has no ``**kwargs``).  One ``create`` with small params,
 made when the class is loaded, finds those fields (:meth:`FieldValues.settle`).
 """
 
@@ -58,7 +59,11 @@ HOOK = "trainstate_fields"
 """The module-level function that gives particular values: ``trainstate_fields(params)``."""
 
 CREATE_ARGUMENTS = ("apply_fn", "params", "tx")
-_GIVEN_TWICE = re.compile(r"got multiple values for (?:keyword )?argument '(\w+)'")
+_FILLED_BY_CREATE = re.compile(
+    r"(got multiple values for (?:keyword )?argument|got an unexpected keyword argument) '(\w+)'"
+)
+"""What a ``create`` that fills a field itself raises when the field is passed as well: with
+``**kwargs`` it passes the field twice; with a closed signature it has no parameter for it."""
 
 
 def stand_in_function(*args: Any, **kwargs: Any) -> None:
@@ -207,6 +212,16 @@ def _names_an_array(annotation: Any) -> bool:
     return _named(annotation, "Array", "ndarray", "PRNGKey")
 
 
+def _is_callable_type(annotation: Any) -> bool:
+    """Whether the annotation is a callable type, whatever its signature names: a
+    ``Callable[[jnp.ndarray, jnp.ndarray], jnp.ndarray]`` takes a function, not an array."""
+    return (
+        annotation is Callable
+        or typing.get_origin(annotation) is Callable
+        or annotation_text(annotation).startswith("Callable")
+    )
+
+
 def _is_array_type(annotation: Any) -> bool:
     return _names_an_array(annotation) and not _is_tree_type(annotation)
 
@@ -253,7 +268,7 @@ def choose(field: ExtraField, params: Any) -> tuple[Any, str]:
     if field.static:
         if annotation in plain:
             return plain[annotation], f"{plain[annotation]!r} (static {annotation.__name__})"
-        if _is_array_type(annotation):
+        if _is_array_type(annotation) and not _is_callable_type(annotation):
             # What the annotation promises, though a static value must be hashable and an
             # array is not: jax.jit of the state then fails, as it does in the class's users'.
             return (
@@ -265,7 +280,7 @@ def choose(field: ExtraField, params: Any) -> tuple[Any, str]:
         return None, "None (Optional)"
     if annotation in plain:
         return plain[annotation], f"{plain[annotation]!r} ({annotation.__name__})"
-    if _named(annotation, "Callable") or annotation is Callable:
+    if _is_callable_type(annotation):
         return stand_in_function, "a stand-in function (Callable)"
     if _is_array_type(annotation):
         return jax.random.PRNGKey(42), "jax.random.PRNGKey(42), a uint32[2] array (array type)"
@@ -330,8 +345,10 @@ class FieldValues:
         self.hook = hook
         self.near_miss = near_miss
         """A function of the module named like :data:`HOOK` but not it (:func:`near_miss_hook`)."""
-        self.set_by_create: set[str] = set()
-        """Required fields the class's own ``create`` fills (:meth:`settle`)."""
+        self.set_by_create: dict[str, str] = {}
+        """Required fields the class's own ``create`` fills (:meth:`settle`), each with what
+        passing it raised: ``"got multiple values"`` or ``"got an unexpected keyword
+        argument"``."""
         self.hook_names: set[str] | None = None
         """The fields the hook names, as :meth:`settle` found them; ``None`` where it did not
         run or the hook raised."""
@@ -363,8 +380,9 @@ class FieldValues:
 
         ``create`` is called with small params and the suite's values; while it
         raises ``TypeError: ... got multiple values for keyword argument 'name'``
-        for a field the suite chose a value for, that field is left out and
-        ``create`` is tried again.  Any other outcome ends the search and leaves
+        (or ``got an unexpected keyword argument 'name'``) for a declared field
+        the suite chose a value for, that field is left out and ``create`` is
+        tried again.  Any other outcome ends the search and leaves
         the values as they are: the scenarios then meet, and report, what
         ``create`` does with them.  A field the module's hook names is never
         left out: the values are the module's choice.  It runs while the host
@@ -386,10 +404,10 @@ class FieldValues:
                     **self.for_params(params),
                 )
             except TypeError as exc:
-                found = _GIVEN_TWICE.search(str(exc))
-                if found is None or found.group(1) not in chosen - self.set_by_create:
+                found = _FILLED_BY_CREATE.search(str(exc))
+                if found is None or found.group(2) not in chosen - self.set_by_create.keys():
                     return
-                self.set_by_create.add(found.group(1))
+                self.set_by_create[found.group(2)] = found.group(1).split(" for ")[0]
             except Exception:
                 return
             else:
@@ -413,7 +431,7 @@ class FieldValues:
         if f.name in self.set_by_create:
             return source + (
                 "none: the class's own create fills it (passing a value raises "
-                "'got multiple values')"
+                f"'{self.set_by_create[f.name]}')"
             )
         if f.required:
             return source + f"the suite's choice: {choose(f, {'w': np.zeros(2, np.float32)})[1]}"

@@ -565,17 +565,18 @@ def static_fields(s: Scenario) -> dict[str, Any]:
         if callable(leaf) or isinstance(leaf, optax.GradientTransformation)
     ]
     ids = {id(leaf) for leaf in leaves}
+    # Read through s.field, so that a class without step (or params) is stopped by that
+    # missing field, the cause the create property reports, not judged here on a leaf count.
+    children = {name: s.field(state, name) for name in ("step", "params", "opt_state")}
     missing = {
         name: [
             jax.tree_util.keystr(path)
-            for path, leaf in jax.tree_util.tree_flatten_with_path(s.field(state, name))[0]
+            for path, leaf in jax.tree_util.tree_flatten_with_path(value)[0]
             if id(leaf) not in ids
         ]
-        for name in ("params", "opt_state")
+        for name, value in children.items()
     }
-    needed = 1 + len(
-        jax.tree_util.tree_leaves((s.field(state, "params"), s.field(state, "opt_state")))
-    )
+    needed = len(jax.tree_util.tree_leaves(list(children.values())))
     same_statics = s.create(s.tree("other_params"), tx)
     other_tx = s.create(s.tree("params"), s.fresh_tx())
     other_apply_fn = s.create(s.tree("params"), tx, "b")
