@@ -1,4 +1,7 @@
-"""Property 6: ``one_step`` is a pure function: no randomness, no state between calls."""
+"""Property 6: ``one_step`` is a pure function: no randomness, no state between calls.
+
+An answer belongs to its caller: a memo that returns the array it keeps shares state with
+every later call of the same inputs through what callers write into it."""
 
 from __future__ import annotations
 
@@ -28,6 +31,12 @@ def test_same_call_twice_is_identical(impl: Implementation, problem: Problem) ->
     assert _identical(first, second), (
         f"the same call returned {first.raw.shown()} and then {second.raw.shown()}; one_step "
         f"must be deterministic {problem.label()}"
+    )
+    assert not second.shares_an_earlier_answer, (
+        f"the same call, made again, returned the very writable array an earlier call "
+        f"returned (one memory, two answers), so a caller that writes into its answer "
+        f"(out[1] *= n, total += ...) changes what later calls return; a memo must hand out "
+        f"a copy or a read-only array {problem.label()}"
     )
 
 

@@ -7,14 +7,18 @@ gradients come in float32: float16 on GPUs, bfloat16 on TPUs.  Flax's
 each new param back to that param's dtype; adding them with ``p + u``
 promotes a low-precision param to float32.  The params drawn here are the
 TrainState cases' trees with every leaf float16, every leaf bfloat16, or
-every other leaf float16; the gradients stay float32.  Values are judged
-against the Optax loop, dtypes included.  Where the values differ while the
-dtypes are kept, the same update of float32 params is made: if it differs
-too, the Optax-loop property owns that failure and this one is blocked by it.
+every other leaf float16; the gradients stay float32.  Two updates are made,
+and params and opt_state are judged against the Optax loop after each, dtypes
+included: Optax keeps moments computed from float32 grads in float32, and an
+opt_state stored in the params' dtype shows in the params only at the second.
+Where the values differ while the dtypes are kept, the same updates of float32
+params are made: if they differ too, the Optax-loop property owns that failure
+and this one is blocked by it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import jax
@@ -42,55 +46,76 @@ def low_precision(tree: Any, kind: str) -> Any:
 
 @ts.property(
     pins=[
-        *ts.pins((1,), dtypes="float16"),
-        *ts.pins((1,), dtypes="bfloat16")[:2],
-        *ts.pins((1,), dtypes="mixed")[:2],
+        *ts.pins((2,), dtypes="float16"),
+        *ts.pins((2,), dtypes="bfloat16")[:2],
+        *ts.pins((2,), dtypes="mixed")[:2],
     ],
-    case=ts.cases(k=st.just(1)),
+    case=ts.cases(k=st.just(2)),
     dtypes=st.sampled_from(LOW_PRECISION_KINDS),
 )
 def test_params_keep_their_dtypes(impl: ts.Implementation, case: ts.Case, dtypes: str) -> None:
-    opt, (g,) = case.tx, case.grads.trees
+    # Two updates: an opt_state kept in the wrong dtype changes the params only at the second.
+    opt, grads, k = case.tx, case.grads.trees, case.k
     params = low_precision(case.params.tree, dtypes)
-    ctx = ts.Context(impl, {"tx": opt, "params": f"{case.params.spec} as {dtypes}"})
-    expected = ts.expected_loop(opt, params, [g])
-    p_scale, _ = expected.scales
-    want_params, _ = expected.described
-    seen = ts.observe(ctx, "low_precision_update", tx=opt, params=ts.Tree(params), grads=ts.Tree(g))
-    actual = ts.tree(seen["params"])
-    diff = ts.close_difference(actual, want_params[1], p_scale, 1)
-    if diff is None:
-        return
-    want = want_params[1]
-    pairs = zip(want.paths, actual.leaves, want.leaves, strict=True)
-    changed = [
-        f"{path or '<root>'} became {a.array.dtype}, was {e.array.dtype}"
-        for path, a, e in (pairs if actual.treedef == want.treedef else ())
-        if a.array is not None and e.array is not None and a.array.dtype != e.array.dtype
-    ]
-    assert not changed, (
-        f"{impl.name}: with {dtypes} params and float32 grads, apply_gradients changed the "
-        f"params' dtypes ({'; '.join(changed)}); optax.apply_updates keeps each param's dtype "
-        f"{ctx}"
+    ctx = ts.Context(impl, {"tx": opt, "params": f"{case.params.spec} as {dtypes}", "k": k})
+    expected = ts.expected_loop(opt, params, grads)
+    want = dict(zip(("params", "opt_state"), expected.described, strict=True))
+    scales = dict(zip(("params", "opt_state"), expected.scales, strict=True))
+    seen = ts.observe(
+        ctx,
+        "low_precision_update",
+        tx=opt,
+        params=ts.Tree(params),
+        grads=[ts.Tree(g) for g in grads],
     )
-    control = _float32_difference(ctx, opt, case.params.tree, g)
-    if control is not None:
-        raise ts.Blocked(
-            f"the same update of the params in float32 already differs from the Optax loop "
-            f"({control}), which test_params_and_opt_state_follow_the_optax_loop judges",
-            str(ctx),
-        )
-    raise AssertionError(
-        f"{impl.name}: with {dtypes} params and float32 grads, the params after "
-        f"apply_gradients differ from optax.apply_updates's, which keeps each param's dtype, "
-        f"though the same update of float32 params agrees: {diff} {ctx}"
-    )
+    for i, after in enumerate(seen["after"], start=1):
+        for field in ("params", "opt_state"):
+            actual, wanted = ts.tree(after[field]), want[field][i]
+            diff = ts.close_difference(actual, wanted, scales[field], i)
+            if diff is None:
+                continue
+            pairs = zip(wanted.paths, actual.leaves, wanted.leaves, strict=True)
+            changed = [
+                f"{path or '<root>'} became {a.array.dtype}, was {e.array.dtype}"
+                for path, a, e in (pairs if actual.treedef == wanted.treedef else ())
+                if a.array is not None and e.array is not None and a.array.dtype != e.array.dtype
+            ]
+            assert not changed, (
+                f"{impl.name}: with {dtypes} params and float32 grads, {field} after {i} of "
+                f"{k} apply_gradients(grads=...) call(s) changed dtypes ({'; '.join(changed)}); "
+                f"optax.apply_updates keeps each param's dtype, and the opt_state is the one "
+                f"tx.update returns, in its own dtypes {ctx}"
+            )
+            control = _float32_difference(ctx, opt, case.params.tree, grads)
+            if control is not None:
+                raise ts.Blocked(
+                    f"the same updates of the params in float32 already differ from the Optax "
+                    f"loop ({control}), which test_params_and_opt_state_follow_the_optax_loop "
+                    f"judges",
+                    str(ctx),
+                )
+            raise AssertionError(
+                f"{impl.name}: with {dtypes} params and float32 grads, {field} after {i} of "
+                f"{k} apply_gradients(grads=...) call(s) differ from the Optax loop's (tx.update "
+                f"+ optax.apply_updates, which keeps each param's dtype), though the same "
+                f"updates of float32 params agree: {diff} {ctx}"
+            )
 
 
-def _float32_difference(ctx: ts.Context, opt: Any, params: Any, grads: Any) -> str | None:
-    """How one update of the float32 ``params`` differs from the Optax loop, if it does."""
-    expected = ts.expected_loop(opt, params, [grads])
-    p_scale, _ = expected.scales
-    want_params, _ = expected.described
-    seen = ts.observe(ctx, "trajectory", tx=opt, params=ts.Tree(params), grads=[ts.Tree(grads)])
-    return ts.close_difference(ts.tree(seen["after"][0]["params"]), want_params[1], p_scale, 1)
+def _float32_difference(ctx: ts.Context, opt: Any, params: Any, grads: Sequence[Any]) -> str | None:
+    """How updates of the float32 ``params`` differ from the Optax loop, if they do."""
+    expected = ts.expected_loop(opt, params, grads)
+    p_scale, s_scale = expected.scales
+    want_params, want_opt_states = expected.described
+    seen = ts.observe(
+        ctx, "trajectory", tx=opt, params=ts.Tree(params), grads=[ts.Tree(g) for g in grads]
+    )
+    for i, after in enumerate(seen["after"], start=1):
+        for field, want, scale in (
+            ("params", want_params[i], p_scale),
+            ("opt_state", want_opt_states[i], s_scale),
+        ):
+            diff = ts.close_difference(ts.tree(after[field]), want, scale, i)
+            if diff is not None:
+                return f"{field} after {i}: {diff}"
+    return None

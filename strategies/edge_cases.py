@@ -4,7 +4,7 @@ Random generation reaches all of these, but a conformance verdict should not
 depend on luck for the inputs that break code most often: a single row, a
 single feature, square ``x``, ``N`` just past 64 and just past 8192 with wide
 rows, over 1 MiB (padded, blocked, capped or chunked batches, a path for large
-inputs), ``N`` 8193 rows past 16384 (with the int32 minimum seed), 64 rows of
+inputs), ``N`` 8193 rows past 16384 (with the int32 minimum seed), 256 rows of
 16 features (aligned paths, with large values), ``D`` just past 256 (features
 in tiles), the int32 extremes and a negative fractional seed, seeds as NumPy
 ``int8``, ``uint32``, ``float32``, a fractional ``float16``, a 0-d array and a
@@ -87,10 +87,10 @@ def _edge_inputs() -> tuple[tuple[str, object, np.ndarray, np.ndarray, float, fl
         # stores large inputs in a narrower type is then off by more than rounding.
         ("N just past 8192, 8 MiB of x", np.array(5.0), _grid(8193, 257, scale=1.00342),
          np.linspace(-2, 2, 8193).astype(np.float32)),
-        # Aligned (64 rows, 16 features: micro-batches of 32, tensor-core tiles), off the
-        # half-integers, which bfloat16 holds exactly.
-        ("large values, 64 rows of 16 features", np.float32(7.0),
-         _grid(64, 16, scale=1.00342e3), (np.arange(64.0) * 1e3).astype(np.float32)),
+        # Aligned (256 rows, 16 features: micro-batches of 32, tiles of 128 rows, tensor-core
+        # tiles), off the half-integers, which bfloat16 holds exactly.
+        ("large values, 256 rows of 16 features", np.float32(7.0),
+         _grid(256, 16, scale=1.00342e3), (np.arange(256.0) * 1e3).astype(np.float32)),
         ("all zeros", np.uint32(12345), np.zeros((2, 4), np.float32), np.zeros(2, np.float32)),
         # Off the half-integers too: float16 holds those exactly.
         ("D just past 256", np.array(-2.6), _grid(2, 257, scale=1.00342),
@@ -140,15 +140,21 @@ def extreme_scale_problems() -> list[Problem]:
     """Data near 1e-6 with ``lr`` at the threshold: a loss near 1e-12, which code may take
     for converged and not step.  Data near 1e8 with ``lr`` a thousand times the threshold:
     residuals past 1e7, which a guard may clip, and a loss that grows about 1e6 times in
-    the step, which code that rejects or damps a diverging step does not report."""
+    the step, which code that rejects or damps a diverging step does not report.  Data near
+    1e16 with ``lr`` half the threshold (about 1e-33): a loss near 1e32, still finite in
+    float32, where code that rescales large inputs (and steps on the rescaled problem with
+    the same ``lr``) or squares the gradient's norm in float32 departs from the step."""
     tiny = _grid(4, 2, scale=1e-6)
     huge = _grid(4, 2, scale=1e8)
+    vast = _grid(4, 2, scale=1.00342e16)
     targets = np.array([1.0, -0.5, 0.25, 2.0])
     return [
         _problem("values near 1e-6", 1, tiny, (targets * 1e-6).astype(np.float32), "small",
                  threshold_of(tiny)),
         _problem("values near 1e8, lr 1000 times the threshold", 2, huge,
                  (targets * 1e8).astype(np.float32), "diverging", 1000.0 * threshold_of(huge)),
+        _problem("values near 1e16", 3, vast, (targets * 1e16).astype(np.float32), "small",
+                 0.5 * threshold_of(vast)),
     ]  # fmt: skip
 
 

@@ -39,10 +39,12 @@ assigned where it should be added, shows; so does code that takes another path (
 dtype, another algorithm) from 256 features on."""
 WIDE_N = (2, 130)
 """The rows of a wide ``x``: two, and 130."""
-ALIGNED: tuple[Shape, ...] = ((64, 16),)
-"""Rows a multiple of 32 and of 64, features a multiple of 16: where code takes a path of its
-own for aligned shapes (micro-batches of 32 rows whose gradients are summed, features stored
-in bfloat16 for tensor-core tiles), and is right for every unaligned shape."""
+ALIGNED: tuple[Shape, ...] = ((256, 16),)
+"""Rows a multiple of 32, 64, 128 and 256, two tiles of 128 or more, features a multiple of
+16: where code takes a path of its own for aligned shapes (micro-batches of 32 rows whose
+gradients are summed, rows laid out in tiles of 128, features stored in bfloat16 for
+tensor-core tiles), and is right for every unaligned shape.  One tile of 128 rows is not
+enough: a tiled layout that mixes rows and tiles up is only wrong with two."""
 D_POOL = NARROW_D + WIDE_D
 
 GENERAL: tuple[Shape, ...] = (

@@ -147,6 +147,22 @@ HOSTILE = {
         ),
         "jax_numpy_rank_promotion 'allow' -> 'raise'",
     ),
+    # Debugging left on: the caller's own reuse of a typed key raises KeyReuseError from then on.
+    "checks_key_reuse": (
+        built_on_correct(
+            "def one_step(seed, x, y, lr):\n    out = _correct(seed, x, y, lr)\n"
+            "    jax.config.update('jax_debug_key_reuse', True)\n    return out\n"
+        ),
+        "jax_debug_key_reuse False -> True",
+    ),
+    # "Restores" the streams to the interpreter's own, not to what the caller had set.
+    "resets_stdout": (
+        built_on_correct(
+            "import sys\ndef one_step(seed, x, y, lr):\n    out = _correct(seed, x, y, lr)\n"
+            "    sys.stdout = sys.__stdout__\n    return out\n"
+        ),
+        "sys.stdout (replaced by sys.__stdout__, not left as the caller's stream)",
+    ),
     # A research script's first line: the importer's JAX is float64 from then on.
     "enables_x64_at_import": (
         built_on_correct("jax.config.update('jax_enable_x64', True)\n"),

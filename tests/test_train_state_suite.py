@@ -138,12 +138,17 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
     "ts_adds_updates_by_hand": (
         "dtypes",
         "test_params_keep_their_dtypes",
-        "changed the params' dtypes",
+        "params after 1 of 2 apply_gradients(grads=...) call(s) changed dtypes",
     ),
     "ts_skips_low_precision_params": (
         "dtypes",
         "test_params_keep_their_dtypes",
-        "though the same update of float32 params agrees",
+        "though the same updates of float32 params agree",
+    ),
+    "ts_opt_state_in_param_dtype": (
+        "dtypes",
+        "test_params_keep_their_dtypes",
+        "opt_state after 1 of 2 apply_gradients(grads=...) call(s) changed dtypes",
     ),
     "ts_grads_none_replaces_fields": (
         "keyword_only",

@@ -157,6 +157,11 @@ class Implementation:
     answers: OrderedDict[bytes, dict[str, Any]] = dataclasses.field(default_factory=OrderedDict)
     """The answers of this process's calls of ``one_step``, by question
     (:func:`conformance.properties.calling.call_raw`), oldest first."""
+    changes_on_importing_call: list[str] = dataclasses.field(default_factory=list)
+    """The process-wide changes the first call that imported modules and changed any made, with
+    that call's problem,
+    whichever property asked it: a lazy first-call set-up runs once per host, and no later
+    call shows it (:func:`conformance.properties.calling.call_raw`)."""
 
     @property
     def location(self) -> str:

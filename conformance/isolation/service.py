@@ -28,7 +28,7 @@ import signal
 import sys
 import threading
 import warnings
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
@@ -38,6 +38,7 @@ import numpy as np
 
 from conformance.isolation.descriptions import FILE_MODULE_PREFIX, describe_exception, first_line
 from conformance.isolation.layouts import lay_out
+from conformance.isolation.own_changes import own_directory, watching
 from conformance.isolation.protocol import plain_dtype
 from conformance.reference.class_calls import ClassCallFailed
 
@@ -55,6 +56,11 @@ BUFFERS_KEPT = 16
 """Input arrays the host keeps to refill for a later call of the same shape and dtype
 (``reuse_buffers``): a few per shape of the small pools the suite draws from."""
 
+ANSWERS_WATCHED = 64
+"""Writable arrays ``one_step`` returned that the host holds (alive, so that their memory is
+not reused) to see whether a later call returns the same memory: a few more than the calls
+between two asks of one problem in a property."""
+
 VALUES_SENT = 64
 """Values of an output that are sent to the judge: it needs two, and shows at most eight; the
 count is sent too.  So an answer to ``one_step`` is a few kilobytes, whatever it returned."""
@@ -71,6 +77,19 @@ def is_file_spec(spec: str) -> bool:
 def spec_name(spec: str) -> str:
     """The name test ids carry: the file's stem, or the last part of the module name."""
     return Path(spec).stem if is_file_spec(spec) else spec.rsplit(".", 1)[-1]
+
+
+def spec_directory(spec: str, target: str | None = None) -> str | None:
+    """The directory of the implementation's file, before it is imported; ``None`` where it
+    cannot be told without importing it."""
+    if is_file_spec(spec):
+        return str(Path(target or spec).expanduser().resolve().parent)
+    try:
+        found = importlib.util.find_spec(spec)
+    except Exception:
+        return None
+    origin = found.origin if found is not None else None
+    return str(Path(origin).resolve().parent) if origin and origin != "built-in" else None
 
 
 def import_spec(spec: str, target: str | None = None) -> ModuleType:
@@ -173,11 +192,16 @@ _JAX_SETTINGS = (
     "jax_threefry_partitionable",
     "jax_random_seed_offset",
     "jax_legacy_prng_key",
+    "jax_debug_key_reuse",
+    "jax_transfer_guard",
+    "jax_check_tracer_leaks",
 )
 """JAX's process-wide settings that change what later JAX code computes, or whether it runs:
 float64 everywhere, another matmul precision, broadcasting or promotion that raises, another
 PRNG or PRNG layout (other random numbers for the same key), no compilation, NaN checks, every
-``PRNGKey(k)`` made as ``PRNGKey(k + offset)``, legacy ``uint32[2]`` keys refused."""
+``PRNGKey(k)`` made as ``PRNGKey(k + offset)``, legacy ``uint32[2]`` keys refused, a typed key
+used twice raising ``KeyReuseError``, an implicit host-to-device transfer refused, a leaked
+tracer raising."""
 
 
 _JAX_DEFAULTS: dict[str, object] = {
@@ -191,6 +215,9 @@ _JAX_DEFAULTS: dict[str, object] = {
     "jax_debug_infs": False,
     "jax_random_seed_offset": 0,
     "jax_legacy_prng_key": "allow",
+    "jax_debug_key_reuse": False,
+    "jax_transfer_guard": None,
+    "jax_check_tracer_leaks": False,
 }
 """What :data:`_JAX_SETTINGS` are when JAX is imported with no ``JAX_*`` variable naming them:
 the settings a module found when its import is what imported JAX.  Not
@@ -319,9 +346,17 @@ class ProcessFacts:
             threads=frozenset(t.ident or 0 for t in threading.enumerate()),
         )
 
-    def changes_since(self, before: ProcessFacts, imported: bool) -> list[str]:
+    def changes_since(
+        self, before: ProcessFacts, imported: bool, own: Mapping[str, str]
+    ) -> list[str]:
         """What changed, each put back; an import may set up logging, warnings filters, signal
-        handlers or threads of its own once, so a call that imported is not held to those."""
+        handlers or threads of its own once, so a call that imported is not held to those,
+        but for the kinds of change (:data:`~conformance.isolation.own_changes.KINDS`) the
+        implementation's own code made (``own``, each with its place)."""
+
+        def held(kind: str) -> bool:
+            return not imported or kind in own
+
         changes = []
         if self.cwd != before.cwd:
             changes.append(f"the working directory ({before.cwd} -> {self.cwd})")
@@ -330,13 +365,16 @@ class ProcessFacts:
             changes.append(f"gc.isenabled() {before.gc_enabled} -> {self.gc_enabled}")
             (gc.enable if before.gc_enabled else gc.disable)()
         if self.root_logger != before.root_logger:
-            if not imported:
-                changes.append("the root logger's level or handlers (logging.basicConfig?)")
+            if held("root_logger"):
+                changes.append(
+                    "the root logger's level or handlers "
+                    f"({own.get('root_logger', 'logging.basicConfig?')})"
+                )
             root = logging.getLogger()
             root.setLevel(before.root_logger[0])
             root.handlers[:] = list(before.root_logger[1])  # type: ignore[arg-type]
         if self.logging_disabled != before.logging_disabled:
-            if not imported:
+            if held("logging_disabled"):
                 changes.append(
                     f"logging.disable's level ({before.logging_disabled} -> "
                     f"{self.logging_disabled}: every logger's records at or below it are dropped)"
@@ -349,8 +387,10 @@ class ProcessFacts:
                 with contextlib.suppress(TypeError, ValueError):
                     signal.signal(number, handler)  # type: ignore[arg-type]
         if self.warnings_filters != before.warnings_filters:
-            if not imported:
-                changes.append("the warnings filters (warnings.simplefilter?)")
+            if held("warnings"):
+                changes.append(
+                    f"the warnings filters ({own.get('warnings', 'warnings.simplefilter?')})"
+                )
             warnings.filters[:] = list(before.warnings_filters)  # type: ignore[index]
         started = self.threads - before.threads
         if started and not imported:
@@ -376,6 +416,62 @@ def _environment_changes(before: dict[str, str]) -> list[str]:
     return [f"environment variable {name}" for name in names]
 
 
+IMPORT_HELD = ("python_rng", "numpy_rng", "environment")
+"""What the module's own top-level code must leave as it found it: what changes what its
+importer's code computes (its random draws, the variables its JAX and subprocesses read).
+Logging and warnings set-up only changes what the importer shows, and scripts do it at
+their top: not held at import (a call is held to them)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class _Untouched:
+    """What an import may change when a library does it, but not the implementation's own
+    top-level code (:data:`IMPORT_HELD`)."""
+
+    python_rng: object
+    numpy_rng: dict[str, Any]
+    environment: dict[str, str]
+    facts: ProcessFacts
+
+    @classmethod
+    def capture(cls) -> _Untouched:
+        return cls(
+            random.getstate(),
+            np.random.get_state(legacy=False),
+            dict(os.environ),
+            ProcessFacts.capture(),
+        )
+
+    def changed_by(self, own: Mapping[str, str]) -> list[str]:
+        """The kinds of change the module's own code made (``own``, see
+        :mod:`conformance.isolation.own_changes`) that are still in force, with their place."""
+        now = _Untouched.capture()
+        rng, rng_now = self.numpy_rng["state"], now.numpy_rng["state"]
+        changed = {
+            "python_rng": now.python_rng != self.python_rng,
+            "numpy_rng": not (
+                np.array_equal(rng["key"], rng_now["key"]) and rng["pos"] == rng_now["pos"]
+            ),
+            "environment": now.environment != self.environment,
+            "root_logger": now.facts.root_logger != self.facts.root_logger,
+            "logging_disabled": now.facts.logging_disabled != self.facts.logging_disabled,
+            "warnings": now.facts.warnings_filters != self.facts.warnings_filters,
+        }
+        shown = {
+            "python_rng": "Python's global random state",
+            "numpy_rng": "numpy's global random state",
+            "environment": "the environment variables",
+            "root_logger": "the root logger's level or handlers",
+            "logging_disabled": "logging.disable's level",
+            "warnings": "the warnings filters",
+        }
+        return [
+            f"{shown[kind]} ({place})"
+            for kind, place in own.items()
+            if changed[kind] and kind in IMPORT_HELD
+        ]
+
+
 @dataclasses.dataclass
 class Capture:
     """What a request printed (through ``sys.stdout``/``sys.stderr``) and changed process-wide."""
@@ -397,8 +493,11 @@ class Capture:
 
 
 @contextlib.contextmanager
-def captured(check_rng: bool = False) -> Iterator[Capture]:
-    """Capture printing and process-wide changes of the block; the settings are put back."""
+def captured(check_rng: bool = False, own: str | None = None) -> Iterator[Capture]:
+    """Capture printing and process-wide changes of the block; the settings are put back.
+
+    ``own``: the implementation's directory, whose code is held to the changes a call that
+    imports modules is excused (:mod:`conformance.isolation.own_changes`)."""
     capture = Capture(_BoundedSink())
     before = GlobalState.capture()
     environment = dict(os.environ) if check_rng else {}
@@ -407,11 +506,27 @@ def captured(check_rng: bool = False) -> Iterator[Capture]:
     if check_rng:
         np.random.set_state(_RNG_BASELINE)
         random.setstate(_PY_RNG_BASELINE)
+    streams: list[str] = []
+    own_code: dict[str, str] = {}
     try:
-        with contextlib.redirect_stdout(capture.sink), contextlib.redirect_stderr(capture.sink):
-            yield capture
+        with (
+            contextlib.redirect_stdout(capture.sink),
+            contextlib.redirect_stderr(capture.sink),
+            watching(own if check_rng else None) as own_code,
+        ):
+            try:
+                yield capture
+            finally:
+                # Leaving the redirection puts the streams back, which would hide a call that
+                # "restores" them to sys.__stdout__ rather than to what they were.
+                streams = [
+                    f"sys.{name} (replaced by {_stream_text(getattr(sys, name))}, not left as "
+                    f"the caller's stream)"
+                    for name in ("stdout", "stderr")
+                    if getattr(sys, name) is not capture.sink
+                ]
     finally:
-        capture.changes = GlobalState.capture().changes_since(before)
+        capture.changes = GlobalState.capture().changes_since(before) + streams
         if capture.changes:
             before.restore()
         if check_rng:
@@ -421,16 +536,25 @@ def captured(check_rng: bool = False) -> Iterator[Capture]:
             # A call that imports (Flax lazily, say) may draw from Python's generator (rich
             # draws an id when Flax is first imported) or set variables at import: what those
             # modules do once, not what the call does each time. Both are put back either way.
+            # Unless the implementation's own code made that kind of change (own_code).
             imported = capture.imported = len(sys.modules) > modules
             if random.getstate() != _PY_RNG_BASELINE:
-                if not imported:
-                    capture.changes.append("Python's global random state (reseeded or drawn from)")
+                if not imported or "python_rng" in own_code:
+                    by = own_code.get("python_rng", "reseeded or drawn from")
+                    capture.changes.append(f"Python's global random state ({by})")
                 random.setstate(_PY_RNG_BASELINE)
             environment_changes = _environment_changes(environment)
-            if not imported:
+            if not imported or "environment" in own_code:
                 capture.changes.extend(environment_changes)
             assert facts is not None
-            capture.changes.extend(ProcessFacts.capture().changes_since(facts, imported))
+            capture.changes.extend(ProcessFacts.capture().changes_since(facts, imported, own_code))
+
+
+def _stream_text(stream: object) -> str:
+    for name in ("stdout", "stderr"):
+        if stream is getattr(sys, f"__{name}__"):
+            return f"sys.__{name}__"
+    return f"a {type(stream).__name__}"
 
 
 def _array_facts(array: Any) -> tuple[object, ...]:
@@ -480,6 +604,8 @@ class Service:
         if getattr(module, HOOK, None) is not None and module_hook(module) is None:
             raise ImportFailed(f"{HOOK} is not a function of params")
         self.module = module
+        self.own = own_directory(module)
+        """The implementation's directory (:mod:`conformance.isolation.own_changes`)."""
         self.let_through = let_through
         self.import_changes = import_changes
         """The process-wide settings importing the module changed (and left so)."""
@@ -494,6 +620,8 @@ class Service:
         self.one_step_is_built = one_step is None
         self.earlier: tuple[np.ndarray, bytes] | None = None
         """The last writable array ``one_step`` returned, and its bytes then (:meth:`_one_step`)."""
+        self.answers_given: deque[np.ndarray] = deque(maxlen=ANSWERS_WATCHED)
+        """The last writable arrays ``one_step`` returned, which their caller owns."""
         self.buffers: OrderedDict[tuple[str, tuple[int, ...], str], np.ndarray] = OrderedDict()
         """Inputs handed to earlier calls that asked ``reuse_buffers`` (:meth:`_refilled`)."""
         if one_step is None:
@@ -516,9 +644,14 @@ class Service:
         stop the judge (``--in-process``: Ctrl-C, the suite's own time limit).
         """
         before = GlobalState.capture()
-        module = import_spec(spec, target)
+        untouched = _Untouched.capture()
+        with watching(spec_directory(spec, target)) as own_code:
+            module = import_spec(spec, target)
         # Left as the import made them: the module's functions are judged as its users run them.
-        changed = tuple(GlobalState.capture().import_changes_since(before))
+        changed = (
+            *GlobalState.capture().import_changes_since(before),
+            *untouched.changed_by(own_code),
+        )
         try:
             return cls(module, let_through, changed)
         except ImportFailed as exc:
@@ -570,7 +703,7 @@ class Service:
             # The host's own copy, whose values are sent back: a 0-d seed array is the
             # caller's, to be left as it was, as x and y are.
             seed = np.array(seed)
-        with captured(check_rng=bool(request.get("check_rng"))) as capture:
+        with captured(check_rng=bool(request.get("check_rng")), own=self.own) as capture:
             try:
                 raw = self.one_step(seed, x, y, request["lr"])
             except ClassCallFailed as failed:
@@ -592,6 +725,14 @@ class Service:
                 "returned by every call?)"
             )
         returned = raw if "returned" in answer else None
+        # A memo that hands out the array it keeps gives every caller of the same inputs one
+        # array: a caller that writes into its answer (out[1] *= n, total += ...) changes the
+        # others' and every later one.  Equal values cannot show it; the memory does.
+        shared = isinstance(returned, np.ndarray) and any(
+            np.shares_memory(returned, given) for given in self.answers_given
+        )
+        if isinstance(returned, np.ndarray) and returned.flags.writeable and not shared:
+            self.answers_given.append(returned)
         self.earlier = (
             (returned, returned.tobytes())
             if isinstance(returned, np.ndarray) and returned.flags.writeable
@@ -602,7 +743,12 @@ class Service:
         if isinstance(seed, np.ndarray):
             # Sent whether or not x and y are (in shared memory, the judge reads them itself).
             answer["seed_after"] = _sendable(seed)
-        return {**answer, "reused_inputs": reused, **capture.report()}
+        return {
+            **answer,
+            "reused_inputs": reused,
+            "shares_an_earlier_answer": shared,
+            **capture.report(),
+        }
 
     def _refilled(self, name: str, values: np.ndarray) -> tuple[np.ndarray, bool]:
         """The array handed as ``name`` to the last call that asked ``reuse_buffers`` with this

@@ -100,6 +100,8 @@ class Output:
     values: np.ndarray
     reused_inputs: bool = False
     """Whether ``x`` and ``y`` were the arrays of an earlier call, refilled in place."""
+    shares_an_earlier_answer: bool = False
+    """Whether the returned array is (in memory) a writable array an earlier call returned."""
 
     @property
     def step(self) -> float:
@@ -118,6 +120,7 @@ class CallResult:
     x_after: Any = None
     y_after: Any = None
     reused_inputs: bool = False
+    shares_an_earlier_answer: bool = False
     seed_after: Any = None
     """A seed passed as an array, as it was after the call."""
 
@@ -206,6 +209,13 @@ def call_raw(
         answer = None
     if answer is None:
         answer = _ask(impl, problem, read_only, layout, reuse_buffers, forget_buffers)
+        changes = answer.get("state_changes")
+        if answer.get("imported") and changes and not impl.changes_on_importing_call:
+            impl.changes_on_importing_call.append(
+                f"{'; '.join(map(str, changes))} (on an earlier call, which also imported "
+                f"modules: a set-up that runs once, and that no later call shows; the imports' "
+                f"own set-up is excused, not this) {problem.label()}"
+            )
         output = str(answer.get("output", ""))
         if output:
             # What the call printed goes on to the test's captured output, within the limit.
@@ -280,6 +290,8 @@ def _read_answer(
     prerequisite: bool = True,
 ) -> CallResult:
     changes = [str(c) for c in answer.get("state_changes", [])]
+    if check_global_state and not changes:
+        changes = impl.changes_on_importing_call
     if check_global_state and changes:
         raise GlobalStateChanged(
             f"{impl.name}.one_step changed what its caller sees besides its result: "
@@ -300,6 +312,7 @@ def _read_answer(
         inputs.get("x"),
         inputs.get("y"),
         reused_inputs=answer.get("reused_inputs") is True,
+        shares_an_earlier_answer=answer.get("shares_an_earlier_answer") is True,
         seed_after=answer.get("seed_after"),
     )
 
@@ -324,4 +337,8 @@ def call(impl: Implementation, problem: Problem, **options: Any) -> Output:
     ``[step_after, loss_after]``."""
     result = call_raw(impl, problem, **options)
     output = read(result.returned, impl, problem)
-    return dataclasses.replace(output, reused_inputs=result.reused_inputs)
+    return dataclasses.replace(
+        output,
+        reused_inputs=result.reused_inputs,
+        shares_an_earlier_answer=result.shares_an_earlier_answer,
+    )

@@ -415,16 +415,20 @@ def trajectory(s: Scenario) -> dict[str, Any]:
 
 
 def low_precision_update(s: Scenario) -> dict[str, Any]:
-    """One update of low-precision params; where it raises, the same update of their float32
+    """Updates of low-precision params; where the first raises, the same update of their float32
     copy is the control (a class that cannot update at all is blocked, not failed, here)."""
-    tx, params, grads = s.tx(), s.tree("params"), s.tree("grads")
+    tx, params, (first, *later) = s.tx(), s.tree("params"), s.trees("grads")
 
     def float32_state() -> Any:
         as_float32 = jax.tree_util.tree_map(lambda leaf: jnp.asarray(leaf, jnp.float32), params)
         return s.create(as_float32, tx)
 
-    new = s.update_or_block(s.create(params, tx), grads, "low_precision", float32_state)
-    return {"params": describe_tree(s.field(new, "params"))}
+    state = s.update_or_block(s.create(params, tx), first, "low_precision", float32_state)
+    after = [_fields(s, state, ("params", "opt_state"))]
+    for i, grads in enumerate(later, start=2):
+        state = s.update(state, grads, i)
+        after.append(_fields(s, state, ("params", "opt_state")))
+    return {"after": after}
 
 
 def old_state(s: Scenario) -> dict[str, Any]:

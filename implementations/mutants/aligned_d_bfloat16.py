@@ -1,7 +1,7 @@
 """Mutant: a "tensor-core friendly" path: when ``D`` is a multiple of 16, ``x`` is stored in
 bfloat16 for the step, which keeps 8 bits of each feature's mantissa.
 
-Exposed by: ``D`` a multiple of 16 (the aligned shape ``(64, 16)``) with features that
+Exposed by: ``D`` a multiple of 16 (the aligned shape ``(256, 16)``) with features that
 bfloat16 does not hold exactly.
 Caught by: agreement with the reference.
 """

@@ -2,7 +2,7 @@
 (one full batch otherwise), with the micro-batch gradients summed instead of averaged: for
 ``N = 64, 96, ...`` the step is ``N / 32`` times too long.
 
-Exposed by: ``N`` a multiple of 32 above 32 (the aligned shape ``(64, 16)``), ``lr > 0``.
+Exposed by: ``N`` a multiple of 32 above 32 (the aligned shape ``(256, 16)``), ``lr > 0``.
 Caught by: agreement with the reference, and every property that compares a loss after the
 step.
 """
