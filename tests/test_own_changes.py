@@ -23,9 +23,19 @@ def _load(tmp_path: Path, name: str, source: str) -> Service:
     return Service.load(str(path))
 
 
+@pytest.fixture
+def fresh_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The name of a module no test has imported: importing it makes the call one that
+    imports, as a lazy first-call ``import flax`` does."""
+    name = f"fresh_{tmp_path.name.replace('-', '_')}"
+    (tmp_path / f"{name}.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return name
+
+
 def _changes(service: Service, imports: bool = True) -> list[str]:
-    """The call's state changes; ``imports``: it imports a module not imported before (each
-    test imports a standard module of its own), and so takes the path that excuses imports."""
+    """The call's state changes; ``imports``: it imports a module not imported before
+    (:func:`fresh_module`), and so takes the path that excuses imports."""
     answer = service.handle(
         {
             "op": "one_step",
@@ -82,29 +92,30 @@ def test_logging_and_warnings_set_up_at_import_are_not_held(tmp_path: Path) -> N
         # A lazy first-call set-up: the call imports a module too, and is still held.
         (
             # force=True: pytest has put handlers of its own on the root logger.
-            "    import wave, logging\n    logging.basicConfig(level=logging.INFO, force=True)\n",
+            "    import FRESH, logging\n    logging.basicConfig(level=logging.INFO, force=True)\n",
             "the root logger's level or handlers (logging.basicConfig() at first_call.py:",
         ),
-        ("    import colorsys, random\n    random.seed(1)\n", "Python's global random state"),
-        ("    import netrc, sys\n    sys.stdout = sys.__stdout__\n", "sys.stdout (replaced by"),
+        ("    import FRESH, random\n    random.seed(1)\n", "Python's global random state"),
+        ("    import FRESH, sys\n    sys.stdout = sys.__stdout__\n", "sys.stdout (replaced by"),
     ],
     ids=["basicConfig", "random.seed", "stdout"],
 )
 def test_the_calls_own_changes_are_held_though_it_imports(
-    tmp_path: Path, body: str, reported: str
+    tmp_path: Path, fresh_module: str, body: str, reported: str
 ) -> None:
-    service = _load(tmp_path, "first_call", "def one_step(seed, x, y, lr):\n" + body + RETURN)
+    source = "def one_step(seed, x, y, lr):\n" + body.replace("FRESH", fresh_module) + RETURN
+    service = _load(tmp_path, "first_call", source)
     assert any(change.startswith(reported) for change in _changes(service)), _changes(service)
 
 
-def test_a_change_the_call_undoes_is_not_one(tmp_path: Path) -> None:
+def test_a_change_the_call_undoes_is_not_one(tmp_path: Path, fresh_module: str) -> None:
     service = _load(
         tmp_path,
         "scoped",
-        """
+        f"""
         import os, warnings
         def one_step(seed, x, y, lr):
-            import pickletools
+            import {fresh_module}
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
             os.environ["SCOPED_FLAG"] = "1"
