@@ -17,7 +17,7 @@ differs from the field's default.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +42,7 @@ from conformance.strategies.pytrees import (
     params,
     trees,
 )
-from conformance.strategies.tree_specs import SPEC_POOL, TreeSpec, spec_of
+from conformance.strategies.tree_specs import SEQUENCE_SPECS, SPEC_POOL, TreeSpec, spec_of
 
 MAX_UPDATES = 5
 """The most ``apply_gradients`` calls a case makes."""
@@ -129,7 +129,7 @@ def _tree_problem(tree: Any, spec: TreeSpec, bound: float) -> str | None:
         found = spec_of(tree)
     except (TypeError, ValueError, AttributeError) as exc:
         return f"is not a tree of float32 arrays ({exc})"
-    if found.items != spec.items or found.frozen != spec.frozen:
+    if (found.items, found.frozen, found.container) != (spec.items, spec.frozen, spec.container):
         return f"has the structure {found}, not {spec}"
     for leaf in _leaves(tree):
         array = np.asarray(leaf)
@@ -143,6 +143,8 @@ def _tree_problem(tree: Any, spec: TreeSpec, bound: float) -> str | None:
 def _leaves(tree: Any) -> list[Any]:
     if isinstance(tree, (dict, FrozenDict)):
         return [leaf for key in sorted(tree) for leaf in _leaves(tree[key])]
+    if type(tree) in (tuple, list):
+        return [leaf for item in tree for leaf in _leaves(item)]
     return [tree]
 
 
@@ -227,10 +229,15 @@ def _case(
     other: bool,
     mismatch: MismatchCase | None,
     values: Any = None,
+    grads: Callable[[int], Any] | None = None,
 ) -> TrainStateCase:
     p = TreeCase(spec, _filled(spec, scale) if values is None else values, "pinned")
     seq = GradSequence(
-        spec, tuple(_filled(spec, min(scale, GRAD_BOUND), offset=i + 1) for i in range(k))
+        spec,
+        tuple(
+            _filled(spec, min(scale, GRAD_BOUND), offset=i + 1) if grads is None else grads(i + 1)
+            for i in range(k)
+        ),
     )
     return TrainStateCase(
         tx,
@@ -240,6 +247,23 @@ def _case(
         mismatch=mismatch,
         pin=pin,
     )
+
+
+EMBEDDING_SPEC = TreeSpec.of({"embedding": (256, 256), "bias": (3,)})
+"""Params with one large leaf: 65536 entries, as an embedding table is.  Optimizers for such
+tables (LazyAdam, sparse updates) skip the rows whose gradient is zero; Flax's TrainState
+applies Optax to every row, and AdamW's weight decay moves every one."""
+
+
+@functools.cache
+def _row_sparse_grads(call: int) -> Any:
+    """Call ``call``'s gradients of :data:`EMBEDDING_SPEC`: nonzero only in the rows ``r`` with
+    ``r % 3 == call % 3``, as a batch that looks up a third of the table gives them; so every
+    row has calls with and calls without a gradient."""
+    table = np.zeros((256, 256), np.float32)
+    rows = np.arange(256) % 3 == call % 3
+    table[rows] = _filled_leaf((int(rows.sum()), 256), 1.0, float(call), 0)
+    return {"embedding": jax.device_put(table), "bias": _filled_leaf((3,), 1.0, float(call), 1)}
 
 
 def _pinned_mismatch(spec: TreeSpec, edge: int) -> MismatchCase:
@@ -263,6 +287,8 @@ def train_state_pins(
     other: bool = False,
     mismatch: bool = False,
     optimizers: Sequence[OptimizerCase] = (),
+    sequences: bool = False,
+    large: bool = False,
     **other_arguments: object,
 ) -> list[dict[str, object]]:
     """The ``@example`` arguments that pin every TrainState edge as ``case``, with ``k``
@@ -274,7 +300,9 @@ def train_state_pins(
     gives the update counts (one and five by default; ``(0,)`` for a
     property that makes no update); ``optimizers``, more edges of a property's own, each
     on the nested dict.  ``mismatch``: each pin's mismatched grads have an extra key or a
-    renamed one, by turns (:func:`_pinned_mismatch`).
+    renamed one, by turns (:func:`_pinned_mismatch`).  ``sequences``: also
+    params that are a tuple and a list (:data:`SEQUENCE_SPECS`).  ``large``:
+    also an embedding table (:data:`EMBEDDING_SPEC`) with row-sparse grads.
     """
     sgd = OptimizerCase("sgd", (("learning_rate", 0.1),))
     adam = OptimizerCase(
@@ -300,6 +328,22 @@ def train_state_pins(
         ),
         ("leaves at the params bound", sgd, SPEC_POOL[6], {"scale": PARAM_BOUND}),
         *((f"{opt.code} on a nested dict", opt, nested, {}) for opt in optimizers),
+        *(
+            (f"params a {spec.container} of leaves of different shapes", adam, spec, {})
+            for spec in (SEQUENCE_SPECS if sequences else ())
+        ),
+        *(
+            [
+                (
+                    "a 256 x 256 embedding table, rows without gradient",
+                    OptimizerCase("adamw", (("learning_rate", 0.1), ("weight_decay", 0.1))),
+                    EMBEDDING_SPEC,
+                    {"grads": _row_sparse_grads},
+                )
+            ]
+            if large
+            else []
+        ),
     ]
     return [
         {

@@ -46,17 +46,25 @@ class TreeSpec(ShownByRepr):
     items: tuple[tuple[str, Shape | TreeSpec], ...]
     frozen: bool = False
     origin: str = "drawn"
+    container: str = "dict"
+    """The root's container: ``"dict"``, or ``"tuple"`` or ``"list"`` (Haiku- and Equinox-style
+    params), whose items' keys are their positions ``"0"``, ``"1"``, ..."""
 
     @classmethod
     def of(
-        cls, items: Mapping[str, Any], *, frozen: bool = False, origin: str = "drawn"
+        cls,
+        items: Mapping[str, Any],
+        *,
+        frozen: bool = False,
+        origin: str = "drawn",
+        container: str = "dict",
     ) -> TreeSpec:
         """The spec of nested dicts of leaf shapes: ``TreeSpec.of({"a": (3,), "b": {"c": ()}})``."""
         pairs = tuple(
             (key, cls.of(value) if isinstance(value, Mapping) else tuple(value))
             for key, value in items.items()
         )
-        return cls(pairs, frozen=frozen, origin=origin)
+        return cls(pairs, frozen=frozen, origin=origin, container=container)
 
     def __str__(self) -> str:
         body = _spec_text(self, code=False)
@@ -68,13 +76,19 @@ class TreeSpec(ShownByRepr):
         keywords = [f", frozen={self.frozen!r}"] if self.frozen else []
         if self.origin != "drawn":
             keywords.append(f", origin={self.origin!r}")
-        return f"TreeSpec.of({_spec_text(self, code=True)}{''.join(keywords)})"
+        if self.container != "dict":
+            keywords.append(f", container={self.container!r}")
+        return f"TreeSpec.of({_spec_text(self, code=True, as_dict=True)}{''.join(keywords)})"
 
     def leaf_paths(self) -> list[tuple[tuple[str, ...], Shape]]:
-        """``(path, shape)`` of every leaf, in the sorted-key order JAX flattens dicts."""
+        """``(path, shape)`` of every leaf, in JAX's order: dicts by sorted key, a tuple or list
+        by position."""
         return list(_leaf_paths(self, ()))
 
     def with_frozen(self, frozen: bool) -> TreeSpec:
+        """This spec in a ``FrozenDict`` (a dict root only: a tuple or list stays itself)."""
+        if self.container != "dict":
+            return self
         return TreeSpec(self.items, frozen=frozen, origin=self.origin)
 
     def build(self, leaves: list[Any]) -> Any:
@@ -85,18 +99,33 @@ class TreeSpec(ShownByRepr):
             raise ValueError(f"too many leaves for {self}")
         if self.frozen:
             return freeze(tree)
+        if self.container != "dict":
+            return _SEQUENCES[self.container](tree.values())
         return tree
 
 
-def _spec_text(spec: TreeSpec, *, code: bool) -> str:
-    """The nesting as messages show it (``{a: f32[3]}``) or as code (``{'a': (3,)}``)."""
+_SEQUENCES: dict[str, type] = {"tuple": tuple, "list": list}
+
+
+def _spec_text(spec: TreeSpec, *, code: bool, as_dict: bool = False) -> str:
+    """The nesting as messages show it (``{a: f32[3]}``, ``(f32[3], {b: f32[]})``) or as code
+    (``{'a': (3,)}``); ``as_dict``: a tuple or list root as the dict of its positions."""
     parts = []
+    sequence = spec.container != "dict" and not as_dict
     for key, value in spec.items:
         if isinstance(value, TreeSpec):
             shown = _spec_text(value, code=code)
         else:
             shown = repr(value) if code else shape_str(value)
-        parts.append(f"{key!r}: {shown}" if code else f"{key}: {shown}")
+        if sequence:
+            parts.append(shown)
+        else:
+            parts.append(f"{key!r}: {shown}" if code else f"{key}: {shown}")
+    if sequence:
+        opening, closing = ("(", ",)" if len(parts) == 1 else ")")
+        if spec.container == "list":
+            opening, closing = "[", "]"
+        return opening + ", ".join(parts) + closing
     return "{" + ", ".join(parts) + "}"
 
 
@@ -104,8 +133,14 @@ def shape_str(shape: Shape) -> str:
     return "f32[" + ",".join(str(n) for n in shape) + "]"
 
 
+def _ordered(spec: TreeSpec) -> list[tuple[str, Shape | TreeSpec]]:
+    if spec.container != "dict":
+        return list(spec.items)
+    return sorted(spec.items, key=lambda kv: kv[0])
+
+
 def _leaf_paths(spec: TreeSpec, prefix: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Shape]]:
-    for key, value in sorted(spec.items, key=lambda kv: kv[0]):
+    for key, value in _ordered(spec):
         if isinstance(value, TreeSpec):
             yield from _leaf_paths(value, (*prefix, key))
         else:
@@ -114,15 +149,19 @@ def _leaf_paths(spec: TreeSpec, prefix: tuple[str, ...]) -> Iterator[tuple[tuple
 
 def _build(spec: TreeSpec, leaves: Iterator[Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key, value in sorted(spec.items, key=lambda kv: kv[0]):
+    for key, value in _ordered(spec):
         out[key] = _build(value, leaves) if isinstance(value, TreeSpec) else next(leaves)
     # Insertion order as in the spec, values assigned in sorted order (JAX's order).
     return {key: out[key] for key, _ in spec.items}
 
 
 def spec_of(tree: Any, origin: str = "drawn") -> TreeSpec:
-    """The spec of a (possibly frozen) nested dict of arrays."""
+    """The spec of a (possibly frozen) nested dict of arrays, or of a tuple or list of such
+    dicts and arrays."""
     frozen = isinstance(tree, FrozenDict)
+    if type(tree) in (tuple, list):
+        inner = spec_of(dict(enumerate_keys(tree)))
+        return TreeSpec(inner.items, origin=origin, container=type(tree).__name__)
 
     def go(node: Mapping[str, Any]) -> TreeSpec:
         items: list[tuple[str, Shape | TreeSpec]] = []
@@ -135,6 +174,11 @@ def spec_of(tree: Any, origin: str = "drawn") -> TreeSpec:
 
     inner = go(tree)
     return TreeSpec(inner.items, frozen=frozen, origin=origin)
+
+
+def enumerate_keys(sequence: Any) -> Iterator[tuple[str, Any]]:
+    """A tuple's or list's items keyed by their positions, as a spec keys them."""
+    return ((str(i), value) for i, value in enumerate(sequence))
 
 
 # --------------------------------------------------------------------------- specs
@@ -212,12 +256,25 @@ def flax_specs() -> st.SearchStrategy[TreeSpec]:
 
 
 @functools.cache
-def param_specs(allow_frozen: bool = True) -> st.SearchStrategy[TreeSpec]:
-    """A nesting from :data:`SPEC_POOL` or a Flax module's, as ``dict`` or ``FrozenDict``."""
+def param_specs(allow_frozen: bool = True, sequences: bool = False) -> st.SearchStrategy[TreeSpec]:
+    """A nesting from :data:`SPEC_POOL` or a Flax module's, as ``dict`` or ``FrozenDict``; with
+    ``sequences``, also a tuple or list root (:data:`SEQUENCE_SPECS`)."""
     base = st.one_of(st.sampled_from(SPEC_POOL), flax_specs())
-    if not allow_frozen:
-        return base
-    return st.tuples(base, st.booleans()).map(lambda sf: sf[0].with_frozen(sf[1]))
+    if allow_frozen:
+        base = st.tuples(base, st.booleans()).map(lambda sf: sf[0].with_frozen(sf[1]))
+    if sequences:
+        base = st.one_of(base, st.sampled_from(SEQUENCE_SPECS))
+    return base
+
+
+SEQUENCE_SPECS: tuple[TreeSpec, ...] = (
+    TreeSpec.of({"0": (3,), "1": (2, 3)}, container="tuple"),
+    TreeSpec.of({"0": (3, 1), "1": {"b": (3,)}}, container="list"),
+)
+"""Params that are a tuple or a list (Haiku- and Equinox-style): leaves of different shapes,
+so that code that takes a sequence for one array (``np.shape`` of it, say) fails, and a
+dict inside one.  Flax's ``apply_gradients`` maps Optax over any pytree.  Drawn by the
+properties that apply matching gradients (:func:`param_specs` with ``sequences``)."""
 
 
 JIT_SPECS: tuple[TreeSpec, ...] = (SPEC_POOL[0], SPEC_POOL[3])

@@ -150,6 +150,16 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
         "test_params_keep_their_dtypes",
         "opt_state after 1 of 2 apply_gradients(grads=...) call(s) changed dtypes",
     ),
+    "ts_grads_check_knows_only_mappings": (
+        "optax_loop",
+        "test_params_and_opt_state_follow_the_optax_loop",
+        "call 1 raised ValueError: setting an array element with a sequence",
+    ),
+    "ts_sparse_rows_for_large_leaves": (
+        "optax_loop",
+        "test_params_and_opt_state_follow_the_optax_loop",
+        "params after 1 of 1 apply_gradients(grads=...) call(s) differ from the Optax loop",
+    ),
     "ts_grads_none_replaces_fields": (
         "keyword_only",
         "test_apply_gradients_without_grads_raises",
