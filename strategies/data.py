@@ -88,7 +88,7 @@ def _base_values(
         return np.zeros(shape)
     if rng is None:
         elements = _SMALL_INTEGERS if kind == "small integers" else _UNIT_FLOATS
-        values = draw(fixed_size_lists(elements, int(np.prod(shape))))
+        values = draw(fixed_size_lists(elements, int(np.prod(shape))), label="values")
         return np.asarray(values, dtype=np.float64).reshape(shape)
     if kind == "gaussian":
         return rng.standard_normal(shape)
@@ -122,17 +122,17 @@ def _structure(
 
 def draw_data(draw: st.DrawFn, n: int, d: int) -> tuple[np.ndarray, np.ndarray, DataDescription]:
     """``(x, y, description)`` with ``x`` of shape ``(n, d)`` and ``y`` of shape ``(n,)``."""
-    dtype = draw(choice(DTYPES))
-    exponent = draw(choice(SCALE_EXPONENTS))
+    dtype = draw(choice(DTYPES), label="x dtype")
+    exponent = draw(choice(SCALE_EXPONENTS), label="scale exponent")
     scale = 10.0**exponent
-    x_kind = draw(choice(X_KINDS))
-    x_structure = draw(choice(X_STRUCTURES))
-    y_kind = draw(choice(Y_KINDS))
-    y_dtype_kind = draw(choice(Y_DTYPES))
+    x_kind = draw(choice(X_KINDS), label="x kind")
+    x_structure = draw(choice(X_STRUCTURES), label="x structure")
+    y_kind = draw(choice(Y_KINDS), label="y kind")
+    y_dtype_kind = draw(choice(Y_DTYPES), label="y dtype")
     if n * d <= ELEMENTWISE_MAX_SIZE:
         rng, source = None, "drawn elementwise"
     else:
-        data_seed = draw(_DATA_SEEDS)
+        data_seed = draw(_DATA_SEEDS, label="data seed")
         rng, source = np.random.default_rng(data_seed), f"numpy seed {data_seed}"
 
     x = _structure(draw, _base_values(draw, rng, x_kind, (n, d)), x_structure, rng)
@@ -173,4 +173,4 @@ def draw_data(draw: st.DrawFn, n: int, d: int) -> tuple[np.ndarray, np.ndarray, 
 
 def _index(draw: st.DrawFn, rng: np.random.Generator | None, size: int) -> int:
     """An index below ``size``: from the generator for large data, else drawn (shrinks to 0)."""
-    return int(rng.integers(size)) if rng is not None else draw(below(size))
+    return int(rng.integers(size)) if rng is not None else draw(below(size), label="index")

@@ -42,10 +42,10 @@ def draw_learning_rate(
     draw: st.DrawFn, threshold: float, kinds: tuple[str, ...] = LR_KINDS
 ) -> tuple[float, str]:
     """``(lr, kind)`` for data whose descent threshold ``1/lambda_max`` is ``threshold``."""
-    kind = draw(choice(kinds))
+    kind = draw(choice(kinds), label="lr kind")
     if kind == "zero":
         return 0.0, kind
     if kind == "absolute":
-        value = draw(choice(ABSOLUTE_VALUES))
+        value = draw(choice(ABSOLUTE_VALUES), label="round lr")
         return min(value, LARGE_FACTOR * threshold), kind
-    return draw(_FACTORS[kind]) * threshold, kind
+    return draw(_FACTORS[kind], label="lr / threshold") * threshold, kind

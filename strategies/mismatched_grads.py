@@ -137,8 +137,8 @@ def mismatched_grads(spec: TreeSpec) -> st.SearchStrategy[MismatchCase]:
 @functools.cache
 @st.composite
 def _mismatched_grads(draw: st.DrawFn, spec: TreeSpec) -> MismatchCase:
-    base = _thaw(draw(grads(spec)).tree)
-    kind = draw(choice(MISMATCH_KINDS))
+    base = _thaw(draw(grads(spec), label="matching grads").tree)
+    kind = draw(choice(MISMATCH_KINDS), label="mismatch kind")
     dict_paths = _dict_paths(base)
     nested = [p for p in dict_paths if p]
     leaf_paths = [path for path, _ in spec.leaf_paths()]
@@ -159,32 +159,34 @@ def _mismatched_grads(draw: st.DrawFn, spec: TreeSpec) -> MismatchCase:
         key = draw(choice(tuple(sorted(keys))), label="renamed key")
         return renamed_key(spec, base, path, key, _new_name(keys, key, kind == ORDER_KEPT))
     if kind == "extra key":
-        path = draw(choice(tuple(dict_paths)))
-        key = draw(choice(tuple(k for k in EXTRA_KEYS if k not in _get(base, path))))
-        leaf = draw(leaf_arrays(draw(choice(LEAF_SHAPES)), GRAD_BOUND))
+        path = draw(choice(tuple(dict_paths)), label="dict with the extra key")
+        extra = tuple(k for k in EXTRA_KEYS if k not in _get(base, path))
+        key = draw(choice(extra), label="extra key")
+        shape = draw(choice(LEAF_SHAPES), label="extra leaf's shape")
+        leaf = draw(leaf_arrays(shape, GRAD_BOUND), label="extra leaf")
         target = dict(_get(base, path))
         target[key] = jax.device_put(leaf)
         tree = refreeze(_set(base, path, target))
         where = f"{key!r} {_where(path)}"
     elif kind == "missing key":
-        path = draw(choice(tuple(dict_paths)))
+        path = draw(choice(tuple(dict_paths)), label="dict with the missing key")
         target = dict(_get(base, path))
-        key = draw(choice(tuple(sorted(target))))
+        key = draw(choice(tuple(sorted(target))), label="missing key")
         del target[key]
         tree = refreeze(_set(base, path, target))
         where = f"{key!r} {_where(path)}"
     elif kind == "leaf wrapped in a dict":
-        path = draw(choice(tuple(leaf_paths)))
+        path = draw(choice(tuple(leaf_paths)), label="leaf wrapped in a dict")
         tree = refreeze(_set(base, path, {"w": _get(base, path)}))
         where = f"{'/'.join(path)} -> {{'w': leaf}}"
     elif kind == "sub-dict replaced by a leaf":
-        path = draw(choice(tuple(nested)))
+        path = draw(choice(tuple(nested)), label="sub-dict replaced by a leaf")
         sub = _get(base, path)
         first = sub[sorted(sub)[0]]
         tree = refreeze(_set(base, path, first))
         where = f"{'/'.join(path)} -> its first leaf"
     elif kind == "dict turned into a list":
-        path = draw(choice(tuple(dict_paths)))
+        path = draw(choice(tuple(dict_paths)), label="dict turned into a list")
         sub = _get(base, path)
         as_list = [sub[k] for k in sorted(sub)]  # same leaves in the same order
         tree = _set(base, path, as_list) if path else as_list

@@ -42,12 +42,12 @@ def optimizers(
 def _optimizers(
     draw: st.DrawFn, names: tuple[str, ...], default_hyperparams: bool
 ) -> OptimizerCase:
-    name = draw(choice(names))
+    name = draw(choice(names), label="optimizer")
     pools = CATALOGUE[name].pools
     if default_hyperparams:
         values = tuple((key, pool[0]) for key, pool in pools.items())
     else:
-        values = tuple((key, draw(choice(pool))) for key, pool in pools.items())
+        values = tuple((key, draw(choice(pool), label=key)) for key, pool in pools.items())
     return OptimizerCase(name, values)
 
 

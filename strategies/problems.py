@@ -166,7 +166,7 @@ def problems(
 def _problems(draw: st.DrawFn, lr_kinds: tuple[str, ...], shapes: tuple[Shape, ...]) -> Problem:
     n, d = draw_shape(draw, shapes)
     x, y, description = draw_data(draw, n, d)
-    seed = draw(SEEDS)
+    seed = draw(SEEDS, label="seed")
     threshold = threshold_of(x)
     lr, lr_kind = draw_learning_rate(draw, threshold, lr_kinds)
     return Problem(

@@ -76,14 +76,14 @@ def leaf_arrays(draw: st.DrawFn, shape: Shape, bound: float) -> np.ndarray:
     ``1e-6 * bound``) come from a NumPy generator seeded by a drawn integer,
     which keeps them reproducible from the printed example.
     """
-    kind = draw(choice(VALUE_KINDS))
+    kind = draw(choice(VALUE_KINDS), label="leaf values")
     if kind == "zeros":
         return np.zeros(shape, np.float32)
     if kind == "constant":
-        return np.full(shape, draw(_floats(bound)), np.float32)
+        return np.full(shape, draw(_floats(bound), label="constant"), np.float32)
     if kind == "elementwise":
-        return draw(_elementwise(shape, bound))
-    rng = np.random.default_rng(draw(_GENERATOR_SEEDS))
+        return draw(_elementwise(shape, bound), label="elements")
+    rng = np.random.default_rng(draw(_GENERATOR_SEEDS, label="leaf seed"))
     values = rng.uniform(-bound, bound, shape)
     if kind == "mixed scales":
         values = values * 10.0 ** rng.integers(-6, 1, shape)
@@ -128,7 +128,9 @@ def trees(spec: TreeSpec, *, bound: float = PARAM_BOUND) -> st.SearchStrategy[Tr
 @functools.cache
 @st.composite
 def _trees(draw: st.DrawFn, spec: TreeSpec, bound: float) -> TreeCase:
-    leaves = [draw(leaf_arrays(shape, bound)) for _, shape in spec.leaf_paths()]
+    leaves = [
+        draw(leaf_arrays(shape, bound), label="/".join(path)) for path, shape in spec.leaf_paths()
+    ]
     return TreeCase(spec, spec.build(_to_jax(leaves)))
 
 
@@ -146,14 +148,14 @@ def params(*, specs: st.SearchStrategy[TreeSpec] | None = None) -> st.SearchStra
 @functools.cache
 @st.composite
 def _params(draw: st.DrawFn, specs: st.SearchStrategy[TreeSpec] | None) -> TreeCase:
-    spec = draw(specs if specs is not None else param_specs())
-    if spec.origin in FLAX_MODULES and draw(_BOOLEANS):
-        seed = draw(_LINEN_SEEDS)
+    spec = draw(specs if specs is not None else param_specs(), label="params structure")
+    if spec.origin in FLAX_MODULES and draw(_BOOLEANS, label="Linen init values"):
+        seed = draw(_LINEN_SEEDS, label="Linen init seed")
         tree = flax_module_params(spec.origin, seed)
         if spec.frozen:
             tree = freeze(tree)
         return TreeCase(spec, tree, values=f"Linen init, seed {seed}")
-    return draw(_trees(spec, PARAM_BOUND))
+    return draw(_trees(spec, PARAM_BOUND), label="params")
 
 
 def grads(spec: TreeSpec) -> st.SearchStrategy[TreeCase]:
@@ -190,7 +192,8 @@ def _count(name: str, value: object) -> int:
 @functools.cache
 @st.composite
 def _grad_sequences(draw: st.DrawFn, spec: TreeSpec, k: int) -> GradSequence:
-    return GradSequence(spec, tuple(draw(_trees(spec, GRAD_BOUND)).tree for _ in range(k)))
+    drawn = (draw(_trees(spec, GRAD_BOUND), label=f"grads {i}") for i in range(1, k + 1))
+    return GradSequence(spec, tuple(case.tree for case in drawn))
 
 
 LEAF_KINDS: tuple[str, ...] = ("jax", "numpy")

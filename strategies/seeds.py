@@ -110,12 +110,12 @@ def spell(base: int, form: str, fraction: float) -> object:
 
 @st.composite
 def _seeds(draw: st.DrawFn) -> object:
-    form = draw(choice(SEED_FORMS))
+    form = draw(choice(SEED_FORMS), label="seed form")
     lo, hi = seed_range(form)
     edges = tuple(sorted({e for e in (*EDGE_SEEDS, lo, hi) if lo <= e <= hi}))
-    base = draw(st.one_of(st.sampled_from(edges), st.integers(lo, hi)))
+    base = draw(st.one_of(st.sampled_from(edges), st.integers(lo, hi)), label="seed value")
     # Only the fractional forms read the fraction; the others do not spend a draw on it.
-    fraction = draw(fractions) if form in FRACTIONAL_FORMS else 0.0
+    fraction = draw(fractions, label="fraction") if form in FRACTIONAL_FORMS else 0.0
     return spell(base, form, fraction)
 
 

@@ -110,17 +110,17 @@ def rounded_lr(problem: Problem, digits: int) -> Problem | None:
 
 @st.composite
 def _neighbours(draw: st.DrawFn, problem: Problem) -> Problem:
-    kind = draw(st.sampled_from(NEIGHBOUR_KINDS))
+    kind = draw(st.sampled_from(NEIGHBOUR_KINDS), label="neighbour")
     neighbour = None
     if kind == NEIGHBOUR_KINDS[3]:
-        neighbour = rounded_lr(problem, draw(st.sampled_from(ROUNDED_DIGITS)))
+        neighbour = rounded_lr(problem, draw(st.sampled_from(ROUNDED_DIGITS), label="lr digits"))
     elif kind != NEIGHBOUR_KINDS[0]:
         neighbour = re_paired(problem, kind)
     if neighbour is not None:
         return neighbour
     x, y, description = draw_data(draw, problem.n, problem.d)
     threshold = threshold_of(x)
-    factor = draw(st.floats(*NEIGHBOUR_FACTORS))
+    factor = draw(st.floats(*NEIGHBOUR_FACTORS), label="lr / threshold")
     return Problem(
         seed=problem.seed,
         x=x,
@@ -136,8 +136,9 @@ def _neighbours(draw: st.DrawFn, problem: Problem) -> Problem:
 @st.composite
 def call_sequences(draw: st.DrawFn) -> CallSequence:
     """A :class:`CallSequence`, its problems from :func:`~conformance.strategies.problems`."""
-    first = draw(problems())
-    return CallSequence(first, draw(_neighbours(first)), draw(problems()))
+    first = draw(problems(), label="first call")
+    neighbour = draw(_neighbours(first), label="second call")
+    return CallSequence(first, neighbour, draw(problems(), label="third call"))
 
 
 def sequence_pins() -> list[dict[str, object]]:

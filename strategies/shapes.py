@@ -98,5 +98,5 @@ def draw_shape(draw: st.DrawFn, shapes: tuple[Shape, ...] = SHAPE_POOL) -> Shape
     """An ``(N, D)`` pair from ``shapes`` (a subset of :data:`SHAPE_POOL`); each kind that has
     shapes there is drawn as often as the others."""
     kinds = _kinds(shapes)
-    kind = draw(choice(tuple(kinds)))
-    return draw(choice(kinds[kind]))  # type: ignore[no-any-return]
+    kind = draw(choice(tuple(kinds)), label="shape kind")
+    return draw(choice(kinds[kind]), label="(N, D)")  # type: ignore[no-any-return]

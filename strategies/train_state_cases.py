@@ -183,15 +183,16 @@ def _train_state_cases(
     other: bool,
     mismatch: bool,
 ) -> TrainStateCase:
-    opt = draw(tx if tx is not None else optimizers())
-    p = draw(params(specs=specs))
-    seq = draw(grad_sequences(p.spec, draw(k) if k is not None else 0))
+    opt = draw(tx if tx is not None else optimizers(), label="tx")
+    p = draw(params(specs=specs), label="params")
+    count = draw(k, label="k") if k is not None else 0
+    seq = draw(grad_sequences(p.spec, count), label="grads")
     return TrainStateCase(
         opt,
         p,
         seq,
-        other=draw(trees(p.spec)) if other else None,
-        mismatch=draw(mismatched_grads(p.spec)) if mismatch else None,
+        other=draw(trees(p.spec), label="other params") if other else None,
+        mismatch=draw(mismatched_grads(p.spec), label="mismatched grads") if mismatch else None,
     )
 
 
@@ -493,13 +494,13 @@ def dense_problems(draw: st.DrawFn) -> DenseProblem:
     """A :class:`DenseProblem`: small data in ``[-2, 2]``, ``lr`` at most the descent threshold."""
     from hypothesis.extra import numpy as hnp
 
-    n = draw(st.sampled_from(DENSE_N_POOL))
-    d = draw(st.sampled_from(DENSE_D_POOL))
+    n = draw(st.sampled_from(DENSE_N_POOL), label="N")
+    d = draw(st.sampled_from(DENSE_D_POOL), label="D")
     elements = st.floats(-2, 2, width=32, allow_subnormal=False)
-    x = draw(hnp.arrays(np.float32, (n, d), elements=elements))
-    y = draw(hnp.arrays(np.float32, (n,), elements=elements))
-    seed = draw(st.integers(*DENSE_SEEDS))
-    return DenseProblem(x, y, seed, draw(st.floats(0.01, 1.0)))
+    x = draw(hnp.arrays(np.float32, (n, d), elements=elements), label="x")
+    y = draw(hnp.arrays(np.float32, (n,), elements=elements), label="y")
+    seed = draw(st.integers(*DENSE_SEEDS), label="seed")
+    return DenseProblem(x, y, seed, draw(st.floats(0.01, 1.0), label="lr"))
 
 
 EDGE_DENSE_PROBLEMS: list[dict[str, object]] = [
