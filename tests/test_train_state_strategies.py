@@ -219,6 +219,22 @@ def test_close_difference_accepts_rounding_and_rejects_wrong_updates() -> None:
     assert renamed is not None and "structure" in renamed
 
 
+@pytest.mark.parametrize("dtype", [jnp.float16, jnp.bfloat16], ids=["float16", "bfloat16"])
+def test_close_difference_allows_a_unit_of_a_narrow_leafs_own_dtype(dtype) -> None:
+    """A jitted update may round a float16 or bfloat16 param at another point: one unit of its
+    dtype per update passes (float32 units alone would refuse it), a skipped update fails."""
+    p = {"w": jnp.array([0.95, -0.53, -0.105], dtype)}
+    g = {"w": jnp.array([0.5, 0.25, -1.0], jnp.float32)}
+    tx = optax.sgd(0.1)
+    traj = optax_loop(tx, p, [g, g])
+    p_scale, _ = trajectory_scales(traj)
+    exact = expected_tree(traj.params[2])
+    one_unit = jax.tree_util.tree_map(lambda x: jnp.nextafter(x, jnp.inf), traj.params[2])
+    assert close_difference(expected_tree(one_unit), exact, p_scale, 2) is None
+    skipped = expected_tree(traj.params[1])
+    assert close_difference(skipped, exact, p_scale, 2) is not None
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf], ids=["nan", "+inf", "-inf"])
 @pytest.mark.parametrize("code", [
     "optax.sgd(learning_rate=0.1)",
