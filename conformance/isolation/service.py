@@ -311,9 +311,9 @@ _PY_RNG_BASELINE = random.getstate()
 """Python's global ``random`` generator's state, likewise."""
 
 
-def _rng_changed() -> bool:
+def _rng_changed(baseline: dict[str, Any] = _RNG_BASELINE) -> bool:
     now = np.random.get_state(legacy=False)
-    a, b = _RNG_BASELINE["state"], now["state"]
+    a, b = baseline["state"], now["state"]
     return not (np.array_equal(a["key"], b["key"]) and a["pos"] == b["pos"])
 
 
@@ -416,60 +416,37 @@ def _environment_changes(before: dict[str, str]) -> list[str]:
     return [f"environment variable {name}" for name in names]
 
 
-IMPORT_HELD = ("python_rng", "numpy_rng", "environment")
-"""What the module's own top-level code must leave as it found it: what changes what its
-importer's code computes (its random draws, the variables its JAX and subprocesses read).
-Logging and warnings set-up only changes what the importer shows, and scripts do it at
-their top: not held at import (a call is held to them)."""
-
-
 @dataclasses.dataclass(frozen=True)
 class _Untouched:
     """What an import may change when a library does it, but not the implementation's own
-    top-level code (:data:`IMPORT_HELD`)."""
+    top-level code: what changes what its importer's code computes (its random draws, the
+    variables its JAX and subprocesses read).  Logging and warnings set-up only changes what
+    the importer shows, and scripts do it at their top: not held at import (a call is held to
+    them)."""
 
     python_rng: object
     numpy_rng: dict[str, Any]
     environment: dict[str, str]
-    facts: ProcessFacts
 
     @classmethod
     def capture(cls) -> _Untouched:
-        return cls(
-            random.getstate(),
-            np.random.get_state(legacy=False),
-            dict(os.environ),
-            ProcessFacts.capture(),
-        )
+        return cls(random.getstate(), np.random.get_state(legacy=False), dict(os.environ))
 
     def changed_by(self, own: Mapping[str, str]) -> list[str]:
         """The kinds of change the module's own code made (``own``, see
-        :mod:`conformance.isolation.own_changes`) that are still in force, with their place."""
-        now = _Untouched.capture()
-        rng, rng_now = self.numpy_rng["state"], now.numpy_rng["state"]
+        :mod:`conformance.isolation.own_changes`) that are held at import and still in force,
+        with their place."""
         changed = {
-            "python_rng": now.python_rng != self.python_rng,
-            "numpy_rng": not (
-                np.array_equal(rng["key"], rng_now["key"]) and rng["pos"] == rng_now["pos"]
-            ),
-            "environment": now.environment != self.environment,
-            "root_logger": now.facts.root_logger != self.facts.root_logger,
-            "logging_disabled": now.facts.logging_disabled != self.facts.logging_disabled,
-            "warnings": now.facts.warnings_filters != self.facts.warnings_filters,
+            "python_rng": random.getstate() != self.python_rng,
+            "numpy_rng": _rng_changed(self.numpy_rng),
+            "environment": dict(os.environ) != self.environment,
         }
         shown = {
             "python_rng": "Python's global random state",
             "numpy_rng": "numpy's global random state",
             "environment": "the environment variables",
-            "root_logger": "the root logger's level or handlers",
-            "logging_disabled": "logging.disable's level",
-            "warnings": "the warnings filters",
         }
-        return [
-            f"{shown[kind]} ({place})"
-            for kind, place in own.items()
-            if changed[kind] and kind in IMPORT_HELD
-        ]
+        return [f"{shown[kind]} ({place})" for kind, place in own.items() if changed.get(kind)]
 
 
 @dataclasses.dataclass
