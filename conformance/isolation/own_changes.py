@@ -18,6 +18,8 @@ code that means to hide can unwrap the functions (see the trust model).
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib.util
 import logging
 import os
 import random
@@ -43,9 +45,21 @@ _INSTALLED = tuple(
     )
 )
 
-_SUITE = str(Path(__file__).resolve().parents[1])
-"""The suite's own package, whose code (the recipe that builds ``one_step`` from a class) runs
-inside a call: never the implementation's, wherever that lies."""
+_SUITE_PACKAGES = ("conformance", "conformance.reference", "conformance.strategies")
+
+
+@functools.cache
+def _suite_directories() -> tuple[str, ...]:
+    """The suite's own packages (installed side by side or not), whose code (the recipe that
+    builds ``one_step`` from a class) runs inside a call: never the implementation's,
+    wherever that lies."""
+    found = []
+    for name in _SUITE_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        for location in (spec.submodule_search_locations or []) if spec is not None else []:
+            found.append(str(Path(location).resolve()) + os.sep)
+    return tuple(found)
+
 
 _records: dict[str, str] | None = None
 """Where the watched functions record, while a window is open; ``None`` outside one."""
@@ -133,7 +147,7 @@ def watching(directory: str | None) -> Iterator[dict[str, str]]:
     # An installed package is its own implementation (its directory lies in site-packages);
     # a project's own virtual environment is not (it lies in the project's directory).
     installed = [path + os.sep for path in (*_INSTALLED, *_STANDARD_LIBRARY)]
-    not_own = (*(path for path in installed if not own.startswith(path)), _SUITE + os.sep)
+    not_own = (*(path for path in installed if not own.startswith(path)), *_suite_directories())
     _records, _own, _not_own = records, (own,), not_own
     try:
         yield records
