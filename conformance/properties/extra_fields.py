@@ -284,7 +284,12 @@ def choose(field: ExtraField, params: Any) -> tuple[Any, str]:
         return stand_in_function, "a stand-in function (Callable)"
     if _is_array_type(annotation):
         return jax.random.PRNGKey(42), "jax.random.PRNGKey(42), a uint32[2] array (array type)"
-    if "params" in field.name:
+    # A copy of params where the declaration can hold one: a field declared a mapping gets the
+    # small dict below when the params are a tuple or a list.
+    if "params" in field.name and (
+        isinstance(params, Mapping)
+        or not _named(annotation, "FrozenDict", "Dict", "dict[", "Mapping")
+    ):
         return jax.tree_util.tree_map(jnp.array, params), f"a copy of params (named {field.name})"
     instance, made = _default_instance(annotation)
     if made:
