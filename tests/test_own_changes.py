@@ -95,10 +95,14 @@ def test_logging_and_warnings_set_up_at_import_are_not_held(tmp_path: Path) -> N
             "    import FRESH, logging\n    logging.basicConfig(level=logging.INFO, force=True)\n",
             "the root logger's level or handlers (logging.basicConfig() at first_call.py:",
         ),
+        (
+            "    import FRESH, logging\n    logging.getLogger().setLevel(logging.DEBUG)\n",
+            "the root logger's level or handlers (root.setLevel() at first_call.py:",
+        ),
         ("    import FRESH, random\n    random.seed(1)\n", "Python's global random state"),
         ("    import FRESH, sys\n    sys.stdout = sys.__stdout__\n", "sys.stdout (replaced by"),
     ],
-    ids=["basicConfig", "random.seed", "stdout"],
+    ids=["basicConfig", "root.setLevel", "random.seed", "stdout"],
 )
 def test_the_calls_own_changes_are_held_though_it_imports(
     tmp_path: Path, fresh_module: str, body: str, reported: str
@@ -113,13 +117,14 @@ def test_a_change_the_call_undoes_is_not_one(tmp_path: Path, fresh_module: str) 
         tmp_path,
         "scoped",
         f"""
-        import os, warnings
+        import logging, os, warnings
         def one_step(seed, x, y, lr):
             import {fresh_module}
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
             os.environ["SCOPED_FLAG"] = "1"
             del os.environ["SCOPED_FLAG"]
+            logging.getLogger("scoped").setLevel(logging.DEBUG)
         """
         + RETURN,
     )

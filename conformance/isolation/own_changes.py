@@ -93,7 +93,9 @@ def _caller(frame: FrameType | None) -> FrameType | None:
 
 def _watched(function: Callable[..., Any], kind: str, shown: str) -> Callable[..., Any]:
     def watched(*args: Any, **kwargs: Any) -> Any:
-        if _records is not None and _own:
+        # A Logger method counts on the root logger only: a module's own logger is its own.
+        on_root = not shown.startswith("root.") or (args and args[0] is logging.getLogger())
+        if _records is not None and _own and on_root:
             frame = _caller(sys._getframe(1))
             if frame is not None:
                 path = str(Path(frame.f_code.co_filename).resolve())
@@ -120,6 +122,8 @@ _WATCHED: tuple[tuple[Any, str, str, str], ...] = (
     (random, "seed", "python_rng", "random.seed()"),
     (np.random, "seed", "numpy_rng", "np.random.seed()"),
     (logging, "basicConfig", "root_logger", "logging.basicConfig()"),
+    (logging.Logger, "addHandler", "root_logger", "root.addHandler()"),
+    (logging.Logger, "setLevel", "root_logger", "root.setLevel()"),
     (logging, "disable", "logging_disabled", "logging.disable()"),
     (warnings, "simplefilter", "warnings", "warnings.simplefilter()"),
     (warnings, "filterwarnings", "warnings", "warnings.filterwarnings()"),
