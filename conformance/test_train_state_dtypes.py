@@ -59,8 +59,6 @@ def test_params_keep_their_dtypes(impl: ts.Implementation, case: ts.Case, dtypes
     params = low_precision(case.params.tree, dtypes)
     ctx = ts.Context(impl, {"tx": opt, "params": f"{case.params.spec} as {dtypes}", "k": k})
     expected = ts.expected_loop(opt, params, grads)
-    want = dict(zip(("params", "opt_state"), expected.described, strict=True))
-    scales = dict(zip(("params", "opt_state"), expected.scales, strict=True))
     seen = ts.observe(
         ctx,
         "low_precision_update",
@@ -68,54 +66,59 @@ def test_params_keep_their_dtypes(impl: ts.Implementation, case: ts.Case, dtypes
         params=ts.Tree(params),
         grads=[ts.Tree(g) for g in grads],
     )
+    found = _first_difference(seen, expected)
+    if found is None:
+        return
+    i, field, actual, wanted, diff = found
+    pairs = zip(wanted.paths, actual.leaves, wanted.leaves, strict=True)
+    changed = [
+        f"{path or '<root>'} became {a.array.dtype}, was {e.array.dtype}"
+        for path, a, e in (pairs if actual.treedef == wanted.treedef else ())
+        if a.array is not None and e.array is not None and a.array.dtype != e.array.dtype
+    ]
+    assert not changed, (
+        f"{impl.name}: with {dtypes} params and float32 grads, {field} after {i} of "
+        f"{k} apply_gradients(grads=...) call(s) changed dtypes ({'; '.join(changed)}); "
+        f"optax.apply_updates keeps each param's dtype, and the opt_state is the one "
+        f"tx.update returns, in its own dtypes {ctx}"
+    )
+    control = _float32_difference(ctx, opt, case.params.tree, grads)
+    if control is not None:
+        raise ts.Blocked(
+            f"the same updates of the params in float32 already differ from the Optax "
+            f"loop ({control}), which test_params_and_opt_state_follow_the_optax_loop "
+            f"judges",
+            str(ctx),
+        )
+    raise AssertionError(
+        f"{impl.name}: with {dtypes} params and float32 grads, {field} after {i} of "
+        f"{k} apply_gradients(grads=...) call(s) differ from the Optax loop's (tx.update "
+        f"+ optax.apply_updates, which keeps each param's dtype), though the same "
+        f"updates of float32 params agree: {diff} {ctx}"
+    )
+
+
+def _first_difference(seen: dict[str, Any], expected: Any) -> tuple[Any, ...] | None:
+    """``(i, field, actual, expected, difference)`` of the first of params and opt_state, after
+    the ``i``-th update, that differs from the Optax loop's; ``None`` where none does."""
+    want = dict(zip(("params", "opt_state"), expected.described, strict=True))
+    scales = dict(zip(("params", "opt_state"), expected.scales, strict=True))
     for i, after in enumerate(seen["after"], start=1):
         for field in ("params", "opt_state"):
             actual, wanted = ts.tree(after[field]), want[field][i]
             diff = ts.close_difference(actual, wanted, scales[field], i)
-            if diff is None:
-                continue
-            pairs = zip(wanted.paths, actual.leaves, wanted.leaves, strict=True)
-            changed = [
-                f"{path or '<root>'} became {a.array.dtype}, was {e.array.dtype}"
-                for path, a, e in (pairs if actual.treedef == wanted.treedef else ())
-                if a.array is not None and e.array is not None and a.array.dtype != e.array.dtype
-            ]
-            assert not changed, (
-                f"{impl.name}: with {dtypes} params and float32 grads, {field} after {i} of "
-                f"{k} apply_gradients(grads=...) call(s) changed dtypes ({'; '.join(changed)}); "
-                f"optax.apply_updates keeps each param's dtype, and the opt_state is the one "
-                f"tx.update returns, in its own dtypes {ctx}"
-            )
-            control = _float32_difference(ctx, opt, case.params.tree, grads)
-            if control is not None:
-                raise ts.Blocked(
-                    f"the same updates of the params in float32 already differ from the Optax "
-                    f"loop ({control}), which test_params_and_opt_state_follow_the_optax_loop "
-                    f"judges",
-                    str(ctx),
-                )
-            raise AssertionError(
-                f"{impl.name}: with {dtypes} params and float32 grads, {field} after {i} of "
-                f"{k} apply_gradients(grads=...) call(s) differ from the Optax loop's (tx.update "
-                f"+ optax.apply_updates, which keeps each param's dtype), though the same "
-                f"updates of float32 params agree: {diff} {ctx}"
-            )
+            if diff is not None:
+                return i, field, actual, wanted, diff
+    return None
 
 
 def _float32_difference(ctx: ts.Context, opt: Any, params: Any, grads: Sequence[Any]) -> str | None:
     """How updates of the float32 ``params`` differ from the Optax loop, if they do."""
-    expected = ts.expected_loop(opt, params, grads)
-    p_scale, s_scale = expected.scales
-    want_params, want_opt_states = expected.described
     seen = ts.observe(
         ctx, "trajectory", tx=opt, params=ts.Tree(params), grads=[ts.Tree(g) for g in grads]
     )
-    for i, after in enumerate(seen["after"], start=1):
-        for field, want, scale in (
-            ("params", want_params[i], p_scale),
-            ("opt_state", want_opt_states[i], s_scale),
-        ):
-            diff = ts.close_difference(ts.tree(after[field]), want, scale, i)
-            if diff is not None:
-                return f"{field} after {i}: {diff}"
-    return None
+    found = _first_difference(seen, ts.expected_loop(opt, params, grads))
+    if found is None:
+        return None
+    i, field, _, _, diff = found
+    return f"{field} after {i}: {diff}"

@@ -160,7 +160,7 @@ def spec_of(tree: Any, origin: str = "drawn") -> TreeSpec:
     dicts and arrays."""
     frozen = isinstance(tree, FrozenDict)
     if type(tree) in (tuple, list):
-        inner = spec_of(dict(enumerate_keys(tree)))
+        inner = spec_of({str(i): value for i, value in enumerate(tree)})
         return TreeSpec(inner.items, origin=origin, container=type(tree).__name__)
 
     def go(node: Mapping[str, Any]) -> TreeSpec:
@@ -174,11 +174,6 @@ def spec_of(tree: Any, origin: str = "drawn") -> TreeSpec:
 
     inner = go(tree)
     return TreeSpec(inner.items, frozen=frozen, origin=origin)
-
-
-def enumerate_keys(sequence: Any) -> Iterator[tuple[str, Any]]:
-    """A tuple's or list's items keyed by their positions, as a spec keys them."""
-    return ((str(i), value) for i, value in enumerate(sequence))
 
 
 # --------------------------------------------------------------------------- specs

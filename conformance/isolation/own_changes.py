@@ -91,10 +91,12 @@ def _caller(frame: FrameType | None) -> FrameType | None:
     return None
 
 
-def _watched(function: Callable[..., Any], kind: str, shown: str) -> Callable[..., Any]:
+def _watched(owner: Any, name: str, kind: str, shown: str) -> Callable[..., Any]:
+    function = getattr(owner, name)
+
     def watched(*args: Any, **kwargs: Any) -> Any:
         # A Logger method counts on the root logger only: a module's own logger is its own.
-        on_root = not shown.startswith("root.") or (args and args[0] is logging.getLogger())
+        on_root = owner is not logging.Logger or (args and args[0] is logging.getLogger())
         if _records is not None and _own and on_root:
             frame = _caller(sys._getframe(1))
             if frame is not None:
@@ -146,7 +148,7 @@ def watching(directory: str | None) -> Iterator[dict[str, str]]:
         return
     originals = [(owner, name, getattr(owner, name)) for owner, name, _, _ in _WATCHED]
     for owner, name, kind, shown in _WATCHED:
-        setattr(owner, name, _watched(getattr(owner, name), kind, shown))
+        setattr(owner, name, _watched(owner, name, kind, shown))
     own = directory + os.sep
     # An installed package is its own implementation (its directory lies in site-packages);
     # a project's own virtual environment is not (it lies in the project's directory).
