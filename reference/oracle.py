@@ -55,7 +55,10 @@ def descent_threshold(x: np.ndarray) -> float:
     threshold = _THRESHOLDS.get(key)
     if threshold is None:
         a = np.hstack([x64, np.ones((x64.shape[0], 1))])
-        lambda_max = float(np.linalg.eigvalsh((2.0 / a.shape[0]) * (a.T @ a))[-1])
+        # A A^T has the nonzero eigenvalues of A^T A: with fewer rows than columns (two rows
+        # of 257 features) it is the smaller eigenproblem, 2 x 2 instead of 258 x 258.
+        gram = a @ a.T if a.shape[0] < a.shape[1] else a.T @ a
+        lambda_max = float(np.linalg.eigvalsh((2.0 / a.shape[0]) * gram)[-1])
         if len(_THRESHOLDS) >= _THRESHOLDS_KEPT:
             _THRESHOLDS.clear()
         threshold = _THRESHOLDS[key] = 1.0 / lambda_max

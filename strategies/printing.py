@@ -33,6 +33,11 @@ REBUILD_IMPORTS = (
 )
 """What a printed case needs in scope to evaluate."""
 
+DIGITS_LIMIT = 1024
+"""The most numbers an array is written with as digits.  Hypothesis prints every pinned
+example before running it, and writing and checking the digits of the pinned 256 x 256
+embedding table took 2 s of a default run; its digits would not be read anyway."""
+
 
 class ShownByRepr:
     """A mixin: Hypothesis's pretty printer shows the value's ``repr``."""
@@ -78,11 +83,12 @@ def array_code(a: Any) -> str:
 
     Each number is written with the shortest digits that read back as the same value
     of its dtype.  Where reading the digits back does not give the same bytes (NaN,
-    infinities, a shape with a zero), the array is written as its bytes.
+    infinities, a shape with a zero), and for an array of more than
+    :data:`DIGITS_LIMIT` numbers, the array is written as its bytes.
     """
     arr = np.asarray(a)
     module = "jnp" if isinstance(a, jax.Array) else "np"
-    digits = _digits(arr)
+    digits = _digits(arr) if arr.size <= DIGITS_LIMIT else None
     if digits is not None and isinstance(a, np.generic):
         return f"np.{arr.dtype.name}({digits})"
     if digits is not None:

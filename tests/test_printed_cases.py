@@ -137,8 +137,17 @@ def test_array_code_rebuilds_every_float32_bit_for_bit(values: list[float], as_j
         (np.float32(0.1), "np.float32(0.1)"),
         (np.float32(np.nan), "bytes.fromhex"),
         (np.array([1, 2], np.int32), "np.array([1, 2], np.int32)"),
+        (np.linspace(-1, 1, 1025, dtype=np.float32).reshape(25, 41), "bytes.fromhex"),
     ],
-    ids=["non-finite", "empty", "negative zero", "NumPy scalar", "NumPy NaN scalar", "int32"],
+    ids=[
+        "non-finite",
+        "empty",
+        "negative zero",
+        "NumPy scalar",
+        "NumPy NaN scalar",
+        "int32",
+        "past the digits limit",
+    ],
 )
 def test_array_code_forms(value: Any, form: str) -> None:
     code = array_code(value)

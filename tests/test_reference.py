@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from conformance.reference.flax_step import initial_params, step_with_initial_loss
 from conformance.reference.linen_init import dense_kernel
-from conformance.reference.oracle import oracle_step
+from conformance.reference.oracle import descent_threshold, oracle_step
 from conformance.reference.tolerance import gamma
 from conformance.strategies.problems import Problem, problems
 from conformance.strategies.seeds import int32_seeds
@@ -91,3 +91,16 @@ def test_large_seeds_are_not_folded() -> None:
         flax_kernel = nn.Dense(1).init(jax.random.PRNGKey(seed), x)["params"]["kernel"]
         np.testing.assert_array_equal(dense_kernel(seed, 3), np.asarray(flax_kernel))
         assert not np.array_equal(dense_kernel(seed, 3), dense_kernel(0, 3))
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 12), d=st.integers(1, 40), seed=st.integers(0, 2**32 - 1))
+def test_descent_threshold_is_one_over_the_hessians_largest_eigenvalue(
+    n: int, d: int, seed: int
+) -> None:
+    # Wide x takes the smaller Gram matrix A A^T; the threshold is that of the full Hessian.
+    x = np.random.default_rng(seed).normal(size=(n, d))
+    a = np.hstack([x, np.ones((n, 1))])
+    hessian = (2.0 / n) * (a.T @ a)
+    want = 1.0 / np.linalg.eigvalsh(hessian)[-1]
+    assert descent_threshold(x) == pytest.approx(want, rel=1e-10)
