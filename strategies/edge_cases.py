@@ -108,13 +108,17 @@ def _edge_inputs() -> tuple[tuple[str, object, np.ndarray, np.ndarray, float, fl
 
 def edge_problems(lr_kind: str) -> list[Problem]:
     """The pinned inputs, with ``lr`` of the given kind (``absolute`` pins 0.75).  Each
-    problem has arrays (and a seed) of its own, as a drawn one has."""
+    problem has a seed of its own, as a drawn one has; ``x`` and ``y`` are shared, and
+    read-only, so that nothing in the judge writes them.  An implementation never gets
+    them: it gets copies (:func:`conformance.properties.calling.call_raw`), writable
+    unless a property asks otherwise.  Copying them for every problem put 340 MB in
+    each judging process (every property pins every input, 8 MiB of ``x`` among them)."""
     return [
         _problem(
             name,
             copy.copy(seed),
-            x.copy(),
-            y.copy(),
+            x,
+            y,
             lr_kind,
             min(0.75, 20 * threshold) if lr_kind == "absolute" else None,
             threshold,
