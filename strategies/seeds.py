@@ -11,6 +11,8 @@ or a sign dropped becomes visible.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -108,12 +110,18 @@ def spell(base: int, form: str, fraction: float) -> object:
     return spelled if int(spelled) == base else NUMPY_FLOATS[kind](base)
 
 
+@functools.cache
+def _seed_values(form: str) -> st.SearchStrategy[int]:
+    """The ``int(seed)`` values ``form`` is drawn with: its edges, or any in its range."""
+    lo, hi = seed_range(form)
+    edges = tuple(sorted({e for e in (*EDGE_SEEDS, lo, hi) if lo <= e <= hi}))
+    return st.one_of(st.sampled_from(edges), st.integers(lo, hi))
+
+
 @st.composite
 def _seeds(draw: st.DrawFn) -> object:
     form = draw(choice(SEED_FORMS), label="seed form")
-    lo, hi = seed_range(form)
-    edges = tuple(sorted({e for e in (*EDGE_SEEDS, lo, hi) if lo <= e <= hi}))
-    base = draw(st.one_of(st.sampled_from(edges), st.integers(lo, hi)), label="seed value")
+    base = draw(_seed_values(form), label="seed value")
     # Only the fractional forms read the fraction; the others do not spend a draw on it.
     fraction = draw(fractions, label="fraction") if form in FRACTIONAL_FORMS else 0.0
     return spell(base, form, fraction)

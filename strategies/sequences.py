@@ -23,12 +23,14 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
+from conformance.strategies.cached import choice
 from conformance.strategies.data import draw_data
 from conformance.strategies.printing import ShownByRepr
 from conformance.strategies.problems import Problem, problems, threshold_of
 
 NEIGHBOUR_FACTORS = (0.1, 1.5)
 """A neighbour's learning rate, as a multiple of its own data's descent threshold."""
+_NEIGHBOUR_FACTOR_DRAWS = st.floats(*NEIGHBOUR_FACTORS)
 NEIGHBOUR_KINDS = (
     "other data and lr",
     "y re-paired with x's rows",
@@ -110,17 +112,17 @@ def rounded_lr(problem: Problem, digits: int) -> Problem | None:
 
 @st.composite
 def _neighbours(draw: st.DrawFn, problem: Problem) -> Problem:
-    kind = draw(st.sampled_from(NEIGHBOUR_KINDS), label="neighbour")
+    kind = draw(choice(NEIGHBOUR_KINDS), label="neighbour")
     neighbour = None
     if kind == NEIGHBOUR_KINDS[3]:
-        neighbour = rounded_lr(problem, draw(st.sampled_from(ROUNDED_DIGITS), label="lr digits"))
+        neighbour = rounded_lr(problem, draw(choice(ROUNDED_DIGITS), label="lr digits"))
     elif kind != NEIGHBOUR_KINDS[0]:
         neighbour = re_paired(problem, kind)
     if neighbour is not None:
         return neighbour
     x, y, description = draw_data(draw, problem.n, problem.d)
     threshold = threshold_of(x)
-    factor = draw(st.floats(*NEIGHBOUR_FACTORS), label="lr / threshold")
+    factor = draw(_NEIGHBOUR_FACTOR_DRAWS, label="lr / threshold")
     return Problem(
         seed=problem.seed,
         x=x,

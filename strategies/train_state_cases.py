@@ -28,6 +28,7 @@ from flax.core import FrozenDict, freeze
 from hypothesis import strategies as st
 
 from conformance.strategies.arguments import instance
+from conformance.strategies.cached import choice
 from conformance.strategies.mismatched_grads import MismatchCase, mismatched_grads, renamed_key
 from conformance.strategies.optax_catalogue import CATALOGUE, OptimizerCase
 from conformance.strategies.optimizers import optimizers
@@ -492,15 +493,23 @@ class DenseProblem(ShownByRepr):
 @st.composite
 def dense_problems(draw: st.DrawFn) -> DenseProblem:
     """A :class:`DenseProblem`: small data in ``[-2, 2]``, ``lr`` at most the descent threshold."""
+    n = draw(choice(DENSE_N_POOL), label="N")
+    d = draw(choice(DENSE_D_POOL), label="D")
+    x = draw(_dense_values((n, d)), label="x")
+    y = draw(_dense_values((n,)), label="y")
+    seed = draw(_DENSE_SEED_DRAWS, label="seed")
+    return DenseProblem(x, y, seed, draw(_DENSE_LR_DRAWS, label="lr"))
+
+
+_DENSE_SEED_DRAWS = st.integers(*DENSE_SEEDS)
+_DENSE_LR_DRAWS = st.floats(0.01, 1.0)
+
+
+@functools.cache
+def _dense_values(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
     from hypothesis.extra import numpy as hnp
 
-    n = draw(st.sampled_from(DENSE_N_POOL), label="N")
-    d = draw(st.sampled_from(DENSE_D_POOL), label="D")
-    elements = st.floats(-2, 2, width=32, allow_subnormal=False)
-    x = draw(hnp.arrays(np.float32, (n, d), elements=elements), label="x")
-    y = draw(hnp.arrays(np.float32, (n,), elements=elements), label="y")
-    seed = draw(st.integers(*DENSE_SEEDS), label="seed")
-    return DenseProblem(x, y, seed, draw(st.floats(0.01, 1.0), label="lr"))
+    return hnp.arrays(np.float32, shape, elements=st.floats(-2, 2, width=32, allow_subnormal=False))
 
 
 EDGE_DENSE_PROBLEMS: list[dict[str, object]] = [
