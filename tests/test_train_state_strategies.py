@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Optional
 
 import flax
@@ -469,6 +469,25 @@ def test_a_union_that_admits_containers_is_a_tree_not_an_array() -> None:
     assert chosen["batch_stats"] == {"extra": chosen["batch_stats"]["extra"]}
     assert chosen["key"].dtype == jnp.uint32 and chosen["key"].shape == (2,)
     assert isinstance(chosen["rngs"], dict)
+
+
+class _ParamsNamedFields(TrainState):
+    ema_params: Mapping[str, Any]
+    opt_params: FrozenDict[str, Any]
+    hparams: dict[str, Any]
+
+
+def test_a_params_named_field_copies_the_params_container_unless_it_names_settings() -> None:
+    """``ema_params: Mapping[...]`` of list params is a list (palivla's EMA maps over both
+    trees); ``opt_params`` (spread into ``tx.update``) and ``hparams`` are settings, which go
+    by their annotation."""
+    params = [jnp.ones((3, 1)), {"b": jnp.zeros(3)}]
+    chosen = {f.name: choose(f, params)[0] for f in extra_fields(_ParamsNamedFields)}
+    assert jax.tree_util.tree_structure(chosen["ema_params"]) == jax.tree_util.tree_structure(
+        params
+    )
+    assert isinstance(chosen["opt_params"], FrozenDict)
+    assert set(chosen["opt_params"]) == set(chosen["hparams"]) == {"extra"}
 
 
 class _CallablesOfArrays(TrainState):

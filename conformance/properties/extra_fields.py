@@ -22,7 +22,9 @@ passes a value for each such field:
   callable a stand-in function; an array type a PRNG key (``uint32[2]``,
   usable both as an array and as a key), but not a Union that also admits
   containers (``optax.Params``, ``chex.ArrayTree``); a field named ``*params*`` a copy
-  of ``params``; a dataclass type whose fields all have defaults its default
+  of ``params``, in their container whatever the annotation says (``ema_params:
+  Mapping[...]`` of list params is a list), unless the name says optimizer settings
+  (``opt_params``, ``hparams``); a dataclass type whose fields all have defaults its default
   instance; any other class ``None``; anything else (``Any``, a dict or
   ``FrozenDict``, a pytree) a small dict of float32 arrays.
 
@@ -256,6 +258,20 @@ def _default_instance(annotation: Any) -> tuple[Any, bool]:
         return None, False
 
 
+_HYPERPARAMETER_WORDS = frozenset({"opt", "optim", "optimizer", "tx", "h", "hp", "hyper"})
+"""Words that make a ``*_params`` field the optimizer's settings, not a tree like the params:
+``opt_params`` spread into ``tx.update(**...)``, ``hparams``, ``hyper_params``."""
+
+
+def _is_params_copy(name: str) -> bool:
+    """Whether a field named ``name`` holds a tree shaped like the params (``ema_params``,
+    ``target_params``, ``params_ema``): its users pass a copy of them, whatever container
+    the annotation names (palivla declares ``ema_params: Mapping[str, Any]`` and updates it
+    with a ``tree_map`` over the params, a list among them)."""
+    words = name.lower().replace("params", "_params_").split("_")
+    return "params" in words and not _HYPERPARAMETER_WORDS.intersection(words)
+
+
 def choose(field: ExtraField, params: Any) -> tuple[Any, str]:
     """The suite's value for ``field`` (see the module docstring), and the rule it followed."""
     annotation = field.annotation
@@ -284,12 +300,7 @@ def choose(field: ExtraField, params: Any) -> tuple[Any, str]:
         return stand_in_function, "a stand-in function (Callable)"
     if _is_array_type(annotation):
         return jax.random.PRNGKey(42), "jax.random.PRNGKey(42), a uint32[2] array (array type)"
-    # A copy of params where the declaration can hold one: a field declared a mapping gets the
-    # small dict below when the params are a tuple or a list.
-    if "params" in field.name and (
-        isinstance(params, Mapping)
-        or not _named(annotation, "FrozenDict", "Dict", "dict[", "Mapping")
-    ):
+    if _is_params_copy(field.name):
         return jax.tree_util.tree_map(jnp.array, params), f"a copy of params (named {field.name})"
     instance, made = _default_instance(annotation)
     if made:
