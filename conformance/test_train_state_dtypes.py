@@ -18,7 +18,6 @@ and this one is blocked by it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import jax
@@ -27,6 +26,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from conformance.properties import train_state as ts
+from conformance.properties.plain_update import block_if_the_plain_update_differs, first_difference
 from conformance.strategies.train_state_cases import LOW_PRECISION_KINDS
 
 
@@ -66,7 +66,7 @@ def test_params_keep_their_dtypes(impl: ts.Implementation, case: ts.Case, dtypes
         params=ts.Tree(params),
         grads=[ts.Tree(g) for g in grads],
     )
-    found = _first_difference(seen, expected)
+    found = first_difference(seen["after"], expected)
     if found is None:
         return
     i, field, actual, wanted, diff = found
@@ -82,43 +82,10 @@ def test_params_keep_their_dtypes(impl: ts.Implementation, case: ts.Case, dtypes
         f"optax.apply_updates keeps each param's dtype, and the opt_state is the one "
         f"tx.update returns, in its own dtypes {ctx}"
     )
-    control = _float32_difference(ctx, opt, case.params.tree, grads)
-    if control is not None:
-        raise ts.Blocked(
-            f"the same updates of the params in float32 already differ from the Optax "
-            f"loop ({control}), which test_params_and_opt_state_follow_the_optax_loop "
-            f"judges",
-            str(ctx),
-        )
+    block_if_the_plain_update_differs(ctx, opt, case.params.tree, grads, "of the params in float32")
     raise AssertionError(
         f"{impl.name}: with {dtypes} params and float32 grads, {field} after {i} of "
         f"{k} apply_gradients(grads=...) call(s) differ from the Optax loop's (tx.update "
         f"+ optax.apply_updates, which keeps each param's dtype), though the same "
         f"updates of float32 params agree: {diff} {ctx}"
     )
-
-
-def _first_difference(seen: dict[str, Any], expected: Any) -> tuple[Any, ...] | None:
-    """``(i, field, actual, expected, difference)`` of the first of params and opt_state, after
-    the ``i``-th update, that differs from the Optax loop's; ``None`` where none does."""
-    want = dict(zip(("params", "opt_state"), expected.described, strict=True))
-    scales = dict(zip(("params", "opt_state"), expected.scales, strict=True))
-    for i, after in enumerate(seen["after"], start=1):
-        for field in ("params", "opt_state"):
-            actual, wanted = ts.tree(after[field]), want[field][i]
-            diff = ts.close_difference(actual, wanted, scales[field], i)
-            if diff is not None:
-                return i, field, actual, wanted, diff
-    return None
-
-
-def _float32_difference(ctx: ts.Context, opt: Any, params: Any, grads: Sequence[Any]) -> str | None:
-    """How updates of the float32 ``params`` differ from the Optax loop, if they do."""
-    seen = ts.observe(
-        ctx, "trajectory", tx=opt, params=ts.Tree(params), grads=[ts.Tree(g) for g in grads]
-    )
-    found = _first_difference(seen, ts.expected_loop(opt, params, grads))
-    if found is None:
-        return None
-    i, field, _, _, diff = found
-    return f"{field} after {i}: {diff}"
