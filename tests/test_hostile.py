@@ -155,6 +155,21 @@ HOSTILE = {
         ),
         "jax_debug_key_reuse False -> True",
     ),
+    # Later arrays of the caller's process go to the CPU, whatever device it meant to use.
+    "pins_the_default_device": (
+        built_on_correct(
+            "def one_step(seed, x, y, lr):\n    out = _correct(seed, x, y, lr)\n"
+            "    jax.config.update('jax_default_device', jax.devices('cpu')[0])\n    return out\n"
+        ),
+        "jax_default_device None -> ",
+    ),
+    # Every program the importer compiles from then on is written under /tmp.
+    "turns_on_a_compile_cache_at_import": (
+        built_on_correct(
+            "jax.config.update('jax_compilation_cache_dir', '/tmp/trainstate-hostile-cache')\n"
+        ),
+        "jax_compilation_cache_dir",
+    ),
     # "Restores" the streams to the interpreter's own, not to what the caller had set.
     "resets_stdout": (
         built_on_correct(

@@ -195,13 +195,18 @@ _JAX_SETTINGS = (
     "jax_debug_key_reuse",
     "jax_transfer_guard",
     "jax_check_tracer_leaks",
+    "jax_default_device",
+    "jax_compilation_cache_dir",
+    "jax_persistent_cache_min_compile_time_secs",
+    "jax_persistent_cache_min_entry_size_bytes",
 )
 """JAX's process-wide settings that change what later JAX code computes, or whether it runs:
 float64 everywhere, another matmul precision, broadcasting or promotion that raises, another
 PRNG or PRNG layout (other random numbers for the same key), no compilation, NaN checks, every
 ``PRNGKey(k)`` made as ``PRNGKey(k + offset)``, legacy ``uint32[2]`` keys refused, a typed key
 used twice raising ``KeyReuseError``, an implicit host-to-device transfer refused, a leaked
-tracer raising."""
+tracer raising, arrays placed on another device by default; and where and which programs
+JAX writes to a persistent compilation cache, which then holds the caller's own programs."""
 
 
 _JAX_DEFAULTS: dict[str, object] = {
@@ -218,11 +223,31 @@ _JAX_DEFAULTS: dict[str, object] = {
     "jax_debug_key_reuse": False,
     "jax_transfer_guard": None,
     "jax_check_tracer_leaks": False,
+    "jax_default_device": None,
+    "jax_compilation_cache_dir": None,
+    "jax_persistent_cache_min_compile_time_secs": 1.0,
+    "jax_persistent_cache_min_entry_size_bytes": 0,
 }
 """What :data:`_JAX_SETTINGS` are when JAX is imported with no ``JAX_*`` variable naming them:
 the settings a module found when its import is what imported JAX.  Not
 ``jax_threefry_partitionable``, whose default changed (``True`` from JAX 0.5): a call's change
 of it is still seen."""
+
+
+def _environment_value(name: str, default: object) -> object:
+    """The value JAX reads for setting ``name`` from its ``JAX_*`` variable, if one is set,
+    as the type of its default; else the default."""
+    text = os.environ.get(name.upper())
+    if text is None:
+        return default
+    if isinstance(default, bool):
+        return text.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, (int, float)):
+        try:
+            return type(default)(float(text))
+        except ValueError:
+            return text
+    return text
 
 
 def _jax_settings() -> dict[str, object]:
@@ -278,12 +303,11 @@ class GlobalState:
 
     def import_changes_since(self, before: GlobalState) -> list[str]:
         """:meth:`changes_since`, for an import: where the import is what imported JAX, its
-        settings are compared with JAX's defaults (but those the environment sets)."""
+        settings are compared with what JAX starts with: its defaults, or the value the
+        environment gives (the host's own compilation cache, ``JAX_ENABLE_X64=1``)."""
         if not before.jax and self.jax:
             found = {
-                name: value
-                for name, value in _JAX_DEFAULTS.items()
-                if name.upper() not in os.environ
+                name: _environment_value(name, default) for name, default in _JAX_DEFAULTS.items()
             }
             before = dataclasses.replace(before, jax=found)
         return self.changes_since(before)

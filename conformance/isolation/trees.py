@@ -166,11 +166,23 @@ def type_name(t: type) -> str:
     return f"{getattr(t, '__module__', '?')}.{getattr(t, '__qualname__', '?')}"
 
 
+def key_data(leaf: Any) -> np.ndarray | None:
+    """The ``uint32`` data of a typed PRNG key array (``jax.random.key(0)``, dtype
+    ``key<fry>``), which NumPy cannot hold; ``None`` for anything else."""
+    if isinstance(leaf, jax.Array) and jax.numpy.issubdtype(leaf.dtype, jax.dtypes.prng_key):
+        return np.asarray(jax.random.key_data(leaf))
+    return None
+
+
 def describe_leaf(leaf: Any) -> dict[str, Any]:
     """``leaf`` as the plain data of a :class:`Leaf` (in the process where it lives)."""
     kind = type_name(type(leaf))
     if isinstance(leaf, (bool, int, float, str)) and not isinstance(leaf, np.generic):
         return {"type": kind, "text": f"{leaf!r:.60}", "value": leaf}
+    data = key_data(leaf)
+    if data is not None:
+        shown = f"<{leaf.dtype}{list(leaf.shape)} with data {show_array(data)}>"
+        return {"type": kind, "dtype": str(leaf.dtype), "shape": list(leaf.shape), "text": shown}
     if isinstance(leaf, (jax.Array, np.ndarray, np.generic)):
         # A copy of a NumPy array: the description is sent after the scenario, by when an
         # update made in place would have rewritten the array it was taken of.

@@ -49,7 +49,13 @@ from conformance.isolation.descriptions import (
     class_name,
     describe_exception,
 )
-from conformance.isolation.trees import describe_leaf, describe_tree, show_array, unpack_tree
+from conformance.isolation.trees import (
+    describe_leaf,
+    describe_tree,
+    key_data,
+    show_array,
+    unpack_tree,
+)
 from conformance.properties.extra_fields import (
     FieldValues,
     other_stand_in_function,
@@ -266,8 +272,9 @@ def describe_value(value: Any) -> str:
     shape = getattr(value, "shape", None)
     dtype = getattr(value, "dtype", None)
     if shape is not None and dtype is not None:
+        data = key_data(value)
         try:
-            shown = show_array(np.asarray(value))
+            shown = show_array(np.asarray(value) if data is None else data)
         except Exception:
             shown = "?"
         return f"{type(value).__name__}(dtype={dtype}, shape={tuple(shape)}) = {shown}"
@@ -748,6 +755,15 @@ def _same(value: Any, sent: Any) -> bool:
 def _same_leaf(got: Any, sent: Any) -> bool:
     """Equal values; a Python number sent may come back in JAX's dtype (``jax.jit`` makes
     ``0.999`` a float32), and is compared in that dtype."""
+    got_key, sent_key = key_data(got), key_data(sent)
+    if got_key is not None or sent_key is not None:
+        # Typed PRNG keys: the same implementation (in the dtype) and the same data.
+        return (
+            got_key is not None
+            and sent_key is not None
+            and got.dtype == sent.dtype
+            and bool(np.array_equal(got_key, sent_key))
+        )
     got = np.asarray(got)
     want = np.asarray(sent)
     if isinstance(sent, (bool, int, float)):
@@ -769,9 +785,13 @@ def _alternative(value: Any) -> Any:
         return value + 1
     if isinstance(value, str):
         return value + "y"
-    return jax.tree_util.tree_map(
-        lambda leaf: np.asarray(leaf) + np.asarray(1, np.asarray(leaf).dtype), value
-    )
+    return jax.tree_util.tree_map(_other_leaf, value)
+
+
+def _other_leaf(leaf: Any) -> Any:
+    if key_data(leaf) is not None:
+        return jax.random.fold_in(leaf, 1)
+    return np.asarray(leaf) + np.asarray(1, np.asarray(leaf).dtype)
 
 
 def extra_fields(s: Scenario) -> dict[str, Any]:
