@@ -8,10 +8,13 @@ simplifies the kind of data and its size.
 
 ``y`` has ``x``'s dtype, or the other float dtype (float64 targets beside
 float32 features, as a data frame gives them), or int64 (integer targets, up
-to scale 1e3 so that they are exact in float32), or float16 (targets stored
-in half precision, up to 1e4): the contract gives ``y`` no dtype, and code
-that makes its buffers like ``x`` or like ``y``, or computes in ``y``'s float
-type, goes wrong there.  The canonical step promotes ``y`` to float32.
+to scale 1e3 so that they are exact in float32), or a narrower integer type,
+signed or not (class labels and counts stored as ``uint8`` or ``int16``, where
+they fit), or float16 (targets stored in half precision, up to 1e4): the
+contract gives ``y`` no dtype, and code that makes its buffers like ``x`` or
+like ``y``, computes in ``y``'s float type, or negates or subtracts in ``y``'s
+integer type (where ``-y`` of a ``uint8`` wraps) goes wrong there.  The
+canonical step promotes ``y`` to float32.
 
 Structures that break code: a zero or constant column (collinear with the
 bias), duplicated rows, a column that is a linear combination of others
@@ -45,11 +48,13 @@ X_STRUCTURES = (
     "outlier row",
 )
 Y_KINDS = ("gaussian", "exactly linear", "zeros", "constant", "outliers")
-Y_DTYPES = ("like x", "the other float", "int64", "float16")
+Y_DTYPES = ("like x", "the other float", "int64", "float16", "narrow integer")
 """``y``'s dtype beside ``x``'s (see the module docstring); shrinks toward ``x``'s."""
 INTEGER_Y_MAX_EXPONENT = 3
 """Integer targets are drawn up to this scale exponent: rounded values of at most
 about 3e7, held exactly by int32 (JAX's integer type without x64)."""
+NARROW_INTEGER_Y = (np.uint8, np.int8, np.int16, np.uint16, np.int32, np.uint32)
+"""The integer types of ``y`` besides int64; one is used where every rounded target fits it."""
 FLOAT16_Y_MAX = 1e4
 """Float16 targets are drawn where every target is at most this large: finite in float16 (up
 to 65504), and squared residuals stay far from float32's limits."""
@@ -153,6 +158,11 @@ def draw_data(draw: st.DrawFn, n: int, d: int) -> tuple[np.ndarray, np.ndarray, 
     y = y * scale
     if y_dtype_kind == "int64" and exponent <= INTEGER_Y_MAX_EXPONENT:
         y = np.rint(y).astype(np.int64)
+    elif y_dtype_kind == "narrow integer" and exponent <= INTEGER_Y_MAX_EXPONENT:
+        narrow = draw(choice(NARROW_INTEGER_Y), label="y integer dtype")
+        rounded, limits = np.rint(y), np.iinfo(narrow)
+        fits = limits.min <= rounded.min(initial=0.0) and rounded.max(initial=0.0) <= limits.max
+        y = rounded.astype(narrow) if fits else y.astype(dtype)
     elif y_dtype_kind == "float16" and np.max(np.abs(y), initial=0.0) <= FLOAT16_Y_MAX:
         y = y.astype(np.float16)
     elif y_dtype_kind == "the other float":

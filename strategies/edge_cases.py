@@ -95,8 +95,9 @@ def _edge_inputs() -> tuple[tuple[str, object, np.ndarray, np.ndarray, float, fl
         # Off the half-integers too: float16 holds those exactly.
         ("D just past 256", np.array(-2.6), _grid(2, 257, scale=1.00342),
          np.array([1.0, -0.5], np.float32)),
-        ("constant column and targets", np.float16(99.5), np.ones((7, 2), np.float32),
-         np.full(7, 3.0, np.float32)),
+        # Targets stored as bytes (labels, counts): -y of a uint8 wraps to 253.
+        ("constant column and uint8 targets", np.float16(99.5), np.ones((7, 2), np.float32),
+         np.full(7, 3, np.uint8)),
     ]  # fmt: skip
     for _, _, x, y in inputs:
         x.flags.writeable = y.flags.writeable = False

@@ -79,9 +79,10 @@ class Problem(ShownByRepr):
             return "x and y must be arrays"
         if self.x.dtype not in (np.float32, np.float64):
             return f"x must be float32 or float64, not {self.x.dtype}"
-        if self.y.dtype not in (np.float16, np.float32, np.float64, np.int64):
-            return f"y must be float16, float32, float64 or int64, not {self.y.dtype}"
-        if self.y.dtype == np.int64 and not np.all(np.abs(self.y) < 2**31):
+        integer_y = self.y.dtype.kind in "iu"
+        if self.y.dtype not in (np.float16, np.float32, np.float64) and not integer_y:
+            return f"y must be float16, float32, float64 or an integer type, not {self.y.dtype}"
+        if integer_y and not np.all(np.abs(self.y.astype(np.float64)) < 2**31):
             return "integer targets must fit in int32, as JAX without x64 holds them"
         if self.x.ndim != 2 or self.y.shape != (self.x.shape[0],):
             return f"x must be (N, D) and y (N,), not {self.x.shape} and {self.y.shape}"

@@ -161,7 +161,7 @@ def sequence_pins() -> list[dict[str, object]]:
         neighbour = re_paired(first, kind)
         assert neighbour is not None, f"the edge problem {name!r} has a row to re-pair"
         pins.append({"sequence": CallSequence(first, neighbour, stranger)})
-    first = by_name["constant column and targets"]
+    first = by_name["constant column and uint8 targets"]
     rounded = rounded_lr(first, ROUNDED_DIGITS[0])
     assert rounded is not None, "the pinned learning rate has more than 4 digits"
     pins.append({"sequence": CallSequence(first, rounded, stranger)})
