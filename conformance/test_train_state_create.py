@@ -3,7 +3,9 @@
 The new state is an instance of the class ``create`` was called on, its ``step``
 is the integer 0, its ``params`` are the params passed (same container, structure
 and bytes), its ``opt_state`` is ``tx.init(params)``, and ``apply_fn`` and ``tx``
-are the objects passed.  The params passed are not modified.
+are the objects passed.  The params passed are not modified.  ``apply_fn`` may be
+``None`` (drawn and pinned): Flax keeps whatever it is given and never calls it, and
+code that applies its model elsewhere passes ``None``.
 
 ``params`` may also be a single array, a pytree of one leaf: Flax's ``create``
 keeps it and calls ``tx.init`` on it (it guards the fp8 lookup with
@@ -34,13 +36,18 @@ BARE_PINS = 3
 
 
 @ts.property(
-    pins=[*ts.pins((0,), bare=False), *ts.pins((0,), bare=True)[:BARE_PINS]],
+    pins=[
+        *ts.pins((0,), bare=False, apply_fn="a"),
+        *ts.pins((0,), bare=True, apply_fn="a")[:BARE_PINS],
+        *ts.pins((0,), bare=False, apply_fn="none")[:1],
+    ],
     updates=False,
     case=ts.cases(),
     bare=st.booleans(),
+    apply_fn=st.sampled_from(("a", "none")),
 )
 def test_create_starts_at_step_zero_and_keeps_its_inputs(
-    impl: ts.Implementation, case: ts.Case, bare: bool
+    impl: ts.Implementation, case: ts.Case, bare: bool, apply_fn: str
 ) -> None:
     cls = ts.train_state_class(impl)
     opt = case.tx
@@ -49,9 +56,10 @@ def test_create_starts_at_step_zero_and_keeps_its_inputs(
     if bare:
         params = jnp.asarray(jax.tree_util.tree_leaves(params)[0])
         shown = f"a bare array f32{list(params.shape)}"
-    ctx = ts.Context(impl, {"tx": opt, "params": shown})
+    given = "None" if apply_fn == "none" else "a function"
+    ctx = ts.Context(impl, {"tx": opt, "params": shown, "apply_fn": given})
     passed = ts.expected_tree(params)
-    seen = ts.observe(ctx, "create", tx=opt, params=ts.Tree(params))
+    seen = ts.observe(ctx, "create", tx=opt, params=ts.Tree(params), apply_fn=apply_fn)
 
     assert seen["is_cls"], (
         f"{impl.name}: TrainState.create returned a {seen['type']}, expected an instance of "
@@ -67,7 +75,8 @@ def test_create_starts_at_step_zero_and_keeps_its_inputs(
     assert diff is None, f"{impl.name}: opt_state after create is not tx.init(params): {diff} {ctx}"
     assert seen["apply_fn_kept"], (
         f"{impl.name}: create did not keep apply_fn: state.apply_fn is {seen['apply_fn']}, "
-        f"not the function passed {ctx}"
+        f"not the {given} passed (Flax keeps any apply_fn, None included, and never calls it) "
+        f"{ctx}"
     )
     assert seen["tx_kept"], (
         f"{impl.name}: create did not keep tx: state.tx is {seen['tx']}, not the "

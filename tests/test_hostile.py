@@ -163,6 +163,19 @@ HOSTILE = {
         ),
         "jax_default_device None -> ",
     ),
+    # Each answer is written into the buffer of the one before (jax.jit's donate_argnums): the
+    # caller's earlier answer is deleted by the next call.
+    "donates_its_previous_answer": (
+        built_on_correct(
+            "import jax.numpy as jnp\n_last = []\n"
+            "_refill = jax.jit(lambda old, new: new, donate_argnums=0)\n"
+            "def one_step(seed, x, y, lr):\n"
+            "    out = jnp.asarray(_correct(seed, x, y, lr), jnp.float32)\n"
+            "    if _last:\n        out = _refill(_last[0], out)\n"
+            "    _last[:] = [out]\n    return out\n"
+        ),
+        "deleted since",
+    ),
     # Every program the importer compiles from then on is written under /tmp.
     "turns_on_a_compile_cache_at_import": (
         built_on_correct(

@@ -621,6 +621,8 @@ class Service:
         self.one_step_is_built = one_step is None
         self.earlier: tuple[np.ndarray, bytes] | None = None
         """The last writable array ``one_step`` returned, and its bytes then (:meth:`_one_step`)."""
+        self.earlier_jax: Any = None
+        """The last JAX array ``one_step`` returned, which a later call must not delete."""
         self.answers_given: deque[np.ndarray] = deque(maxlen=ANSWERS_WATCHED)
         """The last writable arrays ``one_step`` returned, which their caller owns."""
         self.buffers: OrderedDict[tuple[str, tuple[int, ...], str], np.ndarray] = OrderedDict()
@@ -725,7 +727,15 @@ class Service:
                 "the array an earlier call returned (its values changed since: one buffer "
                 "returned by every call?)"
             )
+        # A JAX array cannot change, but its buffer can be donated (jax.jit's donate_argnums)
+        # to a later computation: the caller's earlier answer is then deleted.
+        if self.earlier_jax is not None and self.earlier_jax.is_deleted():
+            capture.changes.append(
+                "the JAX array an earlier call returned (deleted since: its buffer donated to "
+                "a later call?)"
+            )
         returned = raw if "returned" in answer else None
+        self.earlier_jax = returned if callable(getattr(returned, "is_deleted", None)) else None
         # A memo that hands out the array it keeps gives every caller of the same inputs one
         # array: a caller that writes into its answer (out[1] *= n, total += ...) changes the
         # others' and every later one.  Equal values cannot show it; the memory does.

@@ -85,10 +85,13 @@ def _dense_apply() -> Callable[..., Any]:
     return MODEL.apply
 
 
-APPLY_FNS: dict[str, Callable[[], Callable[..., Any]]] = {
+APPLY_FNS: dict[str, Callable[[], Callable[..., Any] | None]] = {
     "a": lambda: apply_fn_a,
     "b": lambda: apply_fn_b,
     "dense": _dense_apply,
+    # Flax takes any apply_fn and never calls it; code that applies the model elsewhere
+    # passes None.
+    "none": lambda: None,
 }
 
 
@@ -331,15 +334,15 @@ def _zero_grads(params: Any) -> Any:
 
 
 def create(s: Scenario) -> dict[str, Any]:
-    params, tx = s.tree("params"), s.tx()
-    state = s.create(params, tx)
+    params, tx, apply_fn = s.tree("params"), s.tx(), str(s.inputs.get("apply_fn", "a"))
+    state = s.create(params, tx, apply_fn)
     return {
         "is_cls": type(state) is s.cls,
         "type": class_name(type(state)),
         "step": _step(s, state),
         "params": describe_tree(s.field(state, "params")),
         "opt_state": describe_tree(s.field(state, "opt_state")),
-        "apply_fn_kept": s.field(state, "apply_fn") is apply_fn_a,
+        "apply_fn_kept": s.field(state, "apply_fn") is APPLY_FNS[apply_fn](),
         "apply_fn": describe_value(state.apply_fn),
         "tx_kept": s.field(state, "tx") is tx,
         "tx": describe_value(state.tx),
