@@ -24,17 +24,18 @@ OWNER = "test_params_and_opt_state_follow_the_optax_loop"
 
 
 def first_difference(
-    after: Sequence[dict[str, Any]], expected: Trajectory
+    after: Sequence[dict[str, Any]], expected: Trajectory, grads_dtype: str = "float32"
 ) -> tuple[int, str, TreeData, TreeData, str] | None:
     """``(i, field, actual, expected, difference)`` of the first of params and opt_state, after
     the ``i``-th update (``after[i - 1]``, as a scenario reports them), that differs from the
-    Optax loop's; ``None`` where none does."""
+    Optax loop's; ``None`` where none does.  ``grads_dtype``: as in
+    :func:`~conformance.properties.tree_comparison.close_difference`."""
     want = dict(zip(("params", "opt_state"), expected.described, strict=True))
     scales = dict(zip(("params", "opt_state"), expected.scales, strict=True))
     for i, state in enumerate(after, start=1):
         for field in ("params", "opt_state"):
             actual, wanted = tree(state[field]), want[field][i]
-            diff = close_difference(actual, wanted, scales[field], i)
+            diff = close_difference(actual, wanted, scales[field], i, grads_dtype=grads_dtype)
             if diff is not None:
                 return i, field, actual, wanted, diff
     return None

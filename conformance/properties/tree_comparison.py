@@ -51,7 +51,12 @@ def _leaf_roundoff(dtype: np.dtype[Any]) -> float:
 
 
 def close_difference(
-    actual: TreeData, expected: TreeData, scale: Sequence[np.ndarray], k: int
+    actual: TreeData,
+    expected: TreeData,
+    scale: Sequence[np.ndarray],
+    k: int,
+    *,
+    grads_dtype: str = "float32",
 ) -> str | None:
     """How ``actual`` differs from ``expected`` beyond float32 rounding of ``k`` updates.
 
@@ -69,7 +74,10 @@ def close_difference(
     bfloat16 leaf is also rounded to its own dtype in each update, where a
     jitted update may round at another point: ``LEAF_ROUNDINGS_PER_UPDATE`` units
     of that dtype's roundoff (``2**-11``, ``2**-8``) more per update, 0.2% and
-    1.6% of the scale at two updates, still short of a skipped update.  That is ~1e-6
+    1.6% of the scale at two updates, still short of a skipped update.  Gradients in
+    such a dtype (``grads_dtype``) make updates rounded to it, which a jitted update may
+    keep in float32 (XLA's excess precision): every leaf then takes that dtype's
+    allowance.  That is ~1e-6
     relative per update, far below what any wrong update does: a missing,
     doubled, re-initialised or stale update moves params by ``lr * |update|``,
     at least ~1e-4 relative here.  Integer leaves (step counts) must be exact,
@@ -104,7 +112,8 @@ def close_difference(
             continue
         a64, e64 = a.array.astype(np.float64), e.array.astype(np.float64)
         per_update = ULPS_PER_UPDATE * UNIT_ROUNDOFF
-        per_update += LEAF_ROUNDINGS_PER_UPDATE * _leaf_roundoff(e.array.dtype)
+        narrowest = max(_leaf_roundoff(e.array.dtype), _NARROW_ROUNDOFF.get(grads_dtype, 0.0))
+        per_update += LEAF_ROUNDINGS_PER_UPDATE * narrowest
         tol = k * per_update * np.asarray(s) + FLOOR
         with np.errstate(invalid="ignore"):  # inf - inf: NaN, which `alike` judges instead
             err = np.abs(a64 - e64)
