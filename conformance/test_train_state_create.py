@@ -30,6 +30,7 @@ import jax.numpy as jnp
 from hypothesis import strategies as st
 
 from conformance.properties import train_state as ts
+from conformance.strategies.train_state_cases import APPLY_FN_KINDS
 
 BARE_PINS = 3
 """How many of the TrainState pins are also pinned with their first leaf as bare params."""
@@ -44,7 +45,7 @@ BARE_PINS = 3
     updates=False,
     case=ts.cases(),
     bare=st.booleans(),
-    apply_fn=st.sampled_from(("a", "none")),
+    apply_fn=st.sampled_from(APPLY_FN_KINDS),
 )
 def test_create_starts_at_step_zero_and_keeps_its_inputs(
     impl: ts.Implementation, case: ts.Case, bare: bool, apply_fn: str

@@ -31,10 +31,7 @@ from hypothesis import strategies as st
 
 from conformance.properties import train_state as ts
 from conformance.properties.plain_update import block_if_the_plain_update_differs, first_difference
-from conformance.strategies.train_state_cases import LOW_PRECISION_KINDS
-
-GRADS_DTYPES = ("float32", "low precision")
-"""The gradients' dtypes: float32, or every leaf in the params' low precision."""
+from conformance.strategies.train_state_cases import GRADS_DTYPES, LOW_PRECISION_KINDS
 
 
 def low_precision(tree: Any, kind: str, *, every_leaf: bool = False) -> Any:

@@ -50,6 +50,11 @@ MAX_UPDATES = 5
 LOW_PRECISION_KINDS: tuple[str, ...] = ("float16", "bfloat16", "mixed")
 """How a case's params are made low-precision for mixed-precision training: every leaf
 float16 (GPUs), every leaf bfloat16 (TPUs), or every other leaf float16 beside float32."""
+GRADS_DTYPES: tuple[str, ...] = ("float32", "low precision")
+"""The gradients' dtypes beside low-precision params: float32, or every leaf in the params'
+low precision (float16, or bfloat16 beside bfloat16 params)."""
+APPLY_FN_KINDS: tuple[str, ...] = ("a", "none")
+"""The ``apply_fn`` a state is created with: a function, or ``None`` (Flax keeps any)."""
 
 
 @dataclass(frozen=True)

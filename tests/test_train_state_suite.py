@@ -143,7 +143,7 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
     "ts_skips_low_precision_params": (
         "dtypes",
         "test_params_keep_their_dtypes",
-        "though the same updates of float32 params agree",
+        "though the same updates of float32 params by float32 grads agree",
     ),
     "ts_opt_state_in_param_dtype": (
         "dtypes",
@@ -209,6 +209,16 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
         "extra_fields",
         "test_extra_fields_are_carried_replaced_and_kept_as_declared",
         "is declared static (pytree_node=False) but its value",
+    ),
+    "ts_upcasts_low_precision_grads": (
+        "dtypes",
+        "test_params_keep_their_dtypes",
+        "float16 grads",
+    ),
+    "ts_create_requires_callable_apply_fn": (
+        "create",
+        "test_create_starts_at_step_zero_and_keeps_its_inputs",
+        "raised TypeError: apply_fn must be callable",
     ),
 }
 

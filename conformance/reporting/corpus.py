@@ -42,7 +42,11 @@ from conformance.strategies.data import DataDescription
 from conformance.strategies.problems import Problem
 from conformance.strategies.pytrees import LEAF_KINDS, NON_FINITE_GRADS
 from conformance.strategies.seeds import SEED_FORMS
-from conformance.strategies.train_state_cases import LOW_PRECISION_KINDS
+from conformance.strategies.train_state_cases import (
+    APPLY_FN_KINDS,
+    GRADS_DTYPES,
+    LOW_PRECISION_KINDS,
+)
 
 
 class CorpusError(Exception):
@@ -201,6 +205,8 @@ SCALAR_INPUTS: dict[str, Callable[[object], bool]] = {
     "bare": lambda v: isinstance(v, bool),
     "layout": lambda v: v in LAYOUTS,
     "dtypes": lambda v: v in LOW_PRECISION_KINDS,
+    "grads_dtype": lambda v: v in GRADS_DTYPES,
+    "apply_fn": lambda v: v in APPLY_FN_KINDS,
     "keyword": lambda v: v in REJECTED_KEYWORDS,
     "non_finite": lambda v: v in NON_FINITE_GRADS,
     "leaves": lambda v: v in LEAF_KINDS,
