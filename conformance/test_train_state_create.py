@@ -5,7 +5,9 @@ is the integer 0, its ``params`` are the params passed (same container, structur
 and bytes), its ``opt_state`` is ``tx.init(params)``, and ``apply_fn`` and ``tx``
 are the objects passed.  The params passed are not modified.  ``apply_fn`` may be
 ``None`` (drawn and pinned): Flax keeps whatever it is given and never calls it, and
-code that applies its model elsewhere passes ``None``.
+code that applies its model elsewhere passes ``None``.  ``create`` also traces: under
+``jax.eval_shape``, as ``jax.jit(create_train_state)`` and sharded initialisation call it,
+it returns a state, where a create that checks its params' values in Python raises.
 
 ``params`` may also be a single array, a pytree of one leaf: Flax's ``create``
 keeps it and calls ``tx.init`` on it (it guards the fp8 lookup with
@@ -85,3 +87,10 @@ def test_create_starts_at_step_zero_and_keeps_its_inputs(
     )
     diff = ts.bitwise_difference(ts.tree(seen["params_passed_after"]), passed)
     assert diff is None, f"{impl.name}: create modified the params passed to it: {diff} {ctx}"
+    traced = seen["traced"]
+    assert "raised" not in traced, (
+        f"{impl.name}: jax.eval_shape(lambda p: TrainState.create(apply_fn=..., params=p, "
+        f"tx=...), params) raised {ts.exception_text(traced.get('raised') or {})}; Flax's "
+        f"create traces, as jax.jit(create_train_state) and sharded initialisation (the "
+        f"state's shapes from jax.eval_shape) need {ctx}"
+    )

@@ -215,6 +215,11 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
         "test_params_keep_their_dtypes",
         "float16 grads",
     ),
+    "ts_create_checks_params_are_finite": (
+        "create",
+        "test_create_starts_at_step_zero_and_keeps_its_inputs",
+        "raised jax.errors.TracerBoolConversionError",
+    ),
     "ts_create_requires_callable_apply_fn": (
         "create",
         "test_create_starts_at_step_zero_and_keeps_its_inputs",

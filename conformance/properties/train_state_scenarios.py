@@ -335,8 +335,17 @@ def _zero_grads(params: Any) -> Any:
 
 def create(s: Scenario) -> dict[str, Any]:
     params, tx, apply_fn = s.tree("params"), s.tx(), str(s.inputs.get("apply_fn", "a"))
-    state = s.create(params, tx, apply_fn)
+    values = s.extra(params)
+    state = s.create(params, tx, apply_fn, values)
+    # Traced, as jax.jit(create_train_state) and sharded initialisation (jax.eval_shape for
+    # the state's shapes) trace it: no program is compiled.
+    traced = s.attempt(
+        jax.eval_shape,
+        lambda p: s.cls.create(apply_fn=APPLY_FNS[apply_fn](), params=p, tx=tx, **values),
+        params,
+    )
     return {
+        "traced": traced,
         "is_cls": type(state) is s.cls,
         "type": class_name(type(state)),
         "step": _step(s, state),
