@@ -168,13 +168,23 @@ HOSTILE = {
     "donates_its_previous_answer": (
         built_on_correct(
             "import jax.numpy as jnp\n_last = []\n"
-            "_refill = jax.jit(lambda old, new: new, donate_argnums=0)\n"
+            "_refill = jax.jit(lambda old, new: old * 0 + new, donate_argnums=0)\n"
             "def one_step(seed, x, y, lr):\n"
             "    out = jnp.asarray(_correct(seed, x, y, lr), jnp.float32)\n"
             "    if _last:\n        out = _refill(_last[0], out)\n"
             "    _last[:] = [out]\n    return out\n"
         ),
         "deleted since",
+    ),
+    # float64 "just for this call", through the process-wide switch: the caller's other
+    # threads compute in float64 meanwhile.
+    "flips_x64_inside_the_call": (
+        built_on_correct(
+            "def one_step(seed, x, y, lr):\n    jax.config.update('jax_enable_x64', True)\n"
+            "    try:\n        return _correct(seed, x, y, lr)\n    finally:\n"
+            "        jax.config.update('jax_enable_x64', False)\n"
+        ),
+        "set to True inside the call and put back",
     ),
     # Every program the importer compiles from then on is written under /tmp.
     "turns_on_a_compile_cache_at_import": (

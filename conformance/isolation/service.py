@@ -509,11 +509,13 @@ def captured(check_rng: bool = False, own: str | None = None) -> Iterator[Captur
         random.setstate(_PY_RNG_BASELINE)
     streams: list[str] = []
     own_code: dict[str, str] = {}
+    flipped: list[str] = []
     try:
         with (
             contextlib.redirect_stdout(capture.sink),
             contextlib.redirect_stderr(capture.sink),
             watching(own if check_rng else None) as own_code,
+            _settings_set_inside(flipped if check_rng else None),
         ):
             try:
                 yield capture
@@ -530,6 +532,9 @@ def captured(check_rng: bool = False, own: str | None = None) -> Iterator[Captur
         capture.changes = GlobalState.capture().changes_since(before) + streams
         if capture.changes:
             before.restore()
+        # Set and put back inside the call: the end state shows nothing, the other threads
+        # of the caller's process ran under the setting meanwhile.
+        capture.changes += [f for f in flipped if f.split(" ", 1)[0] not in str(capture.changes)]
         if check_rng:
             if _rng_changed():
                 capture.changes.append("numpy's global random state (reseeded or drawn from)")
@@ -549,6 +554,40 @@ def captured(check_rng: bool = False, own: str | None = None) -> Iterator[Captur
                 capture.changes.extend(environment_changes)
             assert facts is not None
             capture.changes.extend(ProcessFacts.capture().changes_since(facts, imported, own_code))
+
+
+@contextlib.contextmanager
+def _settings_set_inside(found: list[str] | None) -> Iterator[None]:
+    """Record in ``found`` each of :data:`_JAX_SETTINGS` that ``jax.config.update`` sets to
+    another value inside the block (nothing where ``found`` is ``None`` or JAX is not
+    imported).  ``jax.enable_x64(True)`` and the other scoped forms are thread-local and do
+    not go through ``update``."""
+    jax = sys.modules.get("jax")
+    if found is None or jax is None:
+        yield
+        return
+    config = jax.config
+    original = config.update
+
+    def update(name: str, value: Any) -> Any:
+        if name in _JAX_SETTINGS and getattr(config, name, value) != value:
+            seen = f"{name} (set to {value!r} inside the call and put back before it returned: "
+            seen += "the setting is process-wide, so the caller's other threads ran under it "
+            seen += "meanwhile; a scoped form such as `with jax.enable_x64(True):` is "
+            seen += "thread-local)"
+            if not any(f.startswith(f"{name} ") for f in found):
+                found.append(seen)
+        return original(name, value)
+
+    shadowed = "update" in vars(config)
+    config.update = update
+    try:
+        yield
+    finally:
+        if shadowed:
+            config.update = original
+        else:
+            del config.update
 
 
 def _stream_text(stream: object) -> str:
