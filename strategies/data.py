@@ -48,13 +48,13 @@ X_STRUCTURES = (
     "outlier row",
 )
 Y_KINDS = ("gaussian", "exactly linear", "zeros", "constant", "outliers")
-Y_DTYPES = ("like x", "the other float", "int64", "float16", "narrow integer")
+Y_DTYPES = ("like x", "the other float", "integer", "float16")
 """``y``'s dtype beside ``x``'s (see the module docstring); shrinks toward ``x``'s."""
 INTEGER_Y_MAX_EXPONENT = 3
 """Integer targets are drawn up to this scale exponent: rounded values of at most
 about 3e7, held exactly by int32 (JAX's integer type without x64)."""
-NARROW_INTEGER_Y = (np.uint8, np.int8, np.int16, np.uint16, np.int32, np.uint32)
-"""The integer types of ``y`` besides int64; one is used where every rounded target fits it."""
+INTEGER_Y = (np.int64, np.uint8, np.int8, np.int16, np.uint16, np.int32, np.uint32)
+"""The integer types of ``y``: int64, or a narrower one where every rounded target fits it."""
 FLOAT16_Y_MAX = 1e4
 """Float16 targets are drawn where every target is at most this large: finite in float16 (up
 to 65504), and squared residuals stay far from float32's limits."""
@@ -156,13 +156,11 @@ def draw_data(draw: st.DrawFn, n: int, d: int) -> tuple[np.ndarray, np.ndarray, 
             y[_index(draw, rng, n)] *= OUTLIER_FACTOR
 
     y = y * scale
-    if y_dtype_kind == "int64" and exponent <= INTEGER_Y_MAX_EXPONENT:
-        y = np.rint(y).astype(np.int64)
-    elif y_dtype_kind == "narrow integer" and exponent <= INTEGER_Y_MAX_EXPONENT:
-        narrow = draw(choice(NARROW_INTEGER_Y), label="y integer dtype")
-        rounded, limits = np.rint(y), np.iinfo(narrow)
+    if y_dtype_kind == "integer" and exponent <= INTEGER_Y_MAX_EXPONENT:
+        integer = draw(choice(INTEGER_Y), label="y integer dtype")
+        rounded, limits = np.rint(y), np.iinfo(integer)
         fits = limits.min <= rounded.min(initial=0.0) and rounded.max(initial=0.0) <= limits.max
-        y = rounded.astype(narrow) if fits else y.astype(dtype)
+        y = rounded.astype(integer if fits else np.int64)
     elif y_dtype_kind == "float16" and np.max(np.abs(y), initial=0.0) <= FLOAT16_Y_MAX:
         y = y.astype(np.float16)
     elif y_dtype_kind == "the other float":
