@@ -26,7 +26,7 @@ def test_problems_are_valid_inputs(problem: Problem) -> None:
     assert problem.x.ndim == 2 and problem.y.shape == (problem.n,)
     assert (problem.n, problem.d) in SHAPE_POOL
     assert problem.x.dtype in (np.float32, np.float64)
-    assert problem.y.dtype in (np.float16, np.float32, np.float64, np.int64)
+    assert problem.y.dtype in (np.float16, np.float32, np.float64) or problem.y.dtype.kind in "iu"
     assert problem.inconsistency() is None, problem.inconsistency()
     assert np.all(np.isfinite(problem.x)) and np.all(np.isfinite(problem.y))
     assert INT32_MIN <= int(problem.seed) <= INT32_MAX
@@ -46,6 +46,7 @@ def test_problems_are_valid_inputs(problem: Problem) -> None:
         (np.float64, np.float32),
         (np.float32, np.int64),
         (np.float64, np.float16),
+        (np.float32, np.uint8),
     ],
 )
 def test_y_is_drawn_in_another_dtype_than_x(x_dtype: type, y_dtype: type) -> None:
