@@ -4,8 +4,10 @@ Flax's ``apply_gradients`` maps ``tx.update`` and ``optax.apply_updates`` over
 ``params`` and ``grads`` together, which raises ``ValueError`` (or
 ``TypeError``) when their structures differ: an extra, missing or renamed key,
 a leaf where a dict is expected or the other way round, a list for a dict, a
-``dict`` for a ``FrozenDict``.  An implementation that zips flattened leaves,
-looks gradients up by key with a default, or relabels gradients whose leaves
+``dict`` for a ``FrozenDict``; for params that are a tuple or a list, the other
+sequence type with the same elements, or one element fewer or more.  An
+implementation that zips flattened leaves, looks gradients up by key with a
+default, accepts any sequence of the right length, or relabels gradients whose leaves
 line up with the params' (a renamed key, same shapes), applies such gradients
 silently to the wrong parameters.  Any exception counts as raising; it is seen in the
 implementation's process.
@@ -15,12 +17,13 @@ from __future__ import annotations
 
 from conformance.properties import train_state as ts
 from conformance.strategies.printing import tree_shapes
+from conformance.strategies.tree_specs import param_specs
 
 
 @ts.property(
-    pins=ts.pins((0,), mismatch=True),
+    pins=ts.pins((0,), mismatch=True, sequences=True),
     updates=False,
-    case=ts.cases(mismatch=True),
+    case=ts.cases(mismatch=True, specs=param_specs(sequences=True)),
 )
 def test_mismatched_grads_structure_raises(impl: ts.Implementation, case: ts.Case) -> None:
     opt, p, bad = case.tx, case.params, case.mismatch

@@ -49,6 +49,14 @@ MISMATCH_KINDS: tuple[str, ...] = (
     "dict turned into a list",
     "dict/FrozenDict swapped",
 )
+SEQUENCE_MISMATCH_KINDS: tuple[str, ...] = (
+    "tuple/list swapped",
+    "one element fewer",
+    "one element more",
+)
+"""The mismatches of params that are a tuple or a list: the other sequence type with the same
+elements (a grads check that takes any sequence of the right length applies them), or one
+element fewer or more."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +145,13 @@ def mismatched_grads(spec: TreeSpec) -> st.SearchStrategy[MismatchCase]:
 @functools.cache
 @st.composite
 def _mismatched_grads(draw: st.DrawFn, spec: TreeSpec) -> MismatchCase:
+    if spec.container != "dict":
+        return mismatched_sequence(
+            spec,
+            draw(grads(spec), label="matching grads").tree,
+            draw(choice(SEQUENCE_MISMATCH_KINDS), label="mismatch kind"),
+            draw(leaf_arrays(LEAF_SHAPES[1], GRAD_BOUND), label="extra element"),
+        )
     base = _thaw(draw(grads(spec), label="matching grads").tree)
     kind = draw(choice(MISMATCH_KINDS), label="mismatch kind")
     dict_paths = _dict_paths(base)
@@ -197,3 +212,20 @@ def _mismatched_grads(draw: st.DrawFn, spec: TreeSpec) -> MismatchCase:
         where = "grads are a " + ("dict, params a FrozenDict" if spec.frozen else "FrozenDict")
         assert isinstance(tree, FrozenDict) != spec.frozen
     return MismatchCase(spec, kind, where, tree)
+
+
+def mismatched_sequence(spec: TreeSpec, matching: Any, kind: str, extra: Any) -> MismatchCase:
+    """``matching`` grads of a tuple- or list-rooted ``spec`` broken as ``kind`` says
+    (:data:`SEQUENCE_MISMATCH_KINDS`; ``extra`` is the element one element more adds)."""
+    elements = list(matching)
+    if kind == "tuple/list swapped":
+        other = list if spec.container == "tuple" else tuple
+        where = f"grads are a {other.__name__}, params a {spec.container}, same elements"
+        return MismatchCase(spec, kind, where, other(elements))
+    if kind == "one element fewer":
+        elements = elements[:-1]
+        where = f"{len(elements)} elements for {len(elements) + 1}"
+    else:
+        elements = [*elements, jax.device_put(extra)]
+        where = f"{len(elements)} elements for {len(elements) - 1}"
+    return MismatchCase(spec, kind, where, type(matching)(elements))

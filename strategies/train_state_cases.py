@@ -29,7 +29,12 @@ from hypothesis import strategies as st
 
 from conformance.strategies.arguments import instance
 from conformance.strategies.cached import choice
-from conformance.strategies.mismatched_grads import MismatchCase, mismatched_grads, renamed_key
+from conformance.strategies.mismatched_grads import (
+    MismatchCase,
+    mismatched_grads,
+    mismatched_sequence,
+    renamed_key,
+)
 from conformance.strategies.optax_catalogue import CATALOGUE, OptimizerCase
 from conformance.strategies.optimizers import optimizers
 from conformance.strategies.printing import ShownByRepr, array_code, tree_code, value_code
@@ -276,7 +281,12 @@ def _row_sparse_grads(call: int) -> Any:
 def _pinned_mismatch(spec: TreeSpec, edge: int) -> MismatchCase:
     """The mismatched grads of the ``edge``-th pin, in turn: an extra key; the first root key
     renamed in its sorted place (the leaves flatten in the params' order, so a class that
-    relabels grads leaf by leaf applies them); renamed to sort last (another leaf order)."""
+    relabels grads leaf by leaf applies them); renamed to sort last (another leaf order).
+    Params that are a tuple or a list get the other sequence type, with the same elements."""
+    if spec.container != "dict":
+        return mismatched_sequence(
+            spec, _filled(spec, 1.0, offset=1.0), "tuple/list swapped", np.zeros(3, np.float32)
+        )
     grads = dict(_filled(spec.with_frozen(False), 1.0, offset=1.0))
     first = sorted(grads)[0]
     if edge % 3 == 1:
