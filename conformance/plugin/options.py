@@ -19,7 +19,11 @@ from typing import Any
 PREFIX = "--trainstate-"
 ENV_VAR = "TRAINSTATE_IMPL"
 SANDBOX_CHOICES = ("auto", "bwrap", "none")
-DEFAULT_MEMORY_LIMIT = "4G"
+DEFAULT_MEMORY_LIMIT = "16G"
+"""Address space, not memory in use: a correct TrainState that jit-compiles its update
+per optimizer and structure mapped 4.3 GB (3.0 GB resident) over a default run, and its
+host died at the 4G this was, of LLVM's "Unable to allocate section memory".  The
+reference's host maps 1.9 GB.  Runaway allocations (64 GiB at once) still fail."""
 DEFAULT_CALL_TIMEOUT = 60.0
 """Seconds one call may take; generous, because the first call on a shape compiles."""
 
