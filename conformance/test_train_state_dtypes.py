@@ -70,8 +70,11 @@ def test_params_keep_their_dtypes(
     grads = list(case.grads.trees)
     if grads_dtype != "float32":
         grads = [low_precision(g, dtypes, every_leaf=True) for g in grads]
-    low = "bfloat16" if dtypes == "bfloat16" else "float16"
-    grads_shown = "float32 grads" if grads_dtype == "float32" else f"{low} grads"
+    # The grads' dtype: float32, or the params' low precision (float16 beside mixed params).
+    grads_in = "bfloat16" if dtypes == "bfloat16" else "float16"
+    if grads_dtype == "float32":
+        grads_in = "float32"
+    grads_shown = f"{grads_in} grads"
     ctx = ts.Context(
         impl,
         {"tx": opt, "params": f"{case.params.spec} as {dtypes}", "grads": grads_shown, "k": k},
@@ -84,9 +87,7 @@ def test_params_keep_their_dtypes(
         params=ts.Tree(params),
         grads=[ts.Tree(g) for g in grads],
     )
-    found = first_difference(
-        seen["after"], expected, low if grads_dtype != "float32" else "float32"
-    )
+    found = first_difference(seen["after"], expected, grads_in)
     if found is None:
         return
     i, field, actual, wanted, diff = found
