@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 
 from conformance.isolation.service import is_file_spec
-from conformance.plugin.options import SANDBOX_CHOICES
+from conformance.plugin.options import DEVICE_CHOICES, MATMUL_PRECISION_CHOICES, SANDBOX_CHOICES
 from conformance.properties.profiles import PROFILES
 
 SUITE = Path(__file__).resolve().parent
@@ -94,6 +94,19 @@ def build_arguments(argv: list[str], scratch: Path) -> list[str]:
         "(required), none",
     )
     parser.add_argument(
+        "--device",
+        choices=DEVICE_CHOICES,
+        default="cpu",
+        help="where the submissions run JAX: cpu (default; the same verdict on every machine) "
+        "or accelerator (the machine's GPU or TPU, its memory not preallocated)",
+    )
+    parser.add_argument(
+        "--matmul-precision",
+        choices=MATMUL_PRECISION_CHOICES,
+        help="the precision the submissions' float32 matmuls may use; the tolerance follows "
+        "it (default: float32 on the CPU, the device's default on an accelerator)",
+    )
+    parser.add_argument(
         "--require",
         action="append",
         choices=("one_step", "train_state"),
@@ -137,6 +150,9 @@ def build_arguments(argv: list[str], scratch: Path) -> list[str]:
     for option in ("report", "gradescope", "prairielearn", "weights"):
         if getattr(args, option):
             command.append(f"--trainstate-{option}={Path(getattr(args, option)).resolve()}")
+    command.append(f"--trainstate-device={args.device}")
+    if args.matmul_precision:
+        command.append(f"--trainstate-matmul-precision={args.matmul_precision}")
     command += [f"--trainstate-require={capability}" for capability in args.require]
     if args.trust_submissions:
         command.append("--trainstate-trust-submissions")

@@ -31,16 +31,22 @@ reference, or an implementation against itself on permuted data) allows the
 sum of their two bounds: each may err by up to its bound, in opposite
 directions.
 
-Matmul precision.  On a GPU or TPU, JAX computes a float32 matmul at the
-platform's default precision: Ampere and newer GPUs read its inputs as
-TF32 (10 explicit mantissa bits), TPUs as bfloat16 (7), and accumulate in
-float32 (JAX's documentation on ``jax_default_matmul_precision``).  Rounding
-each input to a unit roundoff ``v`` multiplies every product ``x_ij w_j`` by
-at most ``(1 + v)^2``, so a dot product of ``k`` terms is within
-``((1 + v)^2 (1 + gamma(k)) - 1) * sum(|terms|)`` of the exact one
-(:func:`dot_gamma`).  The three matmuls of the step (``x @ w0``, the kernel
+Matmul precision. On a GPU or TPU, JAX computes a float32 matmul at the
+platform's default precision: Ampere and newer GPUs read its inputs as TF32
+(10 explicit mantissa bits), TPUs as bfloat16 (7), and accumulate in float32
+(JAX's documentation on ``jax_default_matmul_precision``). How an input is
+cut to ``t`` explicit mantissa bits depends on the code path: rounding to
+nearest errs by at most ``2**-(t+1)`` of the value, truncation by less than
+``2**-t``. Both occur: Triton, which XLA uses for GPU matmuls, hands float32
+operands to TF32 tensor cores unrounded, so that their low bits are dropped
+(triton-lang/triton#4574; an explicit rounding option came only in #9295),
+and early bfloat16 casts truncated too. So ``v`` is ``2**-t``, the bound of
+either. Cutting each input to relative error ``v`` multiplies every product
+``x_ij w_j`` by at most ``(1 + v)^2``, so a dot product of ``k`` terms is
+within ``((1 + v)^2 (1 + gamma(k)) - 1) * sum(|terms|)`` of the exact one
+(:func:`dot_gamma`). The three matmuls of the step (``x @ w0``, the kernel
 gradient ``x^T r0``, ``x @ w1``) take that factor in place of ``gamma(k)``;
-the sums (the bias gradient, the mean) stay float32 reductions.  Under
+the sums (the bias gradient, the mean) stay float32 reductions. Under
 ``"float32"`` the factor is ``gamma(k)`` itself: the bound above, unchanged.
 """
 
@@ -55,11 +61,12 @@ ABSOLUTE_FLOOR = 1e-36
 
 MATMUL_INPUT_ROUNDOFF: dict[str, float] = {
     "float32": 0.0,
-    "tensorfloat32": 2.0**-11,
-    "bfloat16": 2.0**-8,
+    "tensorfloat32": 2.0**-10,
+    "bfloat16": 2.0**-7,
 }
-"""Unit roundoff of a float32 matmul's inputs at each of JAX's precisions (its own names):
-none beyond float32's, TF32's 10 explicit mantissa bits, bfloat16's 7."""
+"""The relative error of a float32 matmul's inputs at each of JAX's precisions (its own
+names), rounded or truncated: none beyond float32's, TF32's 10 explicit mantissa bits,
+bfloat16's 7."""
 
 
 def gamma(k: int) -> float:

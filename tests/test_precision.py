@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from conformance.__main__ import build_arguments
+from conformance.plugin.options import MATMUL_PRECISION_CHOICES
+from conformance.properties.matmul_precision import PRECISIONS
 from conformance.reference.oracle import oracle_step
 from conformance.reference.tolerance import MATMUL_INPUT_ROUNDOFF, dot_gamma, gamma
 from tests import meta_profile
@@ -82,7 +85,7 @@ def test_under_tensorfloat32_the_tf32_step_conforms_and_wrong_steps_fail(
     # One run for the verdicts: a fixture shared by several tests would run once per xdist
     # worker.  Drawn inputs too: the TF32 step's conformance is a claim on every input.  The
     # eager recipe and a bundled mutant, their Flax matmuls emulated in TF32, beside them.
-    names = ["tf32_step", "tf32_lr_halved", "tf32_mean_over_n_minus_1"]
+    names = ["tf32_step", "tf32_truncated_step", "tf32_lr_halved", "tf32_mean_over_n_minus_1"]
     emulated_in = {"correct/eager_recipe": "tensorfloat32", "mutants/sum_not_mean": "tensorfloat32"}
     statuses = precision_run(
         repo,
@@ -93,27 +96,42 @@ def test_under_tensorfloat32_the_tf32_step_conforms_and_wrong_steps_fail(
         meta_profile.QUICK_PROFILE,
         emulated_in,
     )
-    for right in ("tf32_step", "eager_recipe"):
+    for right in ("tf32_step", "tf32_truncated_step", "eager_recipe"):
         assert failed(statuses[right]) == set(), (right, statuses[right])
-    for wrong in [*names[1:], "sum_not_mean"]:
+    for wrong in [*names[2:], "sum_not_mean"]:
         assert "loss_after_agrees_with_reference" in failed(statuses[wrong]), (wrong, statuses)
 
 
 def test_bf16_step_conforms_when_bfloat16_is_declared(
     repo, tmp_path_factory, suite_cache_dir
 ) -> None:
-    statuses = precision_run(repo, tmp_path_factory, suite_cache_dir, "bfloat16", ["bf16_step"])
-    assert failed(statuses["bf16_step"]) == set(), statuses
+    # Rounded to nearest, as a TPU does, and truncated, as masking emulations do.
+    names = ["bf16_step", "bf16_truncated_step"]
+    statuses = precision_run(repo, tmp_path_factory, suite_cache_dir, "bfloat16", names)
+    for name in names:
+        assert failed(statuses[name]) == set(), (name, statuses)
 
 
 def test_tf32_and_bf16_steps_fail_when_nothing_is_declared_on_the_cpu(
     repo, tmp_path_factory, suite_cache_dir
 ) -> None:
     # The emulation is no no-op: the eager recipe with TF32 matmuls fails as the TF32 step does.
-    names = ["tf32_step", "bf16_step"]
+    names = ["tf32_step", "tf32_truncated_step", "bf16_step"]
     emulated_in = {"correct/eager_recipe": "tensorfloat32"}
     statuses = precision_run(
         repo, tmp_path_factory, suite_cache_dir, None, names, emulated_in=emulated_in
     )
     for name in [*names, "eager_recipe"]:
         assert "loss_after_agrees_with_reference" in failed(statuses[name]), statuses
+
+
+def test_the_command_line_declares_the_device_and_the_precision(tmp_path) -> None:
+    assert MATMUL_PRECISION_CHOICES == PRECISIONS
+    command = build_arguments(
+        ["--device", "accelerator", "--matmul-precision", "tensorfloat32", "m.py"], tmp_path
+    )
+    assert "--trainstate-device=accelerator" in command
+    assert "--trainstate-matmul-precision=tensorfloat32" in command
+    default = build_arguments(["m.py"], tmp_path)
+    assert "--trainstate-device=cpu" in default
+    assert not any(a.startswith("--trainstate-matmul-precision") for a in default)

@@ -19,6 +19,9 @@ from typing import Any
 PREFIX = "--trainstate-"
 ENV_VAR = "TRAINSTATE_IMPL"
 SANDBOX_CHOICES = ("auto", "bwrap", "none")
+DEVICE_CHOICES = ("cpu", "accelerator")
+MATMUL_PRECISION_CHOICES = ("float32", "tensorfloat32", "bfloat16")
+"""JAX's names, as :data:`conformance.properties.matmul_precision.PRECISIONS` has them."""
 DEFAULT_MEMORY_LIMIT = "16G"
 """Address space, not memory in use: a correct TrainState that jit-compiles its update
 per optimizer and structure mapped 4.3 GB (3.0 GB resident) over a default run, and its
@@ -71,7 +74,7 @@ def add_options(parser: Any) -> None:
     )
     group.addoption(
         "--trainstate-device",
-        choices=("cpu", "accelerator"),
+        choices=DEVICE_CHOICES,
         default="cpu",
         dest="trainstate_device",
         help="where the implementations' processes run JAX: cpu (the default, so that a "
@@ -80,7 +83,7 @@ def add_options(parser: Any) -> None:
     )
     group.addoption(
         "--trainstate-matmul-precision",
-        choices=("float32", "tensorfloat32", "bfloat16"),
+        choices=MATMUL_PRECISION_CHOICES,
         default=None,
         dest="trainstate_matmul_precision",
         help="the precision the implementations' float32 matmuls may use (JAX's names); the "
