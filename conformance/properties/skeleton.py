@@ -33,6 +33,7 @@ from conformance.isolation.descriptions import first_line
 from conformance.isolation.failures import ImplementationRaised, ImplementationUnavailable
 from conformance.isolation.implementations import Implementation
 from conformance.properties.blocked import Blocked
+from conformance.properties.built_step import block_if_the_class_update_differs
 from conformance.properties.profiles import suite_settings
 from conformance.reporting.repro import attached_to_failures
 
@@ -48,6 +49,7 @@ def _skeleton(
     shares_draws: bool,
     applies: Callable[[Implementation], object] | None = None,
     owns_raising: bool = False,
+    on_failure: Callable[[Implementation, dict[str, Any]], None] | None = None,
 ) -> Callable[[F], F]:
     def decorate(body: F) -> F:
         @functools.wraps(body)
@@ -66,6 +68,10 @@ def _skeleton(
             except ImplementationUnavailable as exc:
                 # "name: --trainstate-impl spec: why", as module_imports reports it.
                 raise Blocked(first_line(exc).removeprefix(f"{impl.name}: ")) from None
+            except (AssertionError, Blocked):
+                if on_failure is not None:
+                    on_failure(impl, inputs)
+                raise
 
         test: Any = run
         for pin in reversed(list(pins)):
@@ -93,14 +99,24 @@ def one_step_property(
     ``basic`` runs it before the others.  ``owns_raising``: it fails when
     ``one_step`` raises on a valid input; every other property is blocked by
     that failure.  ``observed``: its verdict rests on what the host reported of
-    the call beyond its values (the output's type, the process's global state).
+    the call beyond its values (the output's type, the process's global state).  A property
+    that is not ``observed`` and fails on a ``one_step`` built from a class whose own update
+    leaves the Optax loop is blocked by that (:mod:`conformance.properties.built_step`).
     """
     marks = [pytest.mark.trainstate_one_step]
     if basic:
         marks.append(pytest.mark.trainstate_basic)
     if observed:
         marks.append(pytest.mark.trainstate_observed)
-    return _skeleton(marks, pins, strategies, shares_draws=True, owns_raising=owns_raising)
+    # What the host reports beyond the values (global state, types) is not the class's update.
+    return _skeleton(
+        marks,
+        pins,
+        strategies,
+        shares_draws=True,
+        owns_raising=owns_raising,
+        on_failure=None if observed else block_if_the_class_update_differs,
+    )
 
 
 def train_state_property(
