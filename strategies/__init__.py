@@ -32,6 +32,7 @@ values), ``mismatched_grads``, ``optax_catalogue``, ``optimizers``,
 ``printing``.
 """
 
+from conformance.isolation.trees import params_namedtuple
 from conformance.strategies.learning_rates import LR_KINDS
 from conformance.strategies.mismatched_grads import MismatchCase, mismatched_grads
 from conformance.strategies.optax_catalogue import OPTIMIZER_NAMES, OptimizerCase
@@ -75,6 +76,7 @@ __all__ = [
     "mismatched_grads",
     "optimizers",
     "params",
+    "params_namedtuple",
     "problems",
     "seeds",
     "train_state_cases",

@@ -24,6 +24,7 @@ import jax
 from flax.core import FrozenDict, freeze, unfreeze
 from hypothesis import strategies as st
 
+from conformance.isolation.trees import params_namedtuple
 from conformance.strategies.arguments import instance
 from conformance.strategies.cached import choice
 from conformance.strategies.printing import ShownByRepr, tree_code
@@ -54,9 +55,10 @@ SEQUENCE_MISMATCH_KINDS: tuple[str, ...] = (
     "one element fewer",
     "one element more",
 )
-"""The mismatches of params that are a tuple or a list: the other sequence type with the same
-elements (a grads check that takes any sequence of the right length applies them), or one
-element fewer or more."""
+"""The mismatches of params that are a tuple, a list or a NamedTuple: the other sequence type
+(a NamedTuple's: a plain tuple) with the same elements (a grads check that takes any sequence
+of the right length applies them), or one element fewer or more (a NamedTuple's: a
+``Params`` of one field fewer or more)."""
 
 
 @dataclass(frozen=True)
@@ -215,17 +217,20 @@ def _mismatched_grads(draw: st.DrawFn, spec: TreeSpec) -> MismatchCase:
 
 
 def mismatched_sequence(spec: TreeSpec, matching: Any, kind: str, extra: Any) -> MismatchCase:
-    """``matching`` grads of a tuple- or list-rooted ``spec`` broken as ``kind`` says
+    """``matching`` grads of a tuple-, list- or NamedTuple-rooted ``spec`` broken as ``kind`` says
     (:data:`SEQUENCE_MISMATCH_KINDS`; ``extra`` is the element one element more adds)."""
     elements = list(matching)
     if kind == "tuple/list swapped":
         other = list if spec.container == "tuple" else tuple
         where = f"grads are a {other.__name__}, params a {spec.container}, same elements"
         return MismatchCase(spec, kind, where, other(elements))
+    fields = [key for key, _ in spec.items]
     if kind == "one element fewer":
-        elements = elements[:-1]
+        elements, fields = elements[:-1], fields[:-1]
         where = f"{len(elements)} elements for {len(elements) + 1}"
     else:
-        elements = [*elements, jax.device_put(extra)]
+        elements, fields = [*elements, jax.device_put(extra)], [*fields, "extra"]
         where = f"{len(elements)} elements for {len(elements) - 1}"
+    if spec.container == "namedtuple":
+        return MismatchCase(spec, kind, where, params_namedtuple(tuple(fields))._make(elements))
     return MismatchCase(spec, kind, where, type(matching)(elements))

@@ -23,7 +23,7 @@ import jax
 import numpy as np
 from flax.core import FrozenDict
 
-from conformance.isolation.trees import show_array
+from conformance.isolation.trees import namedtuple_fields, show_array
 
 REBUILD_IMPORTS = (
     "import numpy as np\n"
@@ -53,6 +53,10 @@ def show_tree(tree: Any) -> str:
         if isinstance(node, Mapping):
             body = "{" + ", ".join(f"{k}: {go(v)}" for k, v in node.items()) + "}"
             return f"FrozenDict({body})" if isinstance(node, FrozenDict) else body
+        fields = namedtuple_fields(node)
+        if fields is not None:
+            named = (f"{f}={go(v)}" for f, v in zip(fields, node, strict=True))
+            return f"{type(node).__name__}({', '.join(named)})"
         if isinstance(node, (list, tuple)):
             return "[" + ", ".join(go(v) for v in node) + "]"
         if isinstance(node, (np.ndarray, jax.Array, np.generic)):
@@ -124,7 +128,8 @@ def _digits(arr: np.ndarray) -> str | None:
 
 def tree_code(tree: Any) -> str:
     """An expression that rebuilds ``tree``: its containers (``FrozenDict``, dict, list,
-    tuple) in their key order, and each array leaf by :func:`array_code`."""
+    tuple, a NamedTuple as :func:`~conformance.strategies.params_namedtuple` builds it) in
+    their key order, and each array leaf by :func:`array_code`."""
     return _code(tree, frozen=False)
 
 
@@ -136,6 +141,10 @@ def _code(node: Any, *, frozen: bool) -> str:
         items = ", ".join(f"{k!r}: {_code(v, frozen=inner)}" for k, v in node.items())
         body = "{" + items + "}"
         return f"FrozenDict({body})" if isinstance(node, FrozenDict) and not frozen else body
+    fields = namedtuple_fields(node)
+    if fields is not None:
+        named = (f"{f}={_code(v, frozen=False)}" for f, v in zip(fields, node, strict=True))
+        return f"params_namedtuple({fields!r})({', '.join(named)})"
     # A FrozenDict leaves the containers in a list or tuple as they are.
     if isinstance(node, list):
         return "[" + ", ".join(_code(v, frozen=False) for v in node) + "]"

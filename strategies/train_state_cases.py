@@ -154,7 +154,7 @@ def _tree_problem(tree: Any, spec: TreeSpec, bound: float) -> str | None:
 def _leaves(tree: Any) -> list[Any]:
     if isinstance(tree, (dict, FrozenDict)):
         return [leaf for key in sorted(tree) for leaf in _leaves(tree[key])]
-    if type(tree) in (tuple, list):
+    if isinstance(tree, (tuple, list)):
         return [leaf for item in tree for leaf in _leaves(item)]
     return [tree]
 

@@ -26,6 +26,7 @@ import numpy as np
 from flax.core import FrozenDict, freeze
 from hypothesis import strategies as st
 
+from conformance.isolation.trees import namedtuple_fields, params_namedtuple
 from conformance.strategies.printing import ShownByRepr
 
 Shape = tuple[int, ...]
@@ -47,8 +48,10 @@ class TreeSpec(ShownByRepr):
     frozen: bool = False
     origin: str = "drawn"
     container: str = "dict"
-    """The root's container: ``"dict"``, or ``"tuple"`` or ``"list"`` (Haiku- and Equinox-style
-    params), whose items' keys are their positions ``"0"``, ``"1"``, ..."""
+    """The root's container: ``"dict"``; ``"tuple"`` or ``"list"`` (Haiku- and Equinox-style
+    params), whose items' keys are their positions ``"0"``, ``"1"``, ...; or ``"namedtuple"``
+    (pure-JAX params, :func:`~conformance.isolation.trees.params_namedtuple`), whose keys are
+    its fields."""
 
     @classmethod
     def of(
@@ -99,6 +102,8 @@ class TreeSpec(ShownByRepr):
             raise ValueError(f"too many leaves for {self}")
         if self.frozen:
             return freeze(tree)
+        if self.container == "namedtuple":
+            return params_namedtuple(tuple(tree))._make(tree.values())
         if self.container != "dict":
             return _SEQUENCES[self.container](tree.values())
         return tree
@@ -121,6 +126,9 @@ def _spec_text(spec: TreeSpec, *, code: bool, as_dict: bool = False) -> str:
             parts.append(shown)
         else:
             parts.append(f"{key!r}: {shown}" if code else f"{key}: {shown}")
+    if spec.container == "namedtuple" and not as_dict:
+        fields = (f"{key}={shown}" for (key, _), shown in zip(spec.items, parts, strict=True))
+        return "Params(" + ", ".join(fields) + ")"
     if sequence:
         opening, closing = ("(", ",)" if len(parts) == 1 else ")")
         if spec.container == "list":
@@ -159,6 +167,10 @@ def spec_of(tree: Any, origin: str = "drawn") -> TreeSpec:
     """The spec of a (possibly frozen) nested dict of arrays, or of a tuple or list of such
     dicts and arrays."""
     frozen = isinstance(tree, FrozenDict)
+    fields = namedtuple_fields(tree)
+    if fields is not None:
+        inner = spec_of(dict(zip(fields, tree, strict=True)))
+        return TreeSpec(inner.items, origin=origin, container="namedtuple")
     if type(tree) in (tuple, list):
         inner = spec_of({str(i): value for i, value in enumerate(tree)})
         return TreeSpec(inner.items, origin=origin, container=type(tree).__name__)
@@ -265,11 +277,14 @@ def param_specs(allow_frozen: bool = True, sequences: bool = False) -> st.Search
 SEQUENCE_SPECS: tuple[TreeSpec, ...] = (
     TreeSpec.of({"0": (3,), "1": (2, 3)}, container="tuple"),
     TreeSpec.of({"0": (3, 1), "1": {"b": (3,)}}, container="list"),
+    TreeSpec.of({"w": (3,), "b": ()}, container="namedtuple"),
 )
 """Params that are a tuple or a list (Haiku- and Equinox-style): leaves of different shapes,
 so that code that takes a sequence for one array (``np.shape`` of it, say) fails, and a
-dict inside one.  Flax's ``apply_gradients`` maps Optax over any pytree.  Drawn by the
-properties that apply matching gradients (:func:`param_specs` with ``sequences``)."""
+dict inside one; and a NamedTuple of a vector and a scalar (pure JAX's ``Params(w, b)``),
+which code that rebuilds a sequence with ``type(p)(generator)`` cannot rebuild.  Flax's
+``apply_gradients`` maps Optax over any pytree.  Drawn by the properties that apply
+matching gradients (:func:`param_specs` with ``sequences``)."""
 
 
 JIT_SPECS: tuple[TreeSpec, ...] = (SPEC_POOL[0], SPEC_POOL[3])

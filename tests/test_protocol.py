@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from conformance.isolation import protocol
+from conformance.isolation.trees import pack_tree, params_namedtuple, unpack_tree
 
 
 def _through_a_pipe(message: dict, limit: int) -> dict:
@@ -58,3 +59,17 @@ def test_bfloat16_arrays_cross_by_name_and_other_void_types_do_not() -> None:
         protocol.pack({"a": np.zeros(2, "V2")})
     with pytest.raises(protocol.ProtocolError, match="refused dtype"):
         protocol.dtype_from_wire("<V2")
+
+
+def test_namedtuple_params_cross_as_the_shared_class_and_bad_fields_are_refused() -> None:
+    params = params_namedtuple(("w", "b"))(np.ones(3, np.float32), np.float32(0.0))
+    rebuilt = unpack_tree(pack_tree(params))
+    assert type(rebuilt) is type(params) and rebuilt._fields == ("w", "b")
+    assert np.array_equal(rebuilt.w, params.w)
+    for fields in (["__class__"], ["_make"], ["import"], "wb", ["w", "w b"]):
+        packed = {"kind": "namedtuple", "fields": fields, "children": []}
+        with pytest.raises(protocol.ProtocolError):
+            unpack_tree(packed)
+    one_short = {"kind": "namedtuple", "fields": ["w", "b"], "children": [pack_tree(params.w)]}
+    with pytest.raises(protocol.ProtocolError, match="one child per field"):
+        unpack_tree(one_short)

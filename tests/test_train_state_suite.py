@@ -222,6 +222,11 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
         "test_mismatched_grads_structure_raises",
         "tuple/list swapped",
     ),
+    "ts_rebuilds_containers_by_type": (
+        "optax_loop",
+        "test_params_and_opt_state_follow_the_optax_loop",
+        "Params(w=f32[3], b=f32[])",
+    ),
     "ts_create_checks_params_are_finite": (
         "create",
         "test_create_starts_at_step_zero_and_keeps_its_inputs",

@@ -2,8 +2,9 @@
 
 The judge sends parameter and gradient trees as nested plain data
 (:func:`pack_tree`) that the host rebuilds with the same containers (``dict``
-in its key order, Flax ``FrozenDict``, ``list``, ``tuple``) and leaf types (JAX
-array, NumPy array, Python number): :func:`unpack_tree`.
+in its key order, Flax ``FrozenDict``, ``list``, ``tuple``, a NamedTuple of
+:func:`params_namedtuple`) and leaf types (JAX array, NumPy array, Python
+number): :func:`unpack_tree`.
 
 What comes back is never an object: :func:`describe_tree` flattens a tree
 with ``jax.tree_util`` where it lives and returns its structure as text
@@ -16,7 +17,10 @@ own expected trees with the same function, so that both sides compare as
 
 from __future__ import annotations
 
+import collections
 import dataclasses
+import functools
+import keyword
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,12 +34,50 @@ SHOWN_ELEMENTS = 8
 """Arrays up to this size are shown in full in messages."""
 
 
+@functools.cache
+def params_namedtuple(fields: tuple[str, ...]) -> Any:
+    """The NamedTuple class ``Params`` with these fields, one per field names in a process.
+
+    Params as a model's own NamedTuple (the usual container of pure-JAX code) are a pytree
+    node of their own: code that rebuilds containers with ``type(p)(...)`` breaks on them.
+    Both sides build them with this class; they compare as text, ``namedtuple[Params]``.
+    """
+    return collections.namedtuple("Params", fields)
+
+
+def namedtuple_fields(node: object) -> tuple[str, ...] | None:
+    """The fields of ``node`` where it is a NamedTuple (any ``tuple`` with ``_fields``)."""
+    fields = getattr(type(node), "_fields", None) if isinstance(node, tuple) else None
+    return tuple(fields) if isinstance(fields, tuple) else None
+
+
+def named_params(fields: object, children: list[Any]) -> Any:
+    """``params_namedtuple(fields)(*children)`` for fields and children received as data:
+    refused (:class:`ProtocolError`) unless the fields are identifiers, one per child."""
+    if not isinstance(fields, list) or not all(
+        isinstance(f, str) and f.isidentifier() and not keyword.iskeyword(f) and f[:1] != "_"
+        for f in fields
+    ):
+        raise ProtocolError("a packed NamedTuple's fields must be identifiers")
+    if len(children) != len(fields):
+        raise ProtocolError("a packed NamedTuple needs one child per field")
+    return params_namedtuple(tuple(fields))._make(children)
+
+
 def pack_tree(tree: Any) -> dict[str, Any]:
-    """``tree`` (dicts, FrozenDicts, lists, tuples of arrays and numbers) as plain data."""
+    """``tree`` (dicts, FrozenDicts, lists, tuples, NamedTuples of arrays and numbers) as plain
+    data."""
     if isinstance(tree, Mapping):
         kind = "frozendict" if isinstance(tree, FrozenDict) else "dict"
         keys = list(tree)
         return {"kind": kind, "keys": keys, "children": [pack_tree(tree[k]) for k in keys]}
+    fields = namedtuple_fields(tree)
+    if fields is not None:
+        return {
+            "kind": "namedtuple",
+            "fields": list(fields),
+            "children": [pack_tree(child) for child in tree],
+        }
     if isinstance(tree, (list, tuple)):
         kind = "list" if isinstance(tree, list) else "tuple"
         return {"kind": kind, "children": [pack_tree(child) for child in tree]}
@@ -63,6 +105,8 @@ def unpack_tree(packed: Any) -> Any:
     if kind in ("list", "tuple"):
         children = [unpack_tree(child) for child in packed["children"]]
         return children if kind == "list" else tuple(children)
+    if kind == "namedtuple":
+        return named_params(packed.get("fields"), [unpack_tree(c) for c in packed["children"]])
     if kind == "jax":
         # device_put, not jnp.asarray: in JAX 0.10 asarray of a NumPy array runs a
         # program (lax.stage) compiled per shape and dtype, about 7 ms each in a warm run.

@@ -38,6 +38,8 @@ import numpy as np
 
 from conformance.isolation.descriptions import REJECTED_KEYWORDS
 from conformance.isolation.layouts import LAYOUTS
+from conformance.isolation.protocol import ProtocolError
+from conformance.isolation.trees import named_params, namedtuple_fields
 from conformance.strategies.data import DataDescription
 from conformance.strategies.problems import Problem
 from conformance.strategies.pytrees import LEAF_KINDS, NON_FINITE_GRADS
@@ -124,6 +126,9 @@ def _encode(value: object) -> object:
     if isinstance(value, dict):
         return {"__dict__": [[k, _encode(v)] for k, v in value.items()]}
     if isinstance(value, tuple):
+        named = namedtuple_fields(value)
+        if named is not None:
+            return {"__namedtuple__": list(named), "children": [_encode(v) for v in value]}
         return {"__tuple__": [_encode(v) for v in value]}
     if isinstance(value, list):
         return [_encode(v) for v in value]
@@ -165,6 +170,8 @@ def _decode(value: Any) -> object:
         return FrozenDict({k: _decode(v) for k, v in value["__frozen__"]})  # type: ignore[no-untyped-call]
     if "__dict__" in value:
         return {k: _decode(v) for k, v in value["__dict__"]}
+    if "__namedtuple__" in value:
+        return named_params(value["__namedtuple__"], [_decode(v) for v in value["children"]])
     if "__tuple__" in value:
         return tuple(_decode(v) for v in value["__tuple__"])
     return {k: _decode(v) for k, v in value.items()}
@@ -223,7 +230,7 @@ def refusal(entry: object) -> str | None:
         return "no implementation or property"
     try:
         inputs = inputs_of(entry)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, ProtocolError) as exc:
         return f"undecodable inputs ({type(exc).__name__}: {exc})"
     for name, value in inputs.items():
         check = getattr(value, "inconsistency", None)
