@@ -542,6 +542,18 @@ def jitted(s: Scenario) -> dict[str, Any]:
     return {"start": start, "calls": calls}
 
 
+def _leaf_ids_by_field(s: Scenario, state: Any) -> dict[str, set[int]]:
+    """The ids of the state's leaves by the field their key path starts with (a dataclass
+    pytree's ``GetAttrKey``); a class whose paths name no field gives none."""
+    with_paths, _ = s.call("tree_flatten_with_path", jax.tree_util.tree_flatten_with_path, state)
+    owned: dict[str, set[int]] = {}
+    for path, leaf in with_paths:
+        name = getattr(path[0], "name", None) if path else None
+        if isinstance(name, str):
+            owned.setdefault(name, set()).add(id(leaf))
+    return owned
+
+
 def _flatten(s: Scenario, state: Any) -> tuple[list[Any], Any]:
     # A static field's value is part of the structure, which jax.jit hashes and compares:
     # an unhashable one (an array a field's annotation asks for) breaks every use of the
@@ -818,6 +830,7 @@ def extra_fields(s: Scenario) -> dict[str, Any]:
     carried = s.update(state, grads, 1, "control")
     leaves, treedef = _flatten(s, state)
     leaf_ids = {id(leaf) for leaf in leaves}
+    owned = _leaf_ids_by_field(s, state)
     traced = _jit_update(s, s.create(params, tx), grads, 1)
     rebuilt = s.call("tree_unflatten", jax.tree_util.tree_unflatten, treedef, leaves)
     observed = {}
@@ -852,7 +865,13 @@ def extra_fields(s: Scenario) -> dict[str, Any]:
                 entry["became"]["replaced"] = describe_value(s.field(replaced, f.name))
         own_leaves = jax.tree_util.tree_leaves(value)
         if f.static:
-            entry["in_leaves"] = [describe_value(v) for v in own_leaves if id(v) in leaf_ids]
+            # Identity, as a leaf is the field's own object; but a small int is one object
+            # wherever it occurs (a static counter of 0 and step 0), so a leaf that the
+            # state's key paths give to another field is not this field's.
+            others = {i for name, ids in owned.items() if name != f.name for i in ids}
+            entry["in_leaves"] = [
+                describe_value(v) for v in own_leaves if id(v) in leaf_ids - others
+            ]
             if alternative is not None and f.name not in s.fields.set_by_create:
                 other = s.create(params, tx, **{f.name: alternative})
                 entry["same_structure_for_other"] = _same_structure(other, treedef)
