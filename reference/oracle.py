@@ -69,6 +69,18 @@ _THRESHOLDS: dict[tuple[tuple[int, ...], bytes], float] = {}
 _THRESHOLDS_KEPT = 4096
 
 
+def initial_gradient(
+    seed: int, x64: np.ndarray, y64: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """``(w0, r0, grad_w, grad_b)`` in float64, for a validated ``int(seed)`` and the float32
+    inputs widened: ``nn.Dense(1)``'s initial kernel (its bias is 0), the residuals
+    ``x @ w0 - y``, and the exact MSE gradient."""
+    n, d = x64.shape
+    w0 = dense_kernel(seed, d)[:, 0].astype(np.float64)
+    r0 = x64 @ w0 - y64
+    return w0, r0, (2.0 / n) * (x64.T @ r0), float((2.0 / n) * r0.sum())
+
+
 def oracle_step(
     seed: object, x: object, y: object, lr: object, matmul_precision: str = "float32"
 ) -> OracleStep:
@@ -81,11 +93,7 @@ def oracle_step(
     y64 = inputs.y.astype(np.float64)
     lr64 = float(inputs.lr)
     n, d = x64.shape
-    w0 = dense_kernel(inputs.seed, d)[:, 0].astype(np.float64)
-
-    r0 = x64 @ w0 - y64
-    grad_w = (2.0 / n) * (x64.T @ r0)
-    grad_b = (2.0 / n) * r0.sum()
+    w0, r0, grad_w, grad_b = initial_gradient(inputs.seed, x64, y64)
     w1 = w0 - lr64 * grad_w
     b1 = -lr64 * grad_b
     r1 = x64 @ w1 + b1 - y64

@@ -24,7 +24,7 @@ from conformance.properties.blocked import Blocked
 from conformance.properties.observing import Context, Tree, observe
 from conformance.properties.optax_loop import expected_loop
 from conformance.properties.plain_update import OWNER, first_difference
-from conformance.reference.linen_init import dense_kernel
+from conformance.reference.oracle import initial_gradient
 from conformance.reference.validation import validate
 from conformance.strategies.optax_catalogue import OptimizerCase
 from conformance.strategies.problems import Problem
@@ -42,14 +42,14 @@ def block_if_the_class_update_differs(impl: Implementation, inputs: Mapping[str,
     if not capabilities.one_step_is_built or capabilities.train_state is None or problem is None:
         return
     valid = validate(problem.seed, problem.x, problem.y, problem.lr)
-    x, y = valid.x.astype(np.float64), valid.y.astype(np.float64)
-    n, d = x.shape
-    kernel = dense_kernel(valid.seed, d)
-    residual = x @ kernel[:, 0].astype(np.float64) - y
-    params = {"bias": np.zeros(1, np.float32), "kernel": np.array(kernel)}
+    w0, _, grad_w, grad_b = initial_gradient(
+        valid.seed, valid.x.astype(np.float64), valid.y.astype(np.float64)
+    )
+    # w0 is the float32 kernel widened, so it narrows back exactly.
+    params = {"bias": np.zeros(1, np.float32), "kernel": w0.astype(np.float32)[:, None]}
     grads = {
-        "bias": np.array([2.0 / n * residual.sum()], np.float32),
-        "kernel": (2.0 / n * (x.T @ residual)).astype(np.float32)[:, None],
+        "bias": np.array([grad_b], np.float32),
+        "kernel": grad_w.astype(np.float32)[:, None],
     }
     opt = OptimizerCase("sgd", (("learning_rate", float(valid.lr)),))
     ctx = Context(impl, {"tx": opt, "problem": problem.label()})
