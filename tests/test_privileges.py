@@ -9,6 +9,8 @@ with one line, not running as root, where neither can be had.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import secrets
 import shutil
@@ -19,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.isolation.launcher import IsolationError, choose, reachable_mounts
+from conformance.isolation import uid_leftovers
+from conformance.isolation.launcher import IsolationError, choose, host_uid, reachable_mounts
 from tests.suite_runner import start_suite
 
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="the suite does not run as root here")
@@ -150,3 +153,61 @@ def test_accelerator_nodes_a_hosts_uid_cannot_open_are_named(tmp_path, monkeypat
     assert launcher.devices_closed_to_others() == [f"{node} (crw-rw----)"]
     node.chmod(0o666)
     assert launcher.devices_closed_to_others() == []
+
+
+@as_root
+def test_what_a_hosts_uid_left_in_shared_directories_goes_with_it(open_dir, monkeypatch) -> None:
+    """Without the sandbox a host's uid can write ``/tmp``; the suite removes what it owns
+    there (at any depth under directories it owns, and in others' world-writable ones) and
+    nothing else."""
+    uid, other = host_uid(), host_uid()
+    assert uid != other
+    shared = open_dir / "tmp"
+    (shared / "sticky").mkdir(parents=True)
+    (shared / "sticky").chmod(0o1777)
+    (shared / "closed").mkdir()
+    left = [shared / "note.txt", shared / "deep" / "a" / "b.txt", shared / "sticky" / "c.txt"]
+    for path in left:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("left")
+    (shared / "link").symlink_to("/etc/passwd")
+    kept = [shared / "someone-elses.txt", shared / "closed" / "d.txt", shared / "sticky" / "e.txt"]
+    for path in kept:
+        path.write_text("kept")
+        os.chown(path, other, other)
+    for path in [*left, shared / "deep", shared / "deep" / "a", shared / "link"]:
+        os.chown(path, uid, uid, follow_symlinks=False)
+    (shared / "closed" / "f.txt").write_text("its, in a directory it could not write")
+    os.chown(shared / "closed" / "f.txt", uid, uid)
+    monkeypatch.setattr(uid_leftovers, "SHARED_ROOTS", (shared,))
+    segment = _shared_memory_segment_of(uid)
+
+    removed = uid_leftovers.remove_what_uid_left(uid)
+
+    assert sorted(removed) == sorted(
+        [str(p) for p in [shared / "note.txt", shared / "deep", shared / "sticky" / "c.txt",
+                          shared / "link"]]
+        + [f"sysvipc/shm/{segment}"]
+    )  # fmt: skip
+    rows = Path("/proc/sysvipc/shm").read_text().splitlines()[1:]
+    assert str(segment) not in [row.split()[1] for row in rows]
+    assert all(p.exists() for p in kept) and Path("/etc/passwd").exists()
+    assert (shared / "closed" / "f.txt").exists()
+
+
+def _shared_memory_segment_of(uid: int) -> int:
+    """A System V shared memory segment created by ``uid`` (in a forked child that becomes it)."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child
+        os.setgid(uid)
+        os.setuid(uid)
+        os.write(write, str(libc.shmget(0, 4096, 0o1600)).encode())  # IPC_PRIVATE, IPC_CREAT
+        os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    segment = int(os.read(read, 64))
+    os.close(read)
+    assert segment >= 0
+    return segment

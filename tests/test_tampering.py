@@ -10,8 +10,9 @@ process of any implementation left.  A second run with the same ``--cache-dir`` 
 ``--trainstate-corpus`` judges a correct and a wrong submission as if the first had not been.
 
 The attacks include killing every process they can see, so this runs only where
-the implementations are contained: in the bubblewrap sandbox, or as uid 65534
-when the suite runs as root.
+the implementations are contained: in the bubblewrap sandbox (``--sandbox auto``),
+and, as root, once more without it (``--sandbox none``, each host a uid of its own),
+where a uid that is not root can run this Python.
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conformance.isolation.launcher import choose
+from conformance.isolation.launcher import IsolationError, choose
 from tests import meta_profile
 from tests.submissions import CORRECT
 
@@ -48,17 +51,30 @@ STAYS_POSSIBLE = ("has_another_class_tested",)
 their verdicts must be marked as resting on the implementation's process."""
 
 
-def _contained() -> str | None:
-    isolation = choose("auto", in_process=False, memory_limit=1, hidden=(), readable_paths=sys.path)
-    if isolation.contained:
-        return None
-    return isolation.description
-
-
-pytestmark = pytest.mark.skipif(
-    _contained() is not None,
-    reason=f"implementations are not contained here: {_contained()}",
+OUTSIDE_THE_SANDBOX = (
+    "exits_zero_at_exit",
+    "kills_the_judge",
+    "mutates_inputs_and_forges_reports",
+    "poisons_corpus",
+    "poisons_jax_cache",
+    "replaces_judge_modules",
+    "rewrites_reports_later",
+    "writes_everywhere",
 )
+"""The attacks on what a process shares with others (signals, files, the shared inputs,
+the import path), graded again where no sandbox separates hosts, as a container grader
+with user namespaces off runs them (``--sandbox none`` as root: a uid of their own each).
+The attacks that only rewrite their own process meet the same host in both modes."""
+
+
+def _not_contained(sandbox: str) -> str | None:
+    try:
+        isolation = choose(
+            sandbox, in_process=False, memory_limit=1, hidden=(), readable_paths=sys.path
+        )
+    except IsolationError as exc:
+        return str(exc)
+    return None if isolation.contained else isolation.description
 
 
 def _digest(path: Path) -> str:
@@ -66,12 +82,19 @@ def _digest(path: Path) -> str:
 
 
 def _grade(
-    where: Path, impls: list[str], report: str, cache: Path, profile: Path, *pytest_args: str
+    where: Path,
+    sandbox: str,
+    impls: list[str],
+    report: str,
+    cache: Path,
+    profile: Path,
+    *pytest_args: str,
 ) -> subprocess.CompletedProcess:
     # The quick profile (tests/meta_profile.py, found in ``profile``): the attacks are judged
     # at their first call, and the correct submission needs no hundred draws per property.
     return subprocess.run(
-        [sys.executable, "-m", "conformance", *impls, "--workers", "2", "--report", report,
+        [sys.executable, "-m", "conformance", *impls, "--workers", "2", "--sandbox", sandbox,
+         "--report", report,
          "--cache-dir", str(cache), "--", *meta_profile.QUICK_ARGS, *pytest_args],
         cwd=where, capture_output=True, text=True, timeout=1500,
         env={**os.environ, "PYTHONPATH": meta_profile.pythonpath(profile)},
@@ -90,10 +113,18 @@ def _leftovers(marker: str) -> list[str]:
     return found
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory, meta_profile_dir) -> dict:
-    where = tmp_path_factory.mktemp("grading")
+@pytest.fixture(scope="module", params=["auto", "none"])
+def graded(request, meta_profile_dir) -> Iterator[dict]:
+    sandbox = request.param
+    if (why := _not_contained(sandbox)) is not None:
+        pytest.skip(f"implementations are not contained with --sandbox {sandbox} here: {why}")
+    # A directory every uid can enter, as a grader's is: without a sandbox each host runs as
+    # an unprivileged uid that must read its submission (pytest's tmp_path is root's only).
+    where = Path(tempfile.mkdtemp(prefix="trainstate-grading-"))
+    where.chmod(0o755)
     names = sorted(p.stem for p in TAMPERING.glob("*.py"))
+    if sandbox == "none":
+        names = [name for name in names if name in OUTSIDE_THE_SANDBOX]
     for name in names:
         shutil.copy(TAMPERING / f"{name}.py", where / f"{name}.py")
     (where / "correct_submission.py").write_text(CORRECT)
@@ -102,18 +133,18 @@ def graded(tmp_path_factory, meta_profile_dir) -> dict:
     impls = [f"{name}.py" for name in names] + ["correct_submission.py"]
     before = {p.name for p in where.iterdir()}
     first = _grade(
-        where, impls, "report.json", cache, meta_profile_dir, "--trainstate-maxfail", "1",
+        where, sandbox, impls, "report.json", cache, meta_profile_dir, "--trainstate-maxfail", "1",
         "--trainstate-corpus", "corpus.jsonl",
         "--junitxml", "junit.xml",
     )  # fmt: skip
     files = {name: _digest(where / name) for name in ("report.json", "junit.xml")}
     time.sleep(3)  # a detached rewriter would strike now
     second = _grade(
-        where, ["correct_submission.py", "wrong_submission.py"], "second.json", cache,
+        where, sandbox, ["correct_submission.py", "wrong_submission.py"], "second.json", cache,
         meta_profile_dir,
         "--trainstate-corpus", "corpus.jsonl",
     )  # fmt: skip
-    return {
+    yield {
         "where": where,
         "names": names,
         "before": before,
@@ -121,6 +152,7 @@ def graded(tmp_path_factory, meta_profile_dir) -> dict:
         "files": files,
         "second": second,
     }
+    shutil.rmtree(where, ignore_errors=True)
 
 
 def _verdicts(report: dict) -> dict[str, str]:
@@ -142,7 +174,7 @@ def test_tampering_implementations_cannot_forge_a_verdict(graded) -> None:
     assert verdicts.pop("correct_submission") == "CONFORMS", output
     assert set(verdicts) == set(graded["names"])
     # What stays possible may pass, but never as the judge's own evidence.
-    for name in STAYS_POSSIBLE:
+    for name in set(STAYS_POSSIBLE) & set(verdicts):
         verdicts.pop(name)
         resting = [r for r in report["results"] if r["implementation"] == name]
         judged = [r["property"] for r in resting if r["status"] == "passed"]

@@ -54,6 +54,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from conformance.isolation.service import is_file_spec
+from conformance.isolation.uid_leftovers import remove_what_uid_left
 from conformance.isolation.untrusted_text import escape
 
 UNPRIVILEGED_ID = 65534
@@ -502,9 +503,12 @@ class Spawned:
     tail: OutputTail
     channel: socket.socket
     """The socket that carries the descriptors of shared inputs (:mod:`shared_inputs`)."""
+    unsandboxed_uid: int | None = None
+    """The host's own uid where no sandbox kept it out of the shared directories."""
 
     def close(self) -> None:
-        """Release what is left once the process has ended: descriptors, output, directory."""
+        """Release what is left once the process has ended: descriptors, output, directory,
+        and what its uid wrote in the shared directories."""
         for fd in (self.request_fd, self.response_fd):
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -513,6 +517,8 @@ class Spawned:
         if self.process.stdout is not None:
             self.process.stdout.close()
         shutil.rmtree(self.private, ignore_errors=True)
+        if self.unsandboxed_uid is not None:
+            remove_what_uid_left(self.unsandboxed_uid)
 
 
 class OutputTail:
@@ -612,7 +618,13 @@ def spawn(
         os.close(response_write)
         host_channel.close()
     spawned = Spawned(
-        process, request_write, response_read, private, OutputTail(process.stdout), channel
+        process,
+        request_write,
+        response_read,
+        private,
+        OutputTail(process.stdout),
+        channel,
+        unsandboxed_uid=uid if isolation.bwrap is None else None,
     )
     setup: dict[str, object] = {
         "spec": spec,
