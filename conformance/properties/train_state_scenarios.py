@@ -776,9 +776,20 @@ def _same(value: Any, sent: Any) -> bool:
         return False
 
 
+def _numeric(value: Any) -> bool:
+    return isinstance(value, (np.ndarray, np.generic, jax.Array, bool, int, float, complex))
+
+
 def _same_leaf(got: Any, sent: Any) -> bool:
     """Equal values; a Python number sent may come back in JAX's dtype (``jax.jit`` makes
-    ``0.999`` a float32), and is compared in that dtype."""
+    ``0.999`` a float32), and is compared in that dtype.  Any other object (a function, a
+    bound method, a module) is compared by ``==``, as Flax compares a static field's value
+    in a tree structure: ``jax.jit`` may hand back an equal object from an earlier trace."""
+    if not _numeric(sent):
+        try:
+            return got is sent or bool(got == sent)
+        except Exception:
+            return False
     got_key, sent_key = key_data(got), key_data(sent)
     if got_key is not None or sent_key is not None:
         # Typed PRNG keys: the same implementation (in the dtype) and the same data.
