@@ -125,16 +125,28 @@ class CallResult:
     """A seed passed as an array, as it was after the call."""
 
 
+def _built_one_step(impl: Implementation) -> str | None:
+    # As reported: naming a call never starts a process.
+    capabilities = impl.reported_capabilities()
+    if capabilities and capabilities.one_step_is_built and capabilities.train_state is not None:
+        return f"one_step built from {capabilities.train_state.name} by the canonical recipe"
+    return None
+
+
+def one_step_name(impl: Implementation) -> str:
+    """The ``one_step`` that was called, as messages name it: the module's own, or the one
+    the suite built from the module's class (whose failures are the class's)."""
+    built = _built_one_step(impl)
+    return f"{impl.name}: the {built}" if built else f"{impl.name}.one_step"
+
+
 def _raised(
     impl: Implementation, answer: dict[str, Any], label: str, prerequisite: bool
 ) -> ImplementationRaised:
     exception = answer["raised"]
     kind = str(exception.get("type", "?"))
     message = str(exception.get("message", ""))
-    capabilities = impl.capabilities()
-    subject = "one_step"
-    if capabilities.one_step_is_built and capabilities.train_state is not None:
-        subject = f"one_step built from {capabilities.train_state.name} by the canonical recipe"
+    subject = _built_one_step(impl) or "one_step"
     in_class_call = answer.get("in_class_call")
     if kind == "SystemExit":
         cause = f"{subject} called sys.exit({exception.get('exit_code')})"
@@ -269,7 +281,7 @@ def _ask(
             "return_inputs": True,
             "check_rng": True,
         },
-        f"{impl.name}.one_step {problem.label()}",
+        f"{one_step_name(impl)} {problem.label()}",
     )
 
 
@@ -294,7 +306,7 @@ def _read_answer(
         changes = impl.changes_on_importing_call
     if check_global_state and changes:
         raise GlobalStateChanged(
-            f"{impl.name}.one_step changed what its caller sees besides its result: "
+            f"{one_step_name(impl)} changed what its caller sees besides its result: "
             f"{'; '.join(changes)}; the suite put the settings back, but one_step must leave "
             f"process-wide state and the caller's arrays as it found them {problem.label()}"
         )
@@ -303,7 +315,7 @@ def _read_answer(
     printed = int(answer.get("printed", 0))
     if printed > OUTPUT_LIMIT:
         raise ImplementationPrinted(
-            f"{impl.name}.one_step printed {printed} characters to stdout/stderr in one call "
+            f"{one_step_name(impl)} printed {printed} characters to stdout/stderr in one call "
             f"(limit {OUTPUT_LIMIT}) {problem.label()}"
         )
     inputs = answer.get("inputs_after") or {}
@@ -321,12 +333,12 @@ def read(raw: Returned, impl: Implementation, problem: Problem) -> Output:
     """``raw`` as two float64 numbers, leniently: the output-contract property is strict."""
     if raw.values is None:
         raise UnreadableOutput(
-            f"{impl.name}.one_step returned {raw.describe()}, which is not an array of two "
+            f"{one_step_name(impl)} returned {raw.describe()}, which is not an array of two "
             f"numbers [step_after, loss_after] ({raw.values_error}) {problem.label()}"
         )
     if raw.values.shape != (2,):
         raise UnreadableOutput(
-            f"{impl.name}.one_step returned {raw.describe()} with {raw.size} values, "
+            f"{one_step_name(impl)} returned {raw.describe()} with {raw.size} values, "
             f"expected the two values [step_after, loss_after] {problem.label()}"
         )
     return Output(raw=raw, values=raw.values)
