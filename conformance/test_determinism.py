@@ -66,6 +66,7 @@ def test_no_hidden_state_between_calls(impl: Implementation, sequence: CallSeque
                 f"(tolerance {want.loss_after_tolerance:.3g}), so the calls after it cannot "
                 f"show state kept between calls",
                 current.label(),
+                per_example=True,
             )
         refilled = (
             "; its x and y were the arrays of an earlier call, overwritten in place with these "

@@ -9,9 +9,8 @@ non-increase check independent of the initialisation.
 
 from __future__ import annotations
 
-from hypothesis import event
-
 from conformance.isolation.implementations import Implementation
+from conformance.properties.blocked import not_judged
 from conformance.properties.calling import call
 from conformance.properties.expected import expected
 from conformance.properties.skeleton import one_step_property
@@ -52,7 +51,7 @@ def test_small_lr_does_not_increase_loss(impl: Implementation, problem: Problem)
 def test_small_lr_strictly_decreases_loss(impl: Implementation, problem: Problem) -> None:
     slack, decrease = _rounding_slack(problem)
     if decrease <= STRICT_DECREASE_MARGIN * slack:
-        event("predicted decrease within rounding: not checked")
+        not_judged("predicted decrease within rounding: not checked")
         return
     still = problem.replace(lr=0.0, lr_kind="zero")
     before = call(impl, still).loss

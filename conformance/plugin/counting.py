@@ -9,6 +9,7 @@ Hypothesis runs it last to report it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 from collections import Counter
@@ -19,9 +20,15 @@ import pytest
 
 from conformance.plugin import budget
 from conformance.plugin.stash import CORPUS, COUNT, impl_of, property_name
+from conformance.properties.blocked import Blocked, example_was_judged
 from conformance.reporting.verdicts import ExampleCount
 
 _LAST_FAILURE = pytest.StashKey[dict[str, object]]()
+
+BLOCKED_EXAMPLES_BEFORE_STOPPING = 3
+"""Examples blocked, none judged, before a property stops as blocked: a prerequisite call that
+fails on its first three inputs, pins first, fails on the rest too (``create`` of another
+API); one that fails on some inputs (a scalar param) lets the property judge the others."""
 
 
 @pytest.hookimpl(wrapper=True)
@@ -30,28 +37,45 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     impl = impl_of(item)
     if handle is None or impl is None:
         return (yield)
-    from hypothesis.errors import StopTest, UnsatisfiedAssumption
+    from hypothesis.errors import FailedHealthCheck, StopTest, Unsatisfiable, UnsatisfiedAssumption
 
     count = item.stash[COUNT] = ExampleCount()
     inner = handle.inner_test
     calls_before = Counter(impl.calls)
+    judged = 0
+    blocked: list[Blocked] = []
 
     @functools.wraps(inner)
     def counted(*args: object, **kwargs: object) -> object:
+        nonlocal judged
         # A property runs at least one example, whatever the budget: its first pin, or its
         # first draw when it has none. Passing on no example at all would be a verdict on nothing.
         if count.examples and not budget.may_run(item):
             count.not_run += 1
             return None
         count.examples += 1
+        example_was_judged()
         try:
-            return inner(*args, **kwargs)
+            result = inner(*args, **kwargs)
+            judged += example_was_judged()
+            return result
+        except Blocked as exc:
+            if not exc.per_example:
+                raise
+            # A call this example needs failed on its inputs: the property goes on with
+            # inputs it can judge (Hypothesis rejects this one), unless none has been judged
+            # after a few such examples, which is a call that fails on every input.
+            blocked.append(exc)
+            if not judged and len(blocked) >= BLOCKED_EXAMPLES_BEFORE_STOPPING:
+                raise blocked[0] from None
+            raise UnsatisfiedAssumption() from None
         except (UnsatisfiedAssumption, StopTest, pytest.skip.Exception):
             # Hypothesis's own control flow (a rejected example; a draw inside the test that
             # ran out of data), or a property that does not apply: no failure of the
             # implementation, and nothing for the corpus.
             raise
         except BaseException:
+            judged += 1
             if count.first_failure_at is None:
                 count.first_failure_at = count.examples
             item.stash[_LAST_FAILURE] = kwargs
@@ -60,7 +84,16 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     handle.inner_test = counted
     try:
         _replay_corpus(item, counted)
-        return (yield)
+        try:
+            outcome = yield
+        except (Unsatisfiable, FailedHealthCheck):
+            # Every example Hypothesis could find was rejected as blocked.
+            if blocked and not judged:
+                raise blocked[0] from None
+            raise
+        if blocked and not judged:
+            raise blocked[0]
+        return outcome
     finally:
         handle.inner_test = inner
         count.calls = dict(impl.calls - calls_before)
@@ -69,6 +102,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
 
 def _replay_corpus(item: pytest.Item, test: object) -> None:
     """Call the property on each saved failing input of this implementation, before Hypothesis."""
+    from hypothesis.errors import UnsatisfiedAssumption
+
     from conformance.reporting import corpus
 
     impl = impl_of(item)
@@ -91,7 +126,8 @@ def _replay_corpus(item: pytest.Item, test: object) -> None:
                 )
             )
             continue
-        test(impl=impl, **corpus.inputs_of(entry))  # type: ignore[operator]
+        with contextlib.suppress(UnsatisfiedAssumption):  # blocked on these inputs
+            test(impl=impl, **corpus.inputs_of(entry))  # type: ignore[operator]
 
 
 def _record_failure(item: pytest.Item) -> None:

@@ -17,14 +17,42 @@ from __future__ import annotations
 
 import pytest
 
-__all__ = ["BLOCKED_PREFIX", "Blocked"]
+__all__ = ["BLOCKED_PREFIX", "Blocked", "not_judged"]
 
 BLOCKED_PREFIX = "blocked by: "
 
 
 class Blocked(pytest.skip.Exception):  # type: ignore[misc, name-defined]
-    """The property is blocked by the failure ``cause`` (a call and what it raised)."""
+    """The property is blocked by the failure ``cause`` (a call and what it raised).
 
-    def __init__(self, cause: str, where: str = "") -> None:
+    ``per_example``: only this example cannot be judged (a call it needs failed on its
+    inputs), so the property goes on with its other examples, and is blocked only if none
+    of them can be judged either (:mod:`conformance.plugin.counting`).  Otherwise the
+    example's failure is another property's, and the property stops, blocked: it does not
+    pass on other inputs what it failed on this one.
+    """
+
+    def __init__(self, cause: str, where: str = "", *, per_example: bool = False) -> None:
         super().__init__(f"{BLOCKED_PREFIX}{cause}{' ' + where if where else ''}")
         self.cause = cause
+        self.per_example = per_example
+
+
+class _Example:
+    judged = True
+
+
+def not_judged(why: str) -> None:
+    """The running example checks nothing (``why``, also a Hypothesis event): it stays a valid
+    example, but is no evidence that the property holds, so a property whose other examples
+    were all blocked is blocked, not passed (:mod:`conformance.plugin.counting`)."""
+    from hypothesis import event
+
+    event(why)
+    _Example.judged = False
+
+
+def example_was_judged() -> bool:
+    """Whether the example just run checked something; resets for the next one."""
+    judged, _Example.judged = _Example.judged, True
+    return judged

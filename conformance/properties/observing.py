@@ -191,7 +191,7 @@ def _stopped(
         raised = exception_text(exception)
         shown = _call_text(call, stopped, scenario)
         if stopped.get("blocking"):
-            return Blocked(f"{shown} raised {raised}", str(ctx))
+            return Blocked(f"{shown} raised {raised}", str(ctx), per_example=True)
         if call.startswith(("create", "create_with_fields")):
             extra = [k for k in stopped.get("keywords", []) if k not in CREATE_ARGUMENTS]
             fields = (
@@ -249,7 +249,7 @@ def _stopped(
             "AttributeError" if missing else exception_text(exception),
         )
         if stopped.get("blocking"):
-            return Blocked(what, str(ctx))
+            return Blocked(what, str(ctx), per_example=True)
         return AssertionError(f"{ctx.name}: {what} {ctx}")
     if kind == "not_a_pytree":
         what = (
@@ -257,7 +257,7 @@ def _stopped(
             f"{stopped.get('type')} as one leaf"
         )
         if stopped.get("blocking"):
-            return Blocked(what, str(ctx))
+            return Blocked(what, str(ctx), per_example=True)
         return AssertionError(
             f"{ctx.name}: {what} (register it, e.g. flax.struct.PyTreeNode, "
             f"jax.tree_util.register_dataclass, eqx.Module), so jax.jit and "

@@ -49,8 +49,14 @@ _COMMON: _CommonSettings = {
     "deadline": None,
     "phases": tuple(phase for phase in Phase if phase is not Phase.explain),
     # The implementation under test is a pytest parameter, not a fixture with state:
-    # sharing it across examples is the point.
-    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    # sharing it across examples is the point.  Examples an implementation blocks are
+    # rejected (conformance.plugin.counting): many of them say something about it, not
+    # about the strategies.
+    "suppress_health_check": [
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
 }
 
 settings.register_profile(LOCAL_PROFILE, max_examples=100, **_COMMON)

@@ -63,7 +63,7 @@ def _skeleton(
                 # A call this property only needs raised: the property that owns the call
                 # reports it (conformance.properties.blocked).
                 if exc.in_class_call or (exc.prerequisite and not owns_raising):
-                    raise Blocked(exc.cause, exc.label) from None
+                    raise Blocked(exc.cause, exc.label, per_example=True) from None
                 raise
             except ImplementationUnavailable as exc:
                 # "name: --trainstate-impl spec: why", as module_imports reports it.
