@@ -201,12 +201,16 @@ SPEC_POOL: tuple[TreeSpec, ...] = (
     _spec(a=(3,), b=()),
     _spec(a=(2, 3), b={"bias": (3,), "kernel": (3, 1)}),
     _spec(kernel=(1,), w={"b": (3,), "a": ()}, bias=(2, 3)),
-    _spec(b={"w": (3, 1)}, a={"kernel": (2, 3), "bias": (3,)}),
-    _spec(w=(2, 3), kernel=(3,), b=(1,), a=()),
+    TreeSpec.of({"mlp/~/linear_1": {"w": (3, 1)}, "mlp/~/linear_0": {"w": (2, 3), "b": (3,)}}),
+    TreeSpec.of({"w": (2, 3), "mlp/~/linear_0": (3,), "layer.0.weight": (1,), "a": ()}),
 )
 """The drawn nestings, simplest first: one scalar or vector, flat and nested
 dicts, keys inserted out of sorted order (JAX flattens dicts by sorted key),
-sub-dicts with one and with two leaves, four leaves.
+sub-dicts with one and with two leaves, four leaves.  Keys are names as params
+carry them: Haiku's module paths (``"mlp/~/linear_0"``) and PyTorch-converted
+names (``"layer.0.weight"``) as well as identifiers, so that code which joins
+and splits key paths on ``/`` or ``.`` (a freeze mask, a flattened update) meets
+keys that contain them; the last nesting is pinned (:func:`train_state_pins`).
 
 A fixed pool rather than free generation because Optax jits some helpers over
 whole trees (``tree_bias_correction``): every new structure costs a compile of

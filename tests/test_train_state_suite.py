@@ -137,6 +137,11 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
         "test_extra_fields_are_carried_replaced_and_kept_as_declared",
         "apply_gradients(grads=...) did not carry it unchanged",
     ),
+    "ts_mask_by_joined_key_paths": (
+        "optax_loop",
+        "test_params_and_opt_state_follow_the_optax_loop",
+        "pytree structure error",
+    ),
     "ts_adds_updates_by_hand": (
         "dtypes",
         "test_params_keep_their_dtypes",
