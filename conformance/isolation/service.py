@@ -15,8 +15,10 @@ under ``--in-process``, the judging process itself.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import dataclasses
+import functools
 import gc
 import importlib
 import importlib.util
@@ -264,6 +266,44 @@ def _jax_settings() -> dict[str, object]:
     return {name: getattr(value, "value", value) for name, value in values.items()}
 
 
+def _flax_settings() -> dict[str, object]:
+    """Flax's process-wide flags (``flax.config``): ``flax_return_frozendict`` makes every later
+    ``init`` return a ``FrozenDict``, ``flax_fix_rng_separator`` derives other random numbers;
+    nothing until something imports Flax."""
+    flax = sys.modules.get("flax")
+    config = getattr(flax, "config", None)
+    if config is None:
+        return {}
+    names = [n for n in dir(config) if n.startswith(("flax_", "nnx_"))]
+    return {name: getattr(config, name) for name in names}
+
+
+@functools.cache
+def _flax_defaults() -> dict[str, object]:
+    """Each flag's default as ``flax/configurations.py`` declares it (``bool_flag(name=...,
+    default=...)``), read from the source, not run: the values Flax starts with in a host,
+    whose environment names no ``FLAX_*`` variable."""
+    module = sys.modules.get("flax.configurations")
+    source = getattr(module, "__file__", None)
+    if source is None:
+        return {}
+    try:
+        tree = ast.parse(Path(source).read_text())
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    found: dict[str, object] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        given = {k.arg: k.value for k in node.keywords}
+        if "name" in given and "default" in given:
+            with contextlib.suppress(ValueError, TypeError, SyntaxError):
+                found[str(ast.literal_eval(given["name"])).lower()] = ast.literal_eval(
+                    given["default"]
+                )
+    return found
+
+
 @dataclasses.dataclass(frozen=True)
 class GlobalState:
     """The process-wide settings an implementation could change behind its caller's back.
@@ -282,6 +322,7 @@ class GlobalState:
     jax: Mapping[str, object]
     numpy_errors: _ErrDict
     numpy_print: Mapping[str, object]
+    flax: Mapping[str, object] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def capture(cls) -> GlobalState:
@@ -289,6 +330,7 @@ class GlobalState:
             jax=_jax_settings(),
             numpy_errors=np.geterr(),
             numpy_print=np.get_printoptions(),
+            flax=_flax_settings(),
         )
 
     def restore(self) -> None:
@@ -298,6 +340,13 @@ class GlobalState:
             for name, value in self.jax.items():
                 if now.get(name) != value:
                     jax.config.update(name, value)
+        if self.flax:
+            config = sys.modules["flax"].config
+            now = _flax_settings()
+            for name, value in self.flax.items():
+                if now.get(name) != value:
+                    with contextlib.suppress(Exception):
+                        config.update(name, value)
         np.seterr(**self.numpy_errors)
         np.set_printoptions(**self.numpy_print)  # type: ignore[arg-type]
 
@@ -310,6 +359,8 @@ class GlobalState:
                 name: _environment_value(name, default) for name, default in _JAX_DEFAULTS.items()
             }
             before = dataclasses.replace(before, jax=found)
+        if not before.flax and self.flax:
+            before = dataclasses.replace(before, flax=_flax_defaults())
         return self.changes_since(before)
 
     def changes_since(self, before: GlobalState) -> list[str]:
@@ -318,6 +369,11 @@ class GlobalState:
             for name, value in self.jax.items()
             # A setting first read now: JAX was imported by the call, with its defaults.
             if name in before.jax and before.jax[name] != value
+        ]
+        changes += [
+            f"flax.config.{name} {before.flax.get(name)!r} -> {value!r}"
+            for name, value in self.flax.items()
+            if name in before.flax and before.flax[name] != value
         ]
         if self.numpy_errors != before.numpy_errors:
             changes.append(f"numpy error settings {before.numpy_errors} -> {self.numpy_errors}")
