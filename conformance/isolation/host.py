@@ -58,10 +58,12 @@ def _configure_jax(setup: dict[str, Any]) -> None:
 
 
 def serve(request_fd: int, response_fd: int, channel: socket.socket) -> None:
-    from conformance.isolation.service import ImportFailed, Service
+    from conformance.isolation.service import ImportFailed, Service, arm_pending_alarm
 
     setup = protocol.receive(request_fd)
     _configure_jax(setup)
+    # A caller's pending timer, which a call must not cancel (service.ProcessFacts).
+    arm_pending_alarm()
     try:
         service = Service.load(str(setup["spec"]), str(setup["target"]))
     except ImportFailed as exc:

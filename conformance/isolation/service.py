@@ -401,8 +401,9 @@ def _rng_changed(baseline: dict[str, Any] = _RNG_BASELINE) -> bool:
 class ProcessFacts:
     """What else a call could leave changed for the rest of its caller's process: the working
     directory, Python's garbage collector, the root logger, ``logging.disable``'s level (which
-    drops every logger's records below it), the SIGINT and SIGTERM handlers, the warnings
-    filters, and the threads running.  Checked with the generators (:func:`captured`); all but
+    drops every logger's records below it), the SIGINT, SIGTERM and SIGALRM handlers, a
+    pending SIGALRM timer (a watchdog's, a time limit's), the warnings filters, and the
+    threads running.  Checked with the generators (:func:`captured`); all but
     the threads are put back."""
 
     cwd: str
@@ -410,6 +411,7 @@ class ProcessFacts:
     root_logger: tuple[int, tuple[object, ...]]
     logging_disabled: int
     signals: tuple[object, ...]
+    alarm_left: float
     warnings_filters: tuple[object, ...]
     threads: frozenset[int]
 
@@ -422,6 +424,7 @@ class ProcessFacts:
             root_logger=(root.level, tuple(root.handlers)),
             logging_disabled=logging.root.manager.disable,
             signals=tuple(signal.getsignal(s) for s in _SIGNALS),
+            alarm_left=signal.getitimer(signal.ITIMER_REAL)[0],
             warnings_filters=tuple(warnings.filters),
             threads=frozenset(t.ident or 0 for t in threading.enumerate()),
         )
@@ -462,10 +465,17 @@ class ProcessFacts:
             logging.disable(before.logging_disabled)
         if self.signals != before.signals:
             if not imported:
-                changes.append("the SIGINT or SIGTERM handler")
+                changes.append("the SIGINT, SIGTERM or SIGALRM handler")
             for number, handler in zip(_SIGNALS, before.signals, strict=True):
                 with contextlib.suppress(TypeError, ValueError):
                     signal.signal(number, handler)  # type: ignore[arg-type]
+        if before.alarm_left > 0 and self.alarm_left == 0:
+            if not imported:
+                changes.append(
+                    "the caller's pending SIGALRM timer, cancelled (signal.alarm(0) or "
+                    "setitimer(ITIMER_REAL, 0) without setting back what alarm returned)"
+                )
+            signal.setitimer(signal.ITIMER_REAL, before.alarm_left)
         if self.warnings_filters != before.warnings_filters:
             if held("warnings"):
                 changes.append(
@@ -480,7 +490,17 @@ class ProcessFacts:
         return changes
 
 
-_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGALRM)
+
+PENDING_ALARM_SECONDS = 10.0**7
+"""The SIGALRM timer a host keeps pending (ignored, and far off), as a caller with a watchdog or
+a time limit has one: a call that cancels it shows (:meth:`ProcessFacts.changes_since`)."""
+
+
+def arm_pending_alarm() -> None:
+    """Give this process the pending, ignored SIGALRM timer of :data:`PENDING_ALARM_SECONDS`."""
+    signal.signal(signal.SIGALRM, signal.SIG_IGN)
+    signal.setitimer(signal.ITIMER_REAL, PENDING_ALARM_SECONDS)
 
 
 def _environment_changes(before: dict[str, str]) -> list[str]:
