@@ -19,6 +19,7 @@ from conformance.strategies.edge_cases import (
     edge_pins,
     extreme_scale_problems,
     near_fit_problem,
+    sparse_repeated_rows_problem,
 )
 from conformance.strategies.problems import Problem, problems
 
@@ -27,6 +28,7 @@ from conformance.strategies.problems import Problem, problems
     pins=[
         *edge_pins("zero", "small", "absolute", "large"),
         {"problem": near_fit_problem()},
+        {"problem": sparse_repeated_rows_problem()},
         *({"problem": problem} for problem in extreme_scale_problems()),
     ],
     problem=problems(),

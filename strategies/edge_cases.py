@@ -141,6 +141,29 @@ def near_fit_problem() -> Problem:
                     threshold_of(x) * (1 - 1e-4))  # fmt: skip
 
 
+@functools.cache
+def _sparse_repeated_rows() -> tuple[np.ndarray, np.ndarray]:
+    n, d, repeated = 70001, 8, 66000
+    x = np.zeros((n, d), np.float32)
+    x[:repeated, 0] = 1.0
+    rest = np.arange(n - repeated)
+    x[repeated + rest, rest % d] = 1.0
+    x[repeated + rest[rest % 5 == 0]] = 0.0
+    y = np.concatenate([np.ones(repeated), (rest % 4) - 1.5]).astype(np.float32)
+    x.flags.writeable = y.flags.writeable = False
+    return x, y
+
+
+def sparse_repeated_rows_problem() -> Problem:
+    """70,001 one-hot rows of 8 features, 66,000 of them the same row and one in five of the
+    rest all zeros: more repeats of one row than a 16-bit count holds (code that merges
+    duplicate rows into weighted ones), a density of 1/8 with empty rows (code that takes a
+    sparse path over the stored entries only, and drops an empty row's residual ``b - y``).
+    Pinned on the agreement property alone: 2.2 MB of ``x``, and a shape of its own."""
+    x, y = _sparse_repeated_rows()
+    return _problem("70,001 sparse rows, one repeated 66,000 times", 0, x, y, "small")
+
+
 def extreme_scale_problems() -> list[Problem]:
     """Data near 1e-6 with ``lr`` at the threshold: a loss near 1e-12, which code may take
     for converged and not step.  Data near 1e8 with ``lr`` a thousand times the threshold:
