@@ -267,6 +267,11 @@ tables (LazyAdam, sparse updates) skip the rows whose gradient is zero; Flax's T
 applies Optax to every row, and AdamW's weight decay moves every one."""
 
 
+MANY_LEAVES_SPEC = TreeSpec.of({f"block_{b}": {f"w{i}": (3,) for i in range(5)} for b in range(13)})
+"""Params of 65 leaves in 13 blocks: one past 64, where code that fuses a large tree's update
+into one flat vector (``ravel_pytree``) for speed leaves Flax's per-leaf ``opt_state``."""
+
+
 @functools.cache
 def _row_sparse_grads(call: int) -> Any:
     """Call ``call``'s gradients of :data:`EMBEDDING_SPEC`: nonzero only in the rows ``r`` with
@@ -319,7 +324,8 @@ def train_state_pins(
     on the nested dict.  ``mismatch``: each pin's mismatched grads have an extra key or a
     renamed one, by turns (:func:`_pinned_mismatch`).  ``sequences``: also
     params that are a tuple and a list (:data:`SEQUENCE_SPECS`).  ``large``:
-    also an embedding table (:data:`EMBEDDING_SPEC`) with row-sparse grads.
+    also an embedding table (:data:`EMBEDDING_SPEC`) with row-sparse grads, and a tree of
+    65 leaves (:data:`MANY_LEAVES_SPEC`).
     """
     sgd = OptimizerCase("sgd", (("learning_rate", 0.1),))
     adam = OptimizerCase(
@@ -356,7 +362,8 @@ def train_state_pins(
                     OptimizerCase("adamw", (("learning_rate", 0.1), ("weight_decay", 0.1))),
                     EMBEDDING_SPEC,
                     {"grads": _row_sparse_grads},
-                )
+                ),
+                ("65 leaves in 13 blocks", adam, MANY_LEAVES_SPEC, {}),
             ]
             if large
             else []

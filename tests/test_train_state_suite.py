@@ -137,6 +137,11 @@ MUTANTS: dict[str, tuple[str, str, str]] = {
         "test_extra_fields_are_carried_replaced_and_kept_as_declared",
         "apply_gradients(grads=...) did not carry it unchanged",
     ),
+    "ts_fuses_updates_above_64_leaves": (
+        "optax_loop",
+        "test_params_and_opt_state_follow_the_optax_loop",
+        "opt_state after 1 of 1 apply_gradients",
+    ),
     "ts_mask_by_joined_key_paths": (
         "optax_loop",
         "test_params_and_opt_state_follow_the_optax_loop",

@@ -470,11 +470,11 @@ class ProcessFacts:
                 with contextlib.suppress(TypeError, ValueError):
                     signal.signal(number, handler)  # type: ignore[arg-type]
         if before.alarm_left > 0 and self.alarm_left == 0:
-            if not imported:
-                changes.append(
-                    "the caller's pending SIGALRM timer, cancelled (signal.alarm(0) or "
-                    "setitimer(ITIMER_REAL, 0) without setting back what alarm returned)"
-                )
+            # Held whatever the call imported: no library's set-up cancels its importer's timer.
+            changes.append(
+                "the caller's pending SIGALRM timer, cancelled (signal.alarm(0) or "
+                "setitimer(ITIMER_REAL, 0) without setting back what alarm returned)"
+            )
             signal.setitimer(signal.ITIMER_REAL, before.alarm_left)
         if self.warnings_filters != before.warnings_filters:
             if held("warnings"):
