@@ -25,6 +25,7 @@ import numpy as np
 
 from conformance.strategies.data import DataDescription
 from conformance.strategies.problems import Problem, threshold_of
+from conformance.strategies.shapes import PINNED_ONLY
 
 _LR_FACTORS = {"zero": 0.0, "small": 0.5, "moderate": 1.5, "large": 4.0}
 
@@ -143,7 +144,7 @@ def near_fit_problem() -> Problem:
 
 @functools.cache
 def _sparse_repeated_rows() -> tuple[np.ndarray, np.ndarray]:
-    n, d, repeated = 70001, 8, 66000
+    (n, d), repeated = PINNED_ONLY[0], 66000
     x = np.zeros((n, d), np.float32)
     x[:repeated, 0] = 1.0
     rest = np.arange(n - repeated)

@@ -21,11 +21,19 @@ from conformance.strategies.learning_rates import (
 )
 from conformance.strategies.printing import ShownByRepr, value_code
 from conformance.strategies.seeds import SEEDS
-from conformance.strategies.shapes import N_POOL, SHAPE_POOL, Shape, draw_shape, shapes_with
+from conformance.strategies.shapes import (
+    N_POOL,
+    PINNED_ONLY,
+    SHAPE_POOL,
+    Shape,
+    draw_shape,
+    shapes_with,
+)
 
 _POOL_N = {n for n, _ in SHAPE_POOL}
 _POOL_D = {d for _, d in SHAPE_POOL}
-"""Every ``N`` and every ``D`` of the pool, for checking a stored problem."""
+"""Every ``N`` and every ``D`` of the pool, for checking a stored problem (or a shape of
+:data:`~conformance.strategies.shapes.PINNED_ONLY`, as a whole)."""
 
 SMALL_ARRAY = 12
 
@@ -86,7 +94,7 @@ class Problem(ShownByRepr):
             return "integer targets must fit in int32, as JAX without x64 holds them"
         if self.x.ndim != 2 or self.y.shape != (self.x.shape[0],):
             return f"x must be (N, D) and y (N,), not {self.x.shape} and {self.y.shape}"
-        if self.n not in _POOL_N or self.d not in _POOL_D:
+        if (self.n not in _POOL_N or self.d not in _POOL_D) and self.x.shape not in PINNED_ONLY:
             return f"the shape {self.x.shape} is not in the shape pools"
         if not (np.all(np.isfinite(self.x)) and np.all(np.isfinite(self.y))):
             return "x and y must be finite"

@@ -31,6 +31,10 @@ from conformance.strategies.cached import choice
 Shape = tuple[int, int]
 
 N_POOL = (1, 2, 3, 4, 6, 7, 8, 16, 64, 65, 130, 1025, 8193, 24577)
+PINNED_ONLY: tuple[Shape, ...] = ((70001, 8),)
+"""Shapes of a pin, never drawn (the agreement property's sparse repeated rows,
+:func:`conformance.strategies.edge_cases.sparse_repeated_rows_problem`): a stored problem of
+this shape is one the suite made, and is replayed."""
 NARROW_D = (1, 2, 3, 4, 7, 8)
 WIDE_D = (9, 257)
 """Wide ``x``: one feature past 8, and 257, past 256: a prime, so code that works on features
