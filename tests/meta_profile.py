@@ -13,11 +13,12 @@ under 15 minutes:
   the search for false failures at full strength is the soak's job
   (``benchmarks/soak.py``: 100 examples per property and a fresh seed per run);
 - ``trainstate-ci-pins``, the ``@example`` pins and two draws (every edge
-  input, and a property without pins still runs), for the runs that judge
-  many implementations on what the pins show (the real TrainState classes,
-  most of the emulated precisions), so that each adds seconds, not minutes, and
-  for the command line's whole runs, which test its exit code and the files it
-  writes, not what a draw can find;
+  input, and a property without pins still runs), no shrinking, for the runs
+  that judge many implementations on what the pins show (the real TrainState
+  classes, most of the emulated precisions), so that each adds seconds, not
+  minutes, and for the command line's whole runs, which test its exit code and
+  the files it writes, not what a draw can find: they ask which properties
+  fail, not for the smallest input that fails each;
 - ``trainstate-ci-kill``, no shrinking, for the runs that only ask whether a
   mutant is killed: one failure is enough, the smallest is not needed.  It
   keeps ``trainstate-ci``'s 25 draws and every pin: the kill matrix is measured at the
@@ -57,10 +58,8 @@ def pythonpath(copy_dir: Path) -> str:
 # need not run every other pin of a failing property to report each distinct failure.
 _FIRST_FAILURE = settings(settings.get_profile(CI_PROFILE), report_multiple_bugs=False)
 
+_NO_SHRINKING = [phase for phase in _FIRST_FAILURE.phases if phase is not Phase.shrink]
+
 settings.register_profile(QUICK_PROFILE, _FIRST_FAILURE, max_examples=QUICK_EXAMPLES)
-settings.register_profile(PINS_PROFILE, _FIRST_FAILURE, max_examples=2)
-settings.register_profile(
-    KILL_PROFILE,
-    _FIRST_FAILURE,
-    phases=[phase for phase in _FIRST_FAILURE.phases if phase is not Phase.shrink],
-)
+settings.register_profile(PINS_PROFILE, _FIRST_FAILURE, max_examples=2, phases=_NO_SHRINKING)
+settings.register_profile(KILL_PROFILE, _FIRST_FAILURE, phases=_NO_SHRINKING)
