@@ -24,10 +24,10 @@ def test_step_after_is_exactly_one(impl: Implementation, problem: Problem) -> No
     try:
         check_step_after(step, problem)
     except AssertionError:
-        capabilities = impl.capabilities()
-        if capabilities.one_step_is_built and capabilities.train_state is not None:
+        cls = impl.capabilities().built_from
+        if cls is not None:
             raise Blocked(
-                f"the step of {capabilities.train_state.name} after one apply_gradients is "
+                f"the step of {cls.name} after one apply_gradients is "
                 f"{step!r}, not 1 (test_step_counts_apply_gradients_calls judges the class's "
                 "step counter)",
                 problem.label(),

@@ -104,6 +104,12 @@ class Capabilities:
     import_state_changes: tuple[str, ...] = ()
     """Process-wide settings importing the module changed (``jax_enable_x64``, say)."""
 
+    @property
+    def built_from(self) -> TrainStateClass | None:
+        """The class the suite built ``one_step`` from by the canonical recipe; ``None`` for a
+        module's own ``one_step``."""
+        return self.train_state if self.one_step_is_built else None
+
 
 def _capabilities(data: dict[str, Any]) -> Capabilities:
     train_state = data.get("train_state")

@@ -37,9 +37,9 @@ def block_if_the_class_update_differs(impl: Implementation, inputs: Mapping[str,
     """Raise :class:`Blocked` when ``impl``'s ``one_step`` is built from its class and the
     class's update, on the first :class:`Problem` of ``inputs`` (a sequence's first), differs
     from the Optax loop."""
-    capabilities = impl.capabilities()
+    cls = impl.capabilities().built_from
     problem = next(filter(None, map(_first_problem, inputs.values())), None)
-    if not capabilities.one_step_is_built or capabilities.train_state is None or problem is None:
+    if cls is None or problem is None:
         return
     valid = validate(problem.seed, problem.x, problem.y, problem.lr)
     w0, _, grad_w, grad_b = initial_gradient(
@@ -61,9 +61,8 @@ def block_if_the_class_update_differs(impl: Implementation, inputs: Mapping[str,
     found = first_difference(seen["after"], expected_loop(opt, params, [grads]))
     if found is not None:
         _, field, _, _, diff = found
-        name = capabilities.train_state.name
         raise Blocked(
-            f"one_step built from {name} by the canonical recipe: the class's apply_gradients("
+            f"one_step built from {cls.name} by the canonical recipe: the class's apply_gradients("
             f"grads=...) under optax.sgd already differs from the Optax loop, which {OWNER} "
             "judges",
             f"({field}: {diff}) {ctx}",

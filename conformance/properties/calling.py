@@ -128,9 +128,8 @@ class CallResult:
 def _built_one_step(impl: Implementation) -> str | None:
     # As reported: naming a call never starts a process.
     capabilities = impl.reported_capabilities()
-    if capabilities and capabilities.one_step_is_built and capabilities.train_state is not None:
-        return f"one_step built from {capabilities.train_state.name} by the canonical recipe"
-    return None
+    cls = capabilities.built_from if capabilities else None
+    return None if cls is None else f"one_step built from {cls.name} by the canonical recipe"
 
 
 def one_step_name(impl: Implementation) -> str:
