@@ -43,12 +43,13 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     count = item.stash[COUNT] = ExampleCount()
     inner = handle.inner_test
     calls_before = Counter(impl.calls)
-    judged = 0
-    blocked: list[Blocked] = []
+    judged = blocked = 0
+    # The first only: an exception keeps its traceback's frames, and their inputs, alive.
+    first_block: Blocked | None = None
 
     @functools.wraps(inner)
     def counted(*args: object, **kwargs: object) -> object:
-        nonlocal judged
+        nonlocal judged, blocked, first_block
         # A property runs at least one example, whatever the budget: its first pin, or its
         # first draw when it has none. Passing on no example at all would be a verdict on nothing.
         if count.examples and not budget.may_run(item):
@@ -66,9 +67,10 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
             # A call this example needs failed on its inputs: the property goes on with
             # inputs it can judge (Hypothesis rejects this one), unless none has been judged
             # after a few such examples, which is a call that fails on every input.
-            blocked.append(exc)
-            if not judged and len(blocked) >= BLOCKED_EXAMPLES_BEFORE_STOPPING:
-                raise blocked[0] from None
+            blocked += 1
+            first_block = first_block or exc
+            if not judged and blocked >= BLOCKED_EXAMPLES_BEFORE_STOPPING:
+                raise first_block from None
             raise UnsatisfiedAssumption() from None
         except (UnsatisfiedAssumption, StopTest, pytest.skip.Exception):
             # Hypothesis's own control flow (a rejected example; a draw inside the test that
@@ -89,11 +91,11 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
             outcome = yield
         except (Unsatisfiable, FailedHealthCheck):
             # Every example Hypothesis could find was rejected as blocked.
-            if blocked and not judged:
-                raise blocked[0] from None
+            if first_block is not None and not judged:
+                raise first_block from None
             raise
-        if blocked and not judged:
-            raise blocked[0]
+        if first_block is not None and not judged:
+            raise first_block
         return outcome
     finally:
         handle.inner_test = inner
